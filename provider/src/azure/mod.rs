@@ -1,0 +1,5 @@
+//! Azure: the only code in the provider that speaks HTTP.
+//!
+//! - [`id`]: ARM ids (pure).
+
+pub mod id;

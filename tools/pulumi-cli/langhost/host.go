@@ -402,7 +402,7 @@ func (h *pythonHost) GetProgramDependencies(ctx context.Context,
 }
 
 func (h *pythonHost) About(ctx context.Context, req *pulumirpc.AboutRequest) (*pulumirpc.AboutResponse, error) {
-	_, tc, err := resolve(req.GetInfo())
+	opts, tc, err := resolve(req.GetInfo())
 	if err != nil {
 		return nil, err
 	}
@@ -410,7 +410,10 @@ func (h *pythonHost) About(ctx context.Context, req *pulumirpc.AboutRequest) (*p
 	if err != nil {
 		return nil, err
 	}
-	meta := map[string]string{"toolchain": "host: datasnap pulumi-language-python"}
+	meta := map[string]string{
+		"toolchain":    toolchain.Name(opts.Toolchain),
+		"languageHost": "datasnap tools/pulumi-cli/langhost (not upstream's)",
+	}
 	if info.ToolchainVersion.Major != 0 || info.ToolchainVersion.Minor != 0 {
 		meta["toolchainVersion"] = info.ToolchainVersion.String()
 	}

@@ -36,9 +36,13 @@ src_hash() { # hash of the wrapper module and the host sources, names included
     printf '%s\n' "$f"; cat "$f"; done) | sha256sum | cut -c1-16
 }
 
+# A pulumi on PATH that is our own cache is handled by the stamp check below instead, so that a
+# change to the host sources still rebuilds it.
 if p=$(command -v pulumi 2>/dev/null) && version_ok "$p"; then
   d=$(dirname "$(readlink -f "$p")")
-  if has_python_host "$d"; then step "pulumi on PATH is new enough: $p"; echo "$d"; exit 0; fi
+  if [ "$d" != "$(readlink -f "$CACHE/bin" 2>/dev/null)" ] && has_python_host "$d"; then
+    step "pulumi on PATH is new enough: $p"; echo "$d"; exit 0
+  fi
 fi
 
 [ -f "$SRC/go.mod" ] || { step "missing $SRC/go.mod"; exit 1; }

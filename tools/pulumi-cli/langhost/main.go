@@ -9,11 +9,12 @@
 //     executor script is the one shipped in the sdk/v3 module and must sit next to this binary;
 //   - reporting the providers a program needs, from the `pulumi-plugin.json` files of the
 //     distributions installed in the project's virtualenv;
-//   - `pulumi package gen-sdk --language python`, through pkg/v3/codegen/python.
+//   - `pulumi package gen-sdk --language python` and program generation (the code that
+//     `pulumi import` prints), through pkg/v3/codegen/python.
 //
 // It is written for datasnap's tests (pip toolchain with a prepared virtualenv), not as a full
-// replacement: debugging, type checkers, plugins written in Python and program generation are
-// not implemented.
+// replacement: debugging, type checkers, plugins written in Python, `pulumi new` templating,
+// packing and linking SDKs are not implemented.
 package main
 
 import (

@@ -1,0 +1,9 @@
+//! The resources, each one file of plain Rust rules, and the pure logic they share.
+//!
+//! - [`versioned_snapshot`]: one Azure snapshot = one version of one dataset.
+//! - [`naming`]: validation of names and versions, the default snapshot name, version order.
+//! - [`tags`]: version identity and lineage encoded as Azure tags.
+
+pub mod naming;
+pub mod tags;
+pub mod versioned_snapshot;

@@ -1,0 +1,311 @@
+//! Names and versions: validation of user-facing identifiers, the default snapshot name,
+//! and the order people expect versions in.
+//!
+//! Pure logic. Azure's own rules (see the reference) disagree on whether snapshot names may
+//! contain periods, so we generate and accept only the safe intersection:
+//! `[A-Za-z0-9_-]`, 1-80 characters, starting with a letter or digit and ending with a
+//! letter, digit or `_`.
+
+use std::cmp::Ordering;
+
+/// The longest snapshot or disk name Azure accepts.
+pub const MAX_NAME: usize = 80;
+/// The longest dataset name and version string we accept (both are stored in tags).
+pub const MAX_IDENT: usize = 64;
+
+/// Checks a snapshot or disk name; `Err` explains the rule.
+pub fn check_azure_name(name: &str) -> Result<(), String> {
+    let rule = "must be 1-80 characters of letters, digits, '_' and '-', start with a letter or digit, and end with a letter, digit or '_'";
+    if name.is_empty() || name.len() > MAX_NAME {
+        return Err(format!(
+            "\"{name}\" {rule} (it has {} characters)",
+            name.chars().count()
+        ));
+    }
+    if let Some(c) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || *c == '_' || *c == '-'))
+    {
+        return Err(format!("\"{name}\" contains '{c}'; it {rule}"));
+    }
+    let first = name.chars().next().unwrap_or('-');
+    let last = name.chars().last().unwrap_or('-');
+    if !first.is_ascii_alphanumeric() || !(last.is_ascii_alphanumeric() || last == '_') {
+        return Err(format!("\"{name}\" {rule}"));
+    }
+    Ok(())
+}
+
+/// Checks a resource group name (1-90 of letters, digits, `_ . - ( )`, not ending in `.`).
+pub fn check_resource_group(name: &str) -> Result<(), String> {
+    let ok_char = |c: char| c.is_alphanumeric() || matches!(c, '_' | '.' | '-' | '(' | ')');
+    if name.is_empty()
+        || name.chars().count() > 90
+        || !name.chars().all(ok_char)
+        || name.ends_with('.')
+    {
+        return Err(format!(
+            "\"{name}\" is not a valid resource group name: use 1-90 letters, digits, '_', '.', '-', '(' or ')', not ending in '.'"
+        ));
+    }
+    Ok(())
+}
+
+fn check_ident(what: &str, value: &str, extra: &[char]) -> Result<(), String> {
+    let allowed: String = extra
+        .iter()
+        .map(|c| format!("'{c}'"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let rule = format!("must be 1-{MAX_IDENT} characters of letters, digits, {allowed}, starting with a letter or digit");
+    if value.is_empty() || value.len() > MAX_IDENT {
+        return Err(format!("{what} \"{value}\" {rule}"));
+    }
+    if !value.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+        return Err(format!("{what} \"{value}\" {rule}"));
+    }
+    if let Some(c) = value
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || extra.contains(c)))
+    {
+        return Err(format!("{what} \"{value}\" contains '{c}'; it {rule}"));
+    }
+    Ok(())
+}
+
+/// Checks a dataset name.
+pub fn check_dataset(dataset: &str) -> Result<(), String> {
+    check_ident("dataset", dataset, &['.', '_', '-'])
+}
+
+/// Checks a version string. `latest` is reserved for lookups.
+pub fn check_version(version: &str) -> Result<(), String> {
+    if version.eq_ignore_ascii_case("latest") {
+        return Err("\"latest\" is reserved (getVersion uses it to mean the newest version); use a concrete version such as \"1\" or \"2024-06-01\"".into());
+    }
+    check_ident("version", version, &['.', '_', '-', '+'])
+}
+
+/// The default snapshot name of a version: `<dataset>-v<version>`, with every character
+/// Azure might refuse replaced by `-`, cut to 80 characters and ending validly.
+pub fn default_snapshot_name(dataset: &str, version: &str) -> String {
+    let raw = format!("{dataset}-v{version}");
+    let mut name: String = raw
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .take(MAX_NAME)
+        .collect();
+    while name.ends_with('-') {
+        name.pop();
+    }
+    name
+}
+
+/// One piece of a version: numbers compare as numbers, words as text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Part {
+    Num(u128),
+    Word(String),
+}
+
+impl Ord for Part {
+    fn cmp(&self, other: &Self) -> Ordering {
+        match (self, other) {
+            (Part::Num(a), Part::Num(b)) => a.cmp(b),
+            // A number sorts before a word: `1.0.1` < `1.0.a`.
+            (Part::Num(_), Part::Word(_)) => Ordering::Less,
+            (Part::Word(_), Part::Num(_)) => Ordering::Greater,
+            (Part::Word(a), Part::Word(b)) => a.cmp(b),
+        }
+    }
+}
+impl PartialOrd for Part {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+fn parts(s: &str) -> Vec<Part> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut cur_digit = None;
+    let flush = |cur: &mut String, out: &mut Vec<Part>| {
+        if !cur.is_empty() {
+            out.push(match cur.parse::<u128>() {
+                Ok(n) if cur.chars().all(|c| c.is_ascii_digit()) => Part::Num(n),
+                _ => Part::Word(cur.to_ascii_lowercase()),
+            });
+            cur.clear();
+        }
+    };
+    for c in s.chars() {
+        if matches!(c, '.' | '-' | '_' | '+') {
+            flush(&mut cur, &mut out);
+            cur_digit = None;
+            continue;
+        }
+        let d = c.is_ascii_digit();
+        if cur_digit.is_some_and(|was| was != d) {
+            flush(&mut cur, &mut out);
+        }
+        cur_digit = Some(d);
+        cur.push(c);
+    }
+    flush(&mut cur, &mut out);
+    out
+}
+
+/// A version split the way people read versions.
+///
+/// - Numbers compare numerically: `2 < 10`, `1.2.0 < 1.10.0`.
+/// - Dates written `2024-06-01` compare as dates.
+/// - Semantic versions: a pre-release sorts before its release (`1.0.0-rc.1 < 1.0.0`);
+///   build metadata (`+...`) only breaks ties. A `-` starts a pre-release only after a
+///   dotted core and before a letter, so dates are not mistaken for pre-releases.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionKey {
+    core: Vec<Part>,
+    pre: Option<Vec<Part>>,
+    build: String,
+    raw: String,
+}
+
+impl VersionKey {
+    pub fn new(v: &str) -> VersionKey {
+        let (main, build) = match v.split_once('+') {
+            Some((m, b)) => (m, b.to_string()),
+            None => (v, String::new()),
+        };
+        let (core, pre) = match main.split_once('-') {
+            Some((c, p))
+                if c.contains('.') && p.starts_with(|ch: char| ch.is_ascii_alphabetic()) =>
+            {
+                (c, Some(parts(p)))
+            }
+            _ => (main, None),
+        };
+        VersionKey {
+            core: parts(core),
+            pre,
+            build,
+            raw: v.to_string(),
+        }
+    }
+}
+
+impl Ord for VersionKey {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.core
+            .cmp(&other.core)
+            .then_with(|| match (&self.pre, &other.pre) {
+                (None, None) => Ordering::Equal,
+                (Some(_), None) => Ordering::Less,
+                (None, Some(_)) => Ordering::Greater,
+                (Some(a), Some(b)) => a.cmp(b),
+            })
+            .then_with(|| self.build.cmp(&other.build))
+            .then_with(|| self.raw.cmp(&other.raw))
+    }
+}
+impl PartialOrd for VersionKey {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// Compares two version strings in people's order.
+pub fn compare_versions(a: &str, b: &str) -> Ordering {
+    VersionKey::new(a).cmp(&VersionKey::new(b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sorted(mut v: Vec<&str>) -> Vec<&str> {
+        v.sort_by(|a, b| compare_versions(a, b));
+        v
+    }
+
+    #[test]
+    fn numeric_versions_sort_as_numbers() {
+        assert_eq!(sorted(vec!["10", "2", "1"]), ["1", "2", "10"]);
+    }
+
+    #[test]
+    fn semver_sorts_by_component_and_prerelease_first() {
+        assert_eq!(
+            sorted(vec!["1.10.0", "1.2.0", "1.2.0-rc.1", "0.9"]),
+            ["0.9", "1.2.0-rc.1", "1.2.0", "1.10.0"]
+        );
+        assert_eq!(
+            compare_versions("1.0.0-rc.2", "1.0.0-rc.10"),
+            Ordering::Less
+        );
+        assert_eq!(compare_versions("1.0.0+b2", "1.0.0+b1"), Ordering::Greater);
+    }
+
+    #[test]
+    fn dates_sort_as_dates() {
+        assert_eq!(
+            sorted(vec!["2024-10-01", "2024-06-01", "2023-12-31"]),
+            ["2023-12-31", "2024-06-01", "2024-10-01"]
+        );
+    }
+
+    #[test]
+    fn mixed_words_and_numbers() {
+        assert_eq!(sorted(vec!["v10", "v9", "v1a"]), ["v1a", "v9", "v10"]);
+    }
+
+    #[test]
+    fn default_names_are_valid_azure_names() {
+        assert_eq!(
+            default_snapshot_name("imagenet", "1.4.0"),
+            "imagenet-v1-4-0"
+        );
+        assert_eq!(
+            default_snapshot_name("data.set", "2024-06-01"),
+            "data-set-v2024-06-01"
+        );
+        assert_eq!(default_snapshot_name("d", "1+build"), "d-v1-build");
+        let long = default_snapshot_name(&"a".repeat(64), &"9".repeat(64));
+        assert_eq!(long.len(), 80);
+        assert!(check_azure_name(&long).is_ok());
+        for (d, v) in [("x", "1."), ("a-b", "1_0"), ("A", "1.0.0-rc.1+z")] {
+            let n = default_snapshot_name(d, v);
+            assert!(check_azure_name(&n).is_ok(), "{n}");
+        }
+    }
+
+    #[test]
+    fn azure_name_rules() {
+        assert!(check_azure_name("snap_1-ok_").is_ok());
+        for bad in ["", "-x", "x-", "has.dot", "has space", &"a".repeat(81)] {
+            assert!(check_azure_name(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn dataset_and_version_rules() {
+        assert!(check_dataset("imagenet-train_2.0").is_ok());
+        assert!(check_dataset("-x").is_err());
+        assert!(check_dataset("a/b").unwrap_err().contains("'/'"));
+        assert!(check_version("1.4.0+build.5").is_ok());
+        assert!(check_version("latest").unwrap_err().contains("reserved"));
+        assert!(check_version("").is_err());
+    }
+
+    #[test]
+    fn resource_group_rules() {
+        assert!(check_resource_group("my-rg_(1).x").is_ok());
+        assert!(check_resource_group("rg.").is_err());
+        assert!(check_resource_group("a/b").is_err());
+    }
+}

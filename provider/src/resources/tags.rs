@@ -1,0 +1,266 @@
+//! Version identity and lineage as Azure tags, in one namespace, within Azure's tag rules.
+//!
+//! Tags are the source of truth for import and for listing versions, so everything needed
+//! to rebuild a version's inputs is written here:
+//!
+//! | tag | holds |
+//! | --- | --- |
+//! | `datasnap.dataset` | the dataset |
+//! | `datasnap.version` | the version |
+//! | `datasnap.deletionPolicy` | `Retain` or `Delete` |
+//! | `datasnap.retention` | `keepLast=N,maxAgeDays=D` (either part optional) |
+//! | `datasnap.keep` | `true` on a version that retention must never prune |
+//! | `datasnap.meta.<key>` | one lineage metadata entry |
+//!
+//! Every other tag is the user's own.
+
+use std::collections::BTreeMap;
+
+pub const PREFIX: &str = "datasnap.";
+pub const DATASET: &str = "datasnap.dataset";
+pub const VERSION: &str = "datasnap.version";
+pub const DELETION_POLICY: &str = "datasnap.deletionPolicy";
+pub const RETENTION: &str = "datasnap.retention";
+pub const KEEP: &str = "datasnap.keep";
+pub const META_PREFIX: &str = "datasnap.meta.";
+
+/// Azure's limits.
+pub const MAX_TAGS: usize = 50;
+pub const MAX_TAG_NAME: usize = 512;
+pub const MAX_TAG_VALUE: usize = 256;
+const FORBIDDEN: [char; 7] = ['<', '>', '%', '&', '\\', '?', '/'];
+
+/// Checks a tag name against Azure's rules.
+pub fn check_tag_name(name: &str) -> Result<(), String> {
+    if name.is_empty() {
+        return Err("a tag name must not be empty".into());
+    }
+    if name.chars().count() > MAX_TAG_NAME {
+        return Err(format!(
+            "tag name \"{name}\" is longer than {MAX_TAG_NAME} characters"
+        ));
+    }
+    if let Some(c) = name.chars().find(|c| FORBIDDEN.contains(c)) {
+        return Err(format!("tag name \"{name}\" contains '{c}'; Azure does not allow any of < > % & \\ ? / in tag names"));
+    }
+    let lower = name.to_ascii_lowercase();
+    for p in ["microsoft", "azure", "windows"] {
+        if lower.starts_with(p) {
+            return Err(format!(
+                "tag name \"{name}\" starts with \"{p}\", which Azure reserves"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Checks a tag value against Azure's rules.
+pub fn check_tag_value(name: &str, value: &str) -> Result<(), String> {
+    if value.chars().count() > MAX_TAG_VALUE {
+        return Err(format!(
+            "the value of \"{name}\" has {} characters; Azure allows at most {MAX_TAG_VALUE}",
+            value.chars().count()
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a metadata key (it becomes part of a tag name).
+pub fn check_metadata_key(key: &str) -> Result<(), String> {
+    if key.is_empty()
+        || key.len() > 64
+        || !key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+    {
+        return Err(format!(
+            "metadata key \"{key}\" must be 1-64 letters, digits, '_', '-' or '.' (it is stored as the Azure tag \"{META_PREFIX}{key}\")"
+        ));
+    }
+    Ok(())
+}
+
+/// Retention as stored in a tag.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RetentionTag {
+    pub keep_last: Option<u32>,
+    pub max_age_days: Option<u32>,
+}
+
+pub fn encode_retention(r: RetentionTag) -> String {
+    let mut parts = Vec::new();
+    if let Some(n) = r.keep_last {
+        parts.push(format!("keepLast={n}"));
+    }
+    if let Some(d) = r.max_age_days {
+        parts.push(format!("maxAgeDays={d}"));
+    }
+    parts.join(",")
+}
+
+pub fn decode_retention(s: &str) -> RetentionTag {
+    let mut r = RetentionTag::default();
+    for part in s.split(',') {
+        match part.split_once('=') {
+            Some(("keepLast", n)) => r.keep_last = n.trim().parse().ok(),
+            Some(("maxAgeDays", n)) => r.max_age_days = n.trim().parse().ok(),
+            _ => {}
+        }
+    }
+    r
+}
+
+/// What a version's tags say about it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VersionTags {
+    pub dataset: String,
+    pub version: String,
+    pub deletion_policy: Option<String>,
+    pub retention: Option<RetentionTag>,
+    pub keep: bool,
+    pub metadata: BTreeMap<String, String>,
+    /// The user's own tags.
+    pub user: BTreeMap<String, String>,
+}
+
+impl VersionTags {
+    /// All tags to write to Azure: the user's plus ours.
+    pub fn encode(&self) -> BTreeMap<String, String> {
+        let mut t = self.user.clone();
+        t.insert(DATASET.into(), self.dataset.clone());
+        t.insert(VERSION.into(), self.version.clone());
+        if let Some(p) = &self.deletion_policy {
+            t.insert(DELETION_POLICY.into(), p.clone());
+        }
+        if let Some(r) = self.retention {
+            let s = encode_retention(r);
+            if !s.is_empty() {
+                t.insert(RETENTION.into(), s);
+            }
+        }
+        if self.keep {
+            t.insert(KEEP.into(), "true".into());
+        }
+        for (k, v) in &self.metadata {
+            t.insert(format!("{META_PREFIX}{k}"), v.clone());
+        }
+        t
+    }
+
+    /// Splits Azure tags into ours and the user's. `None` when the snapshot is not a
+    /// datasnap version (no dataset or version tag). Tag names are case-insensitive in
+    /// Azure, so our names are matched ignoring case.
+    pub fn decode(tags: &BTreeMap<String, String>) -> Option<VersionTags> {
+        let mut v = VersionTags::default();
+        let (mut has_dataset, mut has_version) = (false, false);
+        for (k, val) in tags {
+            let lower = k.to_ascii_lowercase();
+            if lower == DATASET.to_ascii_lowercase() {
+                v.dataset = val.clone();
+                has_dataset = true;
+            } else if lower == VERSION.to_ascii_lowercase() {
+                v.version = val.clone();
+                has_version = true;
+            } else if lower == DELETION_POLICY.to_ascii_lowercase() {
+                v.deletion_policy = Some(val.clone());
+            } else if lower == RETENTION.to_ascii_lowercase() {
+                v.retention = Some(decode_retention(val));
+            } else if lower == KEEP.to_ascii_lowercase() {
+                v.keep = val.eq_ignore_ascii_case("true");
+            } else if lower.starts_with(META_PREFIX) {
+                v.metadata
+                    .insert(k[META_PREFIX.len()..].to_string(), val.clone());
+            } else {
+                v.user.insert(k.clone(), val.clone());
+            }
+        }
+        (has_dataset && has_version).then_some(v)
+    }
+
+    /// How many tags `encode` writes.
+    pub fn count(&self) -> usize {
+        self.encode().len()
+    }
+}
+
+/// True when the user may not set this tag name directly.
+pub fn is_reserved(name: &str) -> bool {
+    name.to_ascii_lowercase().starts_with(PREFIX) && !name.eq_ignore_ascii_case(KEEP)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> VersionTags {
+        VersionTags {
+            dataset: "imagenet".into(),
+            version: "1.4.0".into(),
+            deletion_policy: Some("Retain".into()),
+            retention: Some(RetentionTag {
+                keep_last: Some(3),
+                max_age_days: None,
+            }),
+            keep: true,
+            metadata: [("gitCommit".to_string(), "abc123".to_string())].into(),
+            user: [("team".to_string(), "ml".to_string())].into(),
+        }
+    }
+
+    #[test]
+    fn encode_then_decode_round_trips() {
+        let v = sample();
+        let tags = v.encode();
+        assert_eq!(tags["datasnap.meta.gitCommit"], "abc123");
+        assert_eq!(tags["datasnap.retention"], "keepLast=3");
+        assert_eq!(VersionTags::decode(&tags), Some(v));
+    }
+
+    #[test]
+    fn decode_ignores_case_of_our_names() {
+        let tags: BTreeMap<String, String> = [("DATASNAP.DATASET", "d"), ("Datasnap.Version", "2")]
+            .into_iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect();
+        let v = VersionTags::decode(&tags).unwrap();
+        assert_eq!((v.dataset.as_str(), v.version.as_str()), ("d", "2"));
+        assert!(v.user.is_empty());
+    }
+
+    #[test]
+    fn untagged_snapshots_are_not_versions() {
+        let tags: BTreeMap<String, String> =
+            [("datasnap.dataset".to_string(), "d".to_string())].into();
+        assert_eq!(VersionTags::decode(&tags), None);
+    }
+
+    #[test]
+    fn azure_tag_rules() {
+        assert!(check_tag_name("env").is_ok());
+        assert!(check_tag_name("a/b").unwrap_err().contains("'/'"));
+        assert!(check_tag_name("AzureThing")
+            .unwrap_err()
+            .contains("reserves"));
+        assert!(check_tag_name(&"k".repeat(513)).is_err());
+        assert!(check_tag_value("k", &"v".repeat(257)).is_err());
+        assert!(check_metadata_key("git.commit_sha-1").is_ok());
+        assert!(check_metadata_key("no spaces").is_err());
+        assert!(
+            is_reserved("datasnap.version")
+                && !is_reserved("datasnap.keep")
+                && !is_reserved("team")
+        );
+    }
+
+    #[test]
+    fn retention_tag_parses_partial_values() {
+        assert_eq!(
+            decode_retention("maxAgeDays=30"),
+            RetentionTag {
+                keep_last: None,
+                max_age_days: Some(30)
+            }
+        );
+        assert_eq!(decode_retention("garbage"), RetentionTag::default());
+    }
+}

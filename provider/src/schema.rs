@@ -1,0 +1,294 @@
+//! The package schema (`schema.json` at the repository root), embedded in the binary.
+//!
+//! It is what `GetSchema` returns and what the Python SDK is generated from, and the
+//! adapter reads it to type-check inputs, so the schema is the one place where a property's
+//! type is written down.
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use serde_json::{Map, Value as Json};
+
+use crate::resource::Failure;
+use crate::value::path_join;
+
+/// The schema document, byte for byte as in the repository.
+pub const SCHEMA_JSON: &str = include_str!("../../schema.json");
+
+/// The type of one property.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PropType {
+    String,
+    Boolean,
+    Integer,
+    Number,
+    Array(Box<PropType>),
+    Map(Box<PropType>),
+    /// A named object type from `types`.
+    Object(String),
+    /// A string enum: its token and allowed values.
+    Enum(String, Vec<String>),
+}
+
+/// The input properties of a resource, function or object type.
+#[derive(Debug, Clone, Default)]
+pub struct ObjectType {
+    pub token: String,
+    pub properties: BTreeMap<String, PropType>,
+    pub required: Vec<String>,
+}
+
+/// The parsed schema: input shapes by token.
+#[derive(Debug, Default)]
+pub struct Schema {
+    pub resources: BTreeMap<String, ObjectType>,
+    pub functions: BTreeMap<String, ObjectType>,
+    pub types: BTreeMap<String, ObjectType>,
+    pub config: ObjectType,
+}
+
+/// The schema, parsed on first use.
+pub fn schema() -> &'static Schema {
+    static SCHEMA: OnceLock<Schema> = OnceLock::new();
+    // The embedded document is checked by the unit tests below and by CI's get-schema
+    // comparison, so a parse failure here is a build defect, reported as a panic at start.
+    SCHEMA.get_or_init(|| Schema::parse(SCHEMA_JSON).expect("embedded schema.json is valid"))
+}
+
+/// The input shape of a resource, for the adapter.
+pub fn resource(token: &str) -> &'static ObjectType {
+    schema()
+        .resources
+        .get(token)
+        .unwrap_or_else(|| panic!("provider bug: {token} is registered but not in schema.json"))
+}
+
+/// The input shape of a function.
+pub fn function(token: &str) -> &'static ObjectType {
+    schema()
+        .functions
+        .get(token)
+        .unwrap_or_else(|| panic!("provider bug: {token} is registered but not in schema.json"))
+}
+
+impl Schema {
+    pub fn parse(text: &str) -> Result<Schema, String> {
+        let doc: Json = serde_json::from_str(text).map_err(|e| format!("schema.json: {e}"))?;
+        let enums: BTreeMap<String, Vec<String>> = doc["types"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter_map(|(tok, t)| {
+                let values = t.get("enum")?.as_array()?;
+                Some((
+                    tok.clone(),
+                    values
+                        .iter()
+                        .filter_map(|v| v["value"].as_str().map(str::to_string))
+                        .collect(),
+                ))
+            })
+            .collect();
+        let object =
+            |tok: &str, def: &Json, props_key: &str, req_key: &str| -> Result<ObjectType, String> {
+                let mut properties = BTreeMap::new();
+                for (name, p) in def[props_key].as_object().into_iter().flatten() {
+                    properties.insert(
+                        name.clone(),
+                        prop_type(p, &enums).map_err(|e| format!("{tok}.{name}: {e}"))?,
+                    );
+                }
+                let required = def[req_key]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect();
+                Ok(ObjectType {
+                    token: tok.to_string(),
+                    properties,
+                    required,
+                })
+            };
+        let mut s = Schema::default();
+        for (tok, def) in doc["resources"].as_object().into_iter().flatten() {
+            s.resources.insert(
+                tok.clone(),
+                object(tok, def, "inputProperties", "requiredInputs")?,
+            );
+        }
+        for (tok, def) in doc["functions"].as_object().into_iter().flatten() {
+            s.functions.insert(
+                tok.clone(),
+                object(tok, &def["inputs"], "properties", "required")?,
+            );
+        }
+        for (tok, def) in doc["types"].as_object().into_iter().flatten() {
+            if def["type"] == "object" {
+                s.types
+                    .insert(tok.clone(), object(tok, def, "properties", "required")?);
+            }
+        }
+        s.config = object("config", &doc["config"], "variables", "required")?;
+        Ok(s)
+    }
+}
+
+fn prop_type(p: &Json, enums: &BTreeMap<String, Vec<String>>) -> Result<PropType, String> {
+    if let Some(r) = p.get("$ref").and_then(Json::as_str) {
+        let tok = r
+            .strip_prefix("#/types/")
+            .ok_or_else(|| format!("unsupported $ref {r}"))?;
+        return Ok(match enums.get(tok) {
+            Some(values) => PropType::Enum(tok.to_string(), values.clone()),
+            None => PropType::Object(tok.to_string()),
+        });
+    }
+    Ok(match p.get("type").and_then(Json::as_str) {
+        Some("string") => PropType::String,
+        Some("boolean") => PropType::Boolean,
+        Some("integer") => PropType::Integer,
+        Some("number") => PropType::Number,
+        Some("array") => PropType::Array(Box::new(prop_type(&p["items"], enums)?)),
+        Some("object") => PropType::Map(Box::new(match p.get("additionalProperties") {
+            Some(ap) => prop_type(ap, enums)?,
+            None => PropType::String,
+        })),
+        other => return Err(format!("unsupported type {other:?}")),
+    })
+}
+
+impl ObjectType {
+    /// Checks the JSON types of `values` against this shape: one failure per property that
+    /// has the wrong type or is not a property at all. Missing required properties are left
+    /// to the resource's own check, which knows which ones are merely unknown.
+    pub fn check_types(&self, values: &Map<String, Json>) -> Vec<Failure> {
+        let mut failures = Vec::new();
+        self.check_into("", values, &mut failures);
+        failures
+    }
+
+    fn check_into(&self, path: &str, values: &Map<String, Json>, failures: &mut Vec<Failure>) {
+        for (k, v) in values {
+            // Engine bookkeeping such as `__defaults`.
+            if k.starts_with("__") {
+                continue;
+            }
+            let p = path_join(path, k);
+            match self.properties.get(k) {
+                None => {
+                    let known: Vec<&str> = self.properties.keys().map(String::as_str).collect();
+                    failures.push(Failure::new(
+                        p,
+                        format!(
+                            "is not a property of {}; the properties are: {}",
+                            self.token,
+                            known.join(", ")
+                        ),
+                    ));
+                }
+                Some(t) => check_value(t, &p, v, failures),
+            }
+        }
+    }
+}
+
+fn check_value(t: &PropType, path: &str, v: &Json, failures: &mut Vec<Failure>) {
+    if v.is_null() {
+        return;
+    }
+    let ok = match (t, v) {
+        (PropType::String, Json::String(_)) => true,
+        (PropType::Boolean, Json::Bool(_)) => true,
+        (PropType::Integer, Json::Number(n)) => n.is_i64() || n.is_u64(),
+        (PropType::Number, Json::Number(_)) => true,
+        (PropType::Enum(_, values), Json::String(s)) => {
+            if !values.iter().any(|x| x == s) {
+                failures.push(Failure::new(
+                    path,
+                    format!("\"{s}\" is not allowed; use one of: {}", values.join(", ")),
+                ));
+            }
+            true
+        }
+        (PropType::Array(item), Json::Array(a)) => {
+            for (i, e) in a.iter().enumerate() {
+                check_value(item, &format!("{path}[{i}]"), e, failures);
+            }
+            true
+        }
+        (PropType::Map(item), Json::Object(m)) => {
+            for (k, e) in m {
+                check_value(item, &path_join(path, k), e, failures);
+            }
+            true
+        }
+        (PropType::Object(tok), Json::Object(m)) => {
+            if let Some(obj) = schema().types.get(tok) {
+                obj.check_into(path, m, failures);
+            }
+            true
+        }
+        _ => false,
+    };
+    if !ok {
+        failures.push(Failure::new(
+            path,
+            format!("must be {}, got {}", t.describe(), json_kind(v)),
+        ));
+    }
+}
+
+fn json_kind(v: &Json) -> String {
+    match v {
+        Json::Null => "null".into(),
+        Json::Bool(b) => format!("the boolean {b}"),
+        Json::Number(n) => format!("the number {n}"),
+        Json::String(s) => format!("the string \"{s}\""),
+        Json::Array(_) => "a list".into(),
+        Json::Object(_) => "an object".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const VS: &str = "datasnap:index:VersionedSnapshot";
+
+    #[test]
+    fn embedded_schema_parses_with_every_resource_input() {
+        let s = schema();
+        let vs = &s.resources[VS];
+        for p in [
+            "resourceGroupName",
+            "dataset",
+            "version",
+            "sourceDiskId",
+            "tags",
+            "retention",
+        ] {
+            assert!(vs.properties.contains_key(p), "{p}");
+        }
+        assert_eq!(vs.required, ["resourceGroupName", "dataset", "version"]);
+        assert!(
+            matches!(&vs.properties["deletionPolicy"], PropType::Enum(_, v) if v == &["Retain", "Delete"])
+        );
+    }
+
+    #[test]
+    fn wrong_types_and_unknown_properties_name_the_path() {
+        let vs = resource(VS);
+        let values = json!({"dataset": 3, "tags": {"env": 1}, "retention": {"keepLast": "two"}, "sku": "Ultra", "dataSet": "x"});
+        let f = vs.check_types(values.as_object().unwrap());
+        let paths: Vec<&str> = f.iter().map(|f| f.property.as_str()).collect();
+        assert!(paths.contains(&"dataset"), "{f:?}");
+        assert!(paths.contains(&"tags.env"), "{f:?}");
+        assert!(paths.contains(&"retention.keepLast"), "{f:?}");
+        assert!(paths.contains(&"sku"), "{f:?}");
+        assert!(paths.contains(&"dataSet"), "{f:?}");
+        let sku = f.iter().find(|f| f.property == "sku").unwrap();
+        assert!(sku.reason.contains("Standard_LRS"), "{}", sku.reason);
+    }
+}

@@ -1,0 +1,584 @@
+//! The `pulumirpc.ResourceProvider` gRPC service: decode, dispatch by token, encode.
+//!
+//! No Azure and no resource rules live here. Every request is decoded with `value`,
+//! handed to the resource registered for its type token (one table: [`registry`]), and
+//! the answer encoded back. Errors become gRPC statuses in one place ([`status`]).
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use prost::Message;
+use tokio::sync::mpsc;
+use tonic::{Request, Response, Status};
+
+use crate::proto::rpc;
+use crate::proto::{EngineClient, ResourceProvider};
+use crate::resource::{
+    Adapter, ChangeKind, DiffResult, DynResource, Env, Failure, LogSink, ResourceError, Severity,
+};
+use crate::resources::versioned_snapshot;
+use crate::schema;
+use crate::value;
+
+/// Every resource the provider serves, by type token: the only place one is registered.
+pub fn registry() -> BTreeMap<&'static str, Arc<dyn DynResource>> {
+    let mut r: BTreeMap<&'static str, Arc<dyn DynResource>> = BTreeMap::new();
+    r.insert(
+        versioned_snapshot::TOKEN,
+        Arc::new(Adapter::new(
+            versioned_snapshot::VersionedSnapshot,
+            schema::resource(versioned_snapshot::TOKEN),
+        )),
+    );
+    r
+}
+
+/// Provider-wide state set by Handshake, Attach and Configure.
+#[derive(Default)]
+struct Shared {
+    engine_address: Option<String>,
+    configured: bool,
+}
+
+/// The gRPC service.
+pub struct Provider {
+    resources: BTreeMap<&'static str, Arc<dyn DynResource>>,
+    shared: Mutex<Shared>,
+    log: mpsc::UnboundedSender<rpc::LogRequest>,
+    log_rx: Mutex<Option<mpsc::UnboundedReceiver<rpc::LogRequest>>>,
+}
+
+impl Provider {
+    /// `engine_address`: the engine's gRPC address from the command line, if any (none in
+    /// attach/debug mode, where `Attach` supplies it).
+    pub fn new(engine_address: Option<String>) -> Provider {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let p = Provider {
+            resources: registry(),
+            shared: Mutex::new(Shared::default()),
+            log: tx,
+            log_rx: Mutex::new(Some(rx)),
+        };
+        if let Some(a) = engine_address {
+            p.set_engine(a);
+        }
+        p
+    }
+
+    /// Records the engine address and starts the task that forwards log messages to it,
+    /// in order, on one connection.
+    fn set_engine(&self, address: String) {
+        let address = if address.contains("://") {
+            address
+        } else {
+            format!("http://{address}")
+        };
+        if let Ok(mut s) = self.shared.lock() {
+            s.engine_address = Some(address.clone());
+        }
+        let rx = self.log_rx.lock().ok().and_then(|mut r| r.take());
+        if let Some(mut rx) = rx {
+            tokio::spawn(async move {
+                let mut client = None;
+                while let Some(msg) = rx.recv().await {
+                    if client.is_none() {
+                        client = EngineClient::connect(address.clone()).await.ok();
+                    }
+                    match client.as_mut() {
+                        Some(c) => {
+                            if let Err(e) = c.log(msg.clone()).await {
+                                tracing::debug!("engine log failed: {e}");
+                                client = None;
+                            }
+                        }
+                        None => tracing::info!("{}", msg.message),
+                    }
+                }
+            });
+        }
+    }
+
+    fn resource(&self, token: &str) -> Result<&Arc<dyn DynResource>, Status> {
+        self.resources.get(token).ok_or_else(|| {
+            let known: Vec<&str> = self.resources.keys().copied().collect();
+            Status::invalid_argument(format!(
+                "unknown resource type \"{token}\": this version of datasnap provides {}",
+                known.join(", ")
+            ))
+        })
+    }
+
+    fn env(&self, urn: &str, timeout_secs: f64) -> Env {
+        Env {
+            log: Arc::new(EngineLog {
+                tx: self.log.clone(),
+                urn: urn.to_string(),
+            }),
+            timeout: (timeout_secs > 0.0).then(|| Duration::from_secs_f64(timeout_secs)),
+        }
+    }
+}
+
+/// Sends a resource's messages to the engine log, under its URN.
+struct EngineLog {
+    tx: mpsc::UnboundedSender<rpc::LogRequest>,
+    urn: String,
+}
+
+impl LogSink for EngineLog {
+    fn log(&self, severity: Severity, message: &str, ephemeral: bool) {
+        let severity = match severity {
+            Severity::Debug => rpc::LogSeverity::Debug,
+            Severity::Info => rpc::LogSeverity::Info,
+            Severity::Warning => rpc::LogSeverity::Warning,
+            Severity::Error => rpc::LogSeverity::Error,
+        };
+        // A closed channel means the provider is shutting down; the message has nowhere to go.
+        let _ = self.tx.send(rpc::LogRequest {
+            severity: severity as i32,
+            message: message.to_string(),
+            urn: self.urn.clone(),
+            stream_id: 0,
+            ephemeral,
+        });
+    }
+}
+
+/// The type token of a URN (`urn:pulumi:stack::project::qualified$type::name`).
+fn urn_type(urn: &str) -> &str {
+    let parts: Vec<&str> = urn.split("::").collect();
+    match parts.get(2) {
+        Some(t) => t.rsplit('$').next().unwrap_or(t),
+        None => "",
+    }
+}
+
+fn token<'a>(explicit: &'a str, urn: &'a str) -> &'a str {
+    if explicit.is_empty() {
+        urn_type(urn)
+    } else {
+        explicit
+    }
+}
+
+fn failures(f: Vec<Failure>) -> Vec<rpc::CheckFailure> {
+    f.into_iter()
+        .map(|f| rpc::CheckFailure {
+            property: f.property,
+            reason: f.reason,
+        })
+        .collect()
+}
+
+/// The one mapping from resource errors to gRPC statuses.
+pub fn status(e: ResourceError) -> Status {
+    match e {
+        ResourceError::Invalid { .. } => Status::invalid_argument(e.to_string()),
+        ResourceError::NotConfigured => Status::failed_precondition(e.to_string()),
+        ResourceError::Cancelled(m) => Status::cancelled(m),
+        ResourceError::Unimplemented(m) => Status::unimplemented(m),
+        ResourceError::Partial {
+            id,
+            outputs,
+            message,
+        } => {
+            // The engine reads ErrorResourceInitFailed from the status details and keeps
+            // tracking the resource with these outputs.
+            let detail = rpc::ErrorResourceInitFailed {
+                id,
+                properties: Some(value::to_struct(&outputs)),
+                reasons: vec![message.clone()],
+                inputs: None,
+                refresh_before_update: false,
+            };
+            let any = prost_types::Any {
+                type_url: "type.googleapis.com/pulumirpc.ErrorResourceInitFailed".into(),
+                value: detail.encode_to_vec(),
+            };
+            let st = RpcStatus {
+                code: tonic::Code::Unknown as i32,
+                message: message.clone(),
+                details: vec![any],
+            };
+            Status::with_details(tonic::Code::Unknown, message, st.encode_to_vec().into())
+        }
+        ResourceError::Failed(m) => Status::unknown(m),
+        ResourceError::Bug(_) => Status::internal(e.to_string()),
+    }
+}
+
+/// `google.rpc.Status`, as the engine decodes it from `grpc-status-details-bin`.
+#[derive(Clone, PartialEq, Message)]
+struct RpcStatus {
+    #[prost(int32, tag = "1")]
+    code: i32,
+    #[prost(string, tag = "2")]
+    message: String,
+    #[prost(message, repeated, tag = "3")]
+    details: Vec<prost_types::Any>,
+}
+
+fn diff_response(d: DiffResult) -> rpc::DiffResponse {
+    use rpc::property_diff::Kind;
+    let mut resp = rpc::DiffResponse {
+        changes: if d.changes.is_empty() {
+            rpc::diff_response::DiffChanges::DiffNone
+        } else {
+            rpc::diff_response::DiffChanges::DiffSome
+        } as i32,
+        has_detailed_diff: true,
+        delete_before_replace: d.delete_before_replace,
+        ..Default::default()
+    };
+    for c in d.changes {
+        let top = c
+            .path
+            .split(['.', '['])
+            .next()
+            .unwrap_or(&c.path)
+            .to_string();
+        let kind = match (c.kind, c.replace) {
+            (ChangeKind::Add, false) => Kind::Add,
+            (ChangeKind::Add, true) => Kind::AddReplace,
+            (ChangeKind::Delete, false) => Kind::Delete,
+            (ChangeKind::Delete, true) => Kind::DeleteReplace,
+            (ChangeKind::Update, false) => Kind::Update,
+            (ChangeKind::Update, true) => Kind::UpdateReplace,
+        };
+        if c.replace && !resp.replaces.contains(&top) {
+            resp.replaces.push(top.clone());
+        }
+        if !resp.diffs.contains(&top) {
+            resp.diffs.push(top);
+        }
+        resp.detailed_diff.insert(
+            c.path,
+            rpc::PropertyDiff {
+                kind: kind as i32,
+                input_diff: true,
+            },
+        );
+    }
+    resp
+}
+
+type Rpc<T> = Result<Response<T>, Status>;
+
+#[tonic::async_trait]
+impl ResourceProvider for Provider {
+    async fn handshake(
+        &self,
+        req: Request<rpc::ProviderHandshakeRequest>,
+    ) -> Rpc<rpc::ProviderHandshakeResponse> {
+        let address = req.into_inner().engine_address;
+        if !address.is_empty() {
+            let known = self
+                .shared
+                .lock()
+                .map(|s| s.engine_address.is_some())
+                .unwrap_or(false);
+            if !known {
+                self.set_engine(address);
+            }
+        }
+        Ok(Response::new(rpc::ProviderHandshakeResponse {
+            accept_secrets: true,
+            accept_resources: true,
+            accept_outputs: false,
+            supports_autonaming_configuration: false,
+        }))
+    }
+
+    async fn parameterize(
+        &self,
+        _: Request<rpc::ParameterizeRequest>,
+    ) -> Rpc<rpc::ParameterizeResponse> {
+        Err(Status::unimplemented(
+            "datasnap is not a parameterized provider",
+        ))
+    }
+
+    async fn get_schema(&self, req: Request<rpc::GetSchemaRequest>) -> Rpc<rpc::GetSchemaResponse> {
+        if !req.get_ref().subpackage_name.is_empty() {
+            return Err(Status::not_found("datasnap has no subpackages"));
+        }
+        Ok(Response::new(rpc::GetSchemaResponse {
+            schema: schema::SCHEMA_JSON.to_string(),
+        }))
+    }
+
+    async fn check_config(&self, req: Request<rpc::CheckRequest>) -> Rpc<rpc::CheckResponse> {
+        let news = value::decode(req.get_ref().news.as_ref());
+        let mut typed = news.clone();
+        typed.values.remove("version");
+        let f = schema::schema().config.check_types(&typed.values);
+        Ok(Response::new(rpc::CheckResponse {
+            inputs: Some(value::encode(&news)),
+            failures: failures(f),
+        }))
+    }
+
+    async fn diff_config(&self, req: Request<rpc::DiffRequest>) -> Rpc<rpc::DiffResponse> {
+        let r = req.get_ref();
+        let olds = value::decode(r.old_inputs.as_ref().or(r.olds.as_ref()));
+        let news = value::decode(r.news.as_ref());
+        let mut keys: Vec<&String> = olds
+            .values
+            .keys()
+            .chain(news.values.keys())
+            .filter(|k| k.as_str() != "version")
+            .collect();
+        keys.sort();
+        keys.dedup();
+        let changed: Vec<String> = keys
+            .into_iter()
+            .filter(|k| olds.values.get(*k) != news.values.get(*k) || news.is_unknown(k))
+            .cloned()
+            .collect();
+        let d = DiffResult {
+            changes: changed
+                .into_iter()
+                .map(|path| crate::resource::Change {
+                    path,
+                    kind: ChangeKind::Update,
+                    replace: false,
+                })
+                .collect(),
+            delete_before_replace: false,
+        };
+        Ok(Response::new(diff_response(d)))
+    }
+
+    async fn configure(&self, _req: Request<rpc::ConfigureRequest>) -> Rpc<rpc::ConfigureResponse> {
+        if let Ok(mut s) = self.shared.lock() {
+            s.configured = true;
+        }
+        Ok(Response::new(rpc::ConfigureResponse {
+            accept_secrets: true,
+            supports_preview: true,
+            accept_resources: true,
+            accept_outputs: false,
+            supports_autonaming_configuration: false,
+        }))
+    }
+
+    async fn invoke(&self, req: Request<rpc::InvokeRequest>) -> Rpc<rpc::InvokeResponse> {
+        Err(Status::invalid_argument(format!(
+            "unknown function \"{}\"",
+            req.get_ref().tok
+        )))
+    }
+
+    async fn call(&self, _: Request<rpc::CallRequest>) -> Rpc<rpc::CallResponse> {
+        Err(Status::unimplemented("datasnap has no methods"))
+    }
+
+    async fn check(&self, req: Request<rpc::CheckRequest>) -> Rpc<rpc::CheckResponse> {
+        let r = req.get_ref();
+        let res = self.resource(token(&r.r#type, &r.urn))?;
+        let olds = value::decode(r.olds.as_ref());
+        let news = value::decode(r.news.as_ref());
+        let checked = res.check(&olds, &news);
+        Ok(Response::new(rpc::CheckResponse {
+            inputs: Some(value::encode(&checked.inputs)),
+            failures: failures(checked.failures),
+        }))
+    }
+
+    async fn diff(&self, req: Request<rpc::DiffRequest>) -> Rpc<rpc::DiffResponse> {
+        let r = req.get_ref();
+        let res = self.resource(token(&r.r#type, &r.urn))?;
+        let olds = value::decode(r.olds.as_ref());
+        let news = value::decode(r.news.as_ref());
+        let mut d = res.diff(&olds, &news).map_err(status)?;
+        // Honour `ignoreChanges`: the engine has already substituted old values, but keep
+        // the answer consistent with it.
+        d.changes.retain(|c| {
+            !r.ignore_changes.iter().any(|i| {
+                c.path == *i
+                    || c.path.starts_with(&format!("{i}."))
+                    || c.path.starts_with(&format!("{i}["))
+            })
+        });
+        Ok(Response::new(diff_response(d)))
+    }
+
+    async fn create(&self, req: Request<rpc::CreateRequest>) -> Rpc<rpc::CreateResponse> {
+        let r = req.get_ref();
+        let res = self.resource(token(&r.r#type, &r.urn))?;
+        let news = value::decode(r.properties.as_ref());
+        if r.preview {
+            let outputs = res.preview(&news).map_err(status)?;
+            return Ok(Response::new(rpc::CreateResponse {
+                id: String::new(),
+                properties: Some(value::encode(&outputs)),
+                refresh_before_update: false,
+            }));
+        }
+        let env = self.env(&r.urn, r.timeout);
+        let (id, outputs) = res.create(&env, &news).await.map_err(status)?;
+        Ok(Response::new(rpc::CreateResponse {
+            id,
+            properties: Some(value::encode(&outputs)),
+            refresh_before_update: false,
+        }))
+    }
+
+    async fn read(&self, req: Request<rpc::ReadRequest>) -> Rpc<rpc::ReadResponse> {
+        let r = req.get_ref();
+        let res = self.resource(token(&r.r#type, &r.urn))?;
+        let env = self.env(&r.urn, 0.0);
+        let inputs = value::decode(r.inputs.as_ref());
+        let state = value::decode(r.properties.as_ref());
+        match res
+            .read(&env, &r.id, &inputs, &state)
+            .await
+            .map_err(status)?
+        {
+            Some(read) => Ok(Response::new(rpc::ReadResponse {
+                id: read.id,
+                properties: Some(value::encode(&read.outputs)),
+                inputs: Some(value::encode(&read.inputs)),
+                refresh_before_update: false,
+            })),
+            None => Ok(Response::new(rpc::ReadResponse::default())),
+        }
+    }
+
+    async fn update(&self, req: Request<rpc::UpdateRequest>) -> Rpc<rpc::UpdateResponse> {
+        let r = req.get_ref();
+        let res = self.resource(token(&r.r#type, &r.urn))?;
+        let olds = value::decode(r.olds.as_ref());
+        let news = value::decode(r.news.as_ref());
+        if r.preview {
+            let mut outputs = res.preview(&news).map_err(status)?;
+            // What Azure reported before stays as it was.
+            for (k, v) in olds.values {
+                outputs.values.entry(k).or_insert(v);
+            }
+            return Ok(Response::new(rpc::UpdateResponse {
+                properties: Some(value::encode(&outputs)),
+                refresh_before_update: false,
+            }));
+        }
+        let env = self.env(&r.urn, r.timeout);
+        let outputs = res
+            .update(&env, &r.id, &olds, &news)
+            .await
+            .map_err(status)?;
+        Ok(Response::new(rpc::UpdateResponse {
+            properties: Some(value::encode(&outputs)),
+            refresh_before_update: false,
+        }))
+    }
+
+    async fn delete(&self, req: Request<rpc::DeleteRequest>) -> Rpc<()> {
+        let r = req.get_ref();
+        let res = self.resource(token(&r.r#type, &r.urn))?;
+        let env = self.env(&r.urn, r.timeout);
+        let olds = value::decode(r.properties.as_ref());
+        res.delete(&env, &r.id, &olds).await.map_err(status)?;
+        Ok(Response::new(()))
+    }
+
+    async fn construct(&self, _: Request<rpc::ConstructRequest>) -> Rpc<rpc::ConstructResponse> {
+        Err(Status::unimplemented("datasnap has no component resources"))
+    }
+
+    async fn cancel(&self, _: Request<()>) -> Rpc<()> {
+        Ok(Response::new(()))
+    }
+
+    async fn get_plugin_info(&self, _: Request<()>) -> Rpc<rpc::PluginInfo> {
+        Ok(Response::new(rpc::PluginInfo {
+            version: env!("CARGO_PKG_VERSION").to_string(),
+        }))
+    }
+
+    async fn attach(&self, req: Request<rpc::PluginAttach>) -> Rpc<()> {
+        self.set_engine(req.into_inner().address);
+        Ok(Response::new(()))
+    }
+
+    async fn get_mapping(
+        &self,
+        _: Request<rpc::GetMappingRequest>,
+    ) -> Rpc<rpc::GetMappingResponse> {
+        Ok(Response::new(rpc::GetMappingResponse::default()))
+    }
+
+    async fn get_mappings(
+        &self,
+        _: Request<rpc::GetMappingsRequest>,
+    ) -> Rpc<rpc::GetMappingsResponse> {
+        Ok(Response::new(rpc::GetMappingsResponse::default()))
+    }
+}
+
+/// Serves the provider on `listener` until `shutdown` resolves.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    provider: Provider,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), tonic::transport::Error> {
+    let svc = crate::proto::ResourceProviderServer::new(provider)
+        .max_decoding_message_size(crate::proto::MAX_MESSAGE_BYTES)
+        .max_encoding_message_size(crate::proto::MAX_MESSAGE_BYTES);
+    tonic::transport::Server::builder()
+        .add_service(svc)
+        .serve_with_incoming_shutdown(
+            tokio_stream::wrappers::TcpListenerStream::new(listener),
+            shutdown,
+        )
+        .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urn_types_are_found() {
+        assert_eq!(
+            urn_type("urn:pulumi:dev::proj::datasnap:index:VersionedSnapshot::v1"),
+            "datasnap:index:VersionedSnapshot"
+        );
+        assert_eq!(
+            urn_type("urn:pulumi:dev::proj::parent$datasnap:index:VersionedSnapshot::v1"),
+            "datasnap:index:VersionedSnapshot"
+        );
+    }
+
+    #[test]
+    fn detailed_diffs_keep_diffs_and_paths_consistent() {
+        let d = DiffResult {
+            changes: vec![
+                crate::resource::Change {
+                    path: "tags.env".into(),
+                    kind: ChangeKind::Update,
+                    replace: false,
+                },
+                crate::resource::Change {
+                    path: "tags[\"a.b\"]".into(),
+                    kind: ChangeKind::Add,
+                    replace: false,
+                },
+                crate::resource::Change {
+                    path: "version".into(),
+                    kind: ChangeKind::Update,
+                    replace: true,
+                },
+            ],
+            delete_before_replace: false,
+        };
+        let r = diff_response(d);
+        assert_eq!(r.diffs, ["tags", "version"]);
+        assert_eq!(r.replaces, ["version"]);
+        assert_eq!(r.detailed_diff.len(), 3);
+        assert_eq!(
+            r.detailed_diff["version"].kind,
+            rpc::property_diff::Kind::UpdateReplace as i32
+        );
+    }
+}

@@ -1,0 +1,298 @@
+//! The retry policy as data: which answers are retried, how long to wait (Retry-After first,
+//! else exponential backoff with jitter), and request ids.
+//!
+//! Retried: 408, 429, 500, 502, 503, 504, 409 `AnotherOperationInProgress`, and connection
+//! errors. Waits honour `retry-after-ms`, `x-ms-retry-after-ms` and `Retry-After` (seconds or
+//! an HTTP date). The loop itself lives in `ArmClient::send`, bounded by `max_retries` and by
+//! the operation's deadline.
+
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hasher};
+use std::time::Duration;
+
+/// How often and how long to retry.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RetryPolicy {
+    /// Retries after the first try (0 = never retry).
+    pub max_retries: u32,
+    pub initial_delay: Duration,
+    pub max_delay: Duration,
+}
+
+impl Default for RetryPolicy {
+    /// 8 retries, 800 ms doubling to at most 60 s (ARM's write buckets refill at 10/s).
+    fn default() -> Self {
+        RetryPolicy {
+            max_retries: 8,
+            initial_delay: Duration::from_millis(800),
+            max_delay: Duration::from_secs(60),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// Never retry (tests).
+    pub fn none() -> RetryPolicy {
+        RetryPolicy {
+            max_retries: 0,
+            initial_delay: Duration::ZERO,
+            max_delay: Duration::ZERO,
+        }
+    }
+
+    /// The wait before retry number `retry` (0-based): `initial * 2^retry`, capped, with
+    /// +-20 % jitter so parallel resources do not retry in lockstep.
+    pub fn backoff(&self, retry: u32) -> Duration {
+        let base = self
+            .initial_delay
+            .saturating_mul(1u32.checked_shl(retry.min(20)).unwrap_or(u32::MAX))
+            .min(self.max_delay);
+        let jitter = 0.8 + 0.4 * random_unit();
+        base.mul_f64(jitter).min(self.max_delay)
+    }
+}
+
+/// Whether an error answer is worth another try.
+pub(crate) fn is_retryable_status(status: u16, code: Option<&str>) -> bool {
+    match status {
+        408 | 429 | 500 | 502 | 503 | 504 => true,
+        409 => code.is_some_and(|c| c.eq_ignore_ascii_case("AnotherOperationInProgress")),
+        _ => false,
+    }
+}
+
+/// The server's requested wait: `retry-after-ms`, `x-ms-retry-after-ms`, then `Retry-After`.
+pub(crate) fn retry_after(headers: &[(String, String)]) -> Option<Duration> {
+    let get = |name: &str| {
+        headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.trim())
+    };
+    for name in ["retry-after-ms", "x-ms-retry-after-ms"] {
+        if let Some(ms) = get(name).and_then(|v| v.parse::<f64>().ok()) {
+            if ms.is_finite() && ms >= 0.0 {
+                return Some(Duration::from_secs_f64(ms / 1000.0));
+            }
+        }
+    }
+    let value = get("retry-after")?;
+    if let Ok(secs) = value.parse::<f64>() {
+        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs));
+    }
+    let at = azure_core::time::parse_rfc7231(value).ok()?;
+    let now = azure_core::time::OffsetDateTime::now_utc();
+    let wait = at - now;
+    Some(Duration::try_from(wait).unwrap_or(Duration::ZERO))
+}
+
+/// A uniformly random number in [0, 1).
+fn random_unit() -> f64 {
+    (random_u64() >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// A random u64 from the standard library's per-instance random hasher keys.
+fn random_u64() -> u64 {
+    let mut h = RandomState::new().build_hasher();
+    h.write_u64(0x9e37_79b9_7f4a_7c15);
+    h.finish()
+}
+
+/// A random (version 4) UUID for `x-ms-client-request-id`.
+pub(crate) fn new_request_id() -> String {
+    let a = random_u64();
+    let b = random_u64();
+    let mut bytes = [0u8; 16];
+    bytes[..8].copy_from_slice(&a.to_be_bytes());
+    bytes[8..].copy_from_slice(&b.to_be_bytes());
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::azure::client::{ArmClient, CancelToken, ClientOptions, HttpResponse, Op, OpContext};
+    use crate::azure::errors::AzureError;
+    use crate::azure::testing::client_with;
+    use serde_json::json;
+    use tokio::time::Instant;
+
+    fn h(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn retry_after_headers_in_order() {
+        assert_eq!(retry_after(&h(&[("Retry-After", "3")])), Some(Duration::from_secs(3)));
+        assert_eq!(
+            retry_after(&h(&[("retry-after", "3"), ("x-ms-retry-after-ms", "250")])),
+            Some(Duration::from_millis(250))
+        );
+        assert_eq!(
+            retry_after(&h(&[("retry-after-ms", "10"), ("x-ms-retry-after-ms", "250")])),
+            Some(Duration::from_millis(10))
+        );
+        assert_eq!(retry_after(&h(&[("Retry-After", "Wed, 21 Oct 2015 07:28:00 GMT")])), Some(Duration::ZERO));
+        assert_eq!(retry_after(&h(&[("Retry-After", "soon")])), None);
+        assert_eq!(retry_after(&h(&[])), None);
+    }
+
+    #[test]
+    fn retryable_statuses() {
+        for s in [408, 429, 500, 502, 503, 504] {
+            assert!(is_retryable_status(s, None), "{s}");
+        }
+        assert!(is_retryable_status(409, Some("AnotherOperationInProgress")));
+        assert!(!is_retryable_status(409, Some("Conflict")));
+        for s in [400, 401, 403, 404, 501] {
+            assert!(!is_retryable_status(s, None), "{s}");
+        }
+    }
+
+    #[test]
+    fn backoff_grows_is_capped_and_jittered() {
+        let p = RetryPolicy {
+            max_retries: 10,
+            initial_delay: Duration::from_secs(1),
+            max_delay: Duration::from_secs(10),
+        };
+        for (retry, base) in [(0u32, 1.0f64), (1, 2.0), (2, 4.0), (3, 8.0)] {
+            let d = p.backoff(retry).as_secs_f64();
+            assert!(d >= base * 0.8 - 1e-9 && d <= (base * 1.2).min(10.0) + 1e-9, "{retry}: {d}");
+        }
+        assert!(p.backoff(30) <= Duration::from_secs(10));
+        let samples: std::collections::HashSet<u128> = (0..20).map(|_| p.backoff(0).as_nanos()).collect();
+        assert!(samples.len() > 1, "jitter varies");
+    }
+
+    #[test]
+    fn request_ids_are_uuid_v4() {
+        let id = new_request_id();
+        assert_eq!(id.len(), 36);
+        assert_eq!(&id[14..15], "4");
+        assert_ne!(id, new_request_id());
+    }
+
+    fn throttled(retry_after: &str) -> HttpResponse {
+        HttpResponse::new(429)
+            .with_header("Retry-After", retry_after)
+            .with_json(&json!({"error": {"code": "TooManyRequests", "message": "slow down"}}))
+    }
+
+    fn retrying(max_retries: u32) -> ClientOptions {
+        ClientOptions {
+            retry: RetryPolicy {
+                max_retries,
+                initial_delay: Duration::from_secs(1),
+                max_delay: Duration::from_secs(30),
+            },
+            ..ClientOptions::for_tests()
+        }
+    }
+
+    async fn get(client: &ArmClient, ctx: &OpContext) -> Result<HttpResponse, AzureError> {
+        client
+            .send(reqwest::Method::GET, "http://arm.test/x?api-version=1", None, ctx, &Op::new("reading x"))
+            .await
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn honours_retry_after_then_succeeds() {
+        let (client, t) = client_with(
+            retrying(3),
+            vec![throttled("7"), HttpResponse::new(503), HttpResponse::new(200)],
+        );
+        let ctx = OpContext::new(Duration::from_secs(600), CancelToken::new());
+        let start = Instant::now();
+        let resp = get(&client, &ctx).await.unwrap();
+        assert_eq!(resp.status, 200);
+        let elapsed = start.elapsed();
+        // 7 s from Retry-After, then the second backoff step (2 s +-20 %).
+        assert!(elapsed >= Duration::from_millis(8600) && elapsed <= Duration::from_millis(9400), "{elapsed:?}");
+        let times = t.request_times();
+        assert_eq!(times.len(), 3);
+        assert_eq!(times[1] - times[0], Duration::from_secs(7));
+        // Every try carries the same client request id.
+        let reqs = t.requests();
+        assert_eq!(reqs[0].header("x-ms-client-request-id"), reqs[2].header("x-ms-client-request-id"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn gives_up_after_max_retries_with_the_last_error() {
+        let (client, t) = client_with(
+            retrying(2),
+            vec![throttled("1"), throttled("1"), throttled("1"), HttpResponse::new(200)],
+        );
+        let ctx = OpContext::new(Duration::from_secs(600), CancelToken::new());
+        let err = get(&client, &ctx).await.unwrap_err();
+        assert!(matches!(err, AzureError::Throttled { status: 429, .. }), "{err:?}");
+        assert_eq!(t.requests().len(), 3);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn deadline_bounds_retries() {
+        let (client, t) = client_with(retrying(8), vec![throttled("120"), HttpResponse::new(200)]);
+        let ctx = OpContext::new(Duration::from_secs(60), CancelToken::new());
+        let start = Instant::now();
+        let err = get(&client, &ctx).await.unwrap_err();
+        assert!(matches!(err, AzureError::Throttled { .. }), "{err:?}");
+        assert_eq!(t.requests().len(), 1, "no wait past the deadline");
+        assert!(start.elapsed() < Duration::from_secs(1));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn another_operation_in_progress_is_retried_but_conflict_is_not() {
+        let busy = HttpResponse::new(409)
+            .with_json(&json!({"error": {"code": "AnotherOperationInProgress", "message": "busy"}}));
+        let conflict = HttpResponse::new(409).with_json(&json!({"error": {"code": "Conflict", "message": "attached"}}));
+        let (client, t) = client_with(retrying(3), vec![busy, conflict]);
+        let ctx = OpContext::new(Duration::from_secs(600), CancelToken::new());
+        let err = get(&client, &ctx).await.unwrap_err();
+        assert_eq!(err.code(), Some("Conflict"));
+        assert_eq!(t.requests().len(), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn connection_errors_are_retried() {
+        let (client, t) = client_with(retrying(3), vec![]);
+        t.push_transport_error("connection refused");
+        t.push(HttpResponse::new(200));
+        let ctx = OpContext::new(Duration::from_secs(600), CancelToken::new());
+        assert_eq!(get(&client, &ctx).await.unwrap().status, 200);
+        assert_eq!(t.requests().len(), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn non_retryable_errors_fail_at_once() {
+        let (client, t) = client_with(
+            retrying(5),
+            vec![HttpResponse::new(400).with_json(&json!({"error": {"code": "InvalidParameter", "message": "no"}}))],
+        );
+        let ctx = OpContext::new(Duration::from_secs(600), CancelToken::new());
+        let err = get(&client, &ctx).await.unwrap_err();
+        assert_eq!(err.code(), Some("InvalidParameter"));
+        assert_eq!(t.requests().len(), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn cancel_interrupts_a_backoff_wait() {
+        let (client, _t) = client_with(retrying(3), vec![throttled("300"), HttpResponse::new(200)]);
+        let cancel = CancelToken::new();
+        let ctx = OpContext::new(Duration::from_secs(3600), cancel.clone());
+        let task = tokio::spawn(async move { get(&client, &ctx).await });
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        cancel.cancel();
+        let out = task.await.unwrap();
+        assert!(matches!(out, Err(AzureError::Cancelled)), "{out:?}");
+    }
+}

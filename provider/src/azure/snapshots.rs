@@ -1,0 +1,409 @@
+//! Snapshot operations on ARM: get, create (with the LRO and, for `CopyStart`, the wait for
+//! the copy to reach 100 %), update, delete ("already gone" is success) and list.
+
+use crate::azure::client::{decode, encode, wait, ArmClient, Op, OpContext, API_VERSION};
+use crate::azure::errors::AzureError;
+use crate::azure::id::ResourceId;
+use crate::azure::lro::FinalState;
+use crate::azure::models::{Snapshot, SnapshotList, SnapshotUpdate};
+use reqwest::Method;
+
+/// 404 codes that mean "this resource does not exist" (anything else, such as
+/// `SubscriptionNotFound`, is a configuration error and stays an error).
+pub(crate) fn is_gone(e: &AzureError) -> bool {
+    e.is_not_found()
+        && e.code().is_some_and(|c| {
+            ["ResourceNotFound", "ResourceGroupNotFound", "NotFound"]
+                .iter()
+                .any(|k| c.eq_ignore_ascii_case(k))
+        })
+}
+
+/// The most pages a list follows (a guard against a `nextLink` loop).
+const MAX_PAGES: usize = 1000;
+
+impl ArmClient {
+    fn resource_url(&self, id: &ResourceId) -> String {
+        self.url(&id.to_string(), API_VERSION)
+    }
+
+    /// GET a snapshot; `Ok(None)` when it (or its resource group) does not exist.
+    pub async fn get_snapshot(
+        &self,
+        id: &ResourceId,
+        ctx: &OpContext,
+    ) -> Result<Option<Snapshot>, AzureError> {
+        let op = Op::new(format!("reading snapshot {}", id.name));
+        match self.get_json(&self.resource_url(id), ctx, &op).await {
+            Ok(s) => Ok(Some(s)),
+            Err(e) if is_gone(&e) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// PUT a snapshot and wait until it is usable. Callers GET first: PUT is an upsert.
+    ///
+    /// Failures after Azure accepted the PUT are [`AzureError::AfterAccepted`], so the caller
+    /// can record a partial create. For `createOption: CopyStart` the copy is followed until
+    /// `completionPercent` reaches 100, reporting "copying snapshot x ... 40%" to `ctx`.
+    pub async fn create_snapshot(
+        &self,
+        id: &ResourceId,
+        body: &Snapshot,
+        ctx: &OpContext,
+    ) -> Result<Snapshot, AzureError> {
+        let op = Op::new(format!("creating snapshot {}", id.name));
+        let url = self.resource_url(id);
+        let initial = self
+            .send(Method::PUT, &url, Some(encode(body, &op.name)?), ctx, &op)
+            .await?;
+        let accepted = async {
+            let response = self
+                .poll_lro(initial, Method::PUT, &url, FinalState::ResourceGet, API_VERSION, ctx, &op)
+                .await?;
+            let snapshot: Snapshot = match response {
+                Some(r) => decode(&r, &op.name)?,
+                None => self.get_json(&url, ctx, &op).await?,
+            };
+            self.wait_for_copy(id, snapshot, ctx).await
+        }
+        .await;
+        accepted.map_err(|e| AzureError::AfterAccepted {
+            id: id.to_string(),
+            source: Box::new(e),
+        })
+    }
+
+    /// Follow a `CopyStart` copy: poll GET until `completionPercent` is 100 or
+    /// `copyCompletionError` is set.
+    async fn wait_for_copy(
+        &self,
+        id: &ResourceId,
+        mut snapshot: Snapshot,
+        ctx: &OpContext,
+    ) -> Result<Snapshot, AzureError> {
+        let op = Op::new(format!("copying snapshot {}", id.name));
+        let is_copy = snapshot
+            .properties
+            .creation_data
+            .create_option
+            .eq_ignore_ascii_case("CopyStart");
+        let mut last_reported = None;
+        loop {
+            if let Some(err) = &snapshot.properties.copy_completion_error {
+                return Err(AzureError::OperationFailed {
+                    code: if err.error_code.is_empty() {
+                        "CopyFailed".into()
+                    } else {
+                        err.error_code.clone()
+                    },
+                    message: if err.error_message.is_empty() {
+                        format!("the copy into snapshot {} failed", id.name)
+                    } else {
+                        err.error_message.clone()
+                    },
+                });
+            }
+            let percent = snapshot.properties.completion_percent;
+            let done = !is_copy || percent.is_none_or(|p| p >= 100.0);
+            if let Some(p) = percent {
+                if is_copy && last_reported != Some(p) {
+                    last_reported = Some(p);
+                    ctx.report(format!("copying snapshot {} ... {p:.0}%", id.name));
+                }
+            }
+            if done {
+                return Ok(snapshot);
+            }
+            wait(ctx, &op, self.options().copy_poll_interval).await?;
+            snapshot = self.get_json(&self.resource_url(id), ctx, &op).await?;
+        }
+    }
+
+    /// PATCH a snapshot (send the full `tags` map: it replaces the old one) and return it.
+    pub async fn update_snapshot(
+        &self,
+        id: &ResourceId,
+        body: &SnapshotUpdate,
+        ctx: &OpContext,
+    ) -> Result<Snapshot, AzureError> {
+        let op = Op::new(format!("updating snapshot {}", id.name));
+        let url = self.resource_url(id);
+        let initial = self
+            .send(Method::PATCH, &url, Some(encode(body, &op.name)?), ctx, &op)
+            .await?;
+        let response = self
+            .poll_lro(initial, Method::PATCH, &url, FinalState::ResourceGet, API_VERSION, ctx, &op)
+            .await?;
+        match response {
+            Some(r) => decode(&r, &op.name),
+            None => self.get_json(&url, ctx, &op).await,
+        }
+    }
+
+    /// DELETE a snapshot and wait until it is gone. A snapshot that is already gone is success.
+    pub async fn delete_snapshot(&self, id: &ResourceId, ctx: &OpContext) -> Result<(), AzureError> {
+        let op = Op::new(format!("deleting snapshot {}", id.name));
+        self.delete_resource(&self.resource_url(id), ctx, &op).await
+    }
+
+    /// DELETE + LRO shared by snapshots and disks.
+    pub(crate) async fn delete_resource(
+        &self,
+        url: &str,
+        ctx: &OpContext,
+        op: &Op,
+    ) -> Result<(), AzureError> {
+        let initial = match self.send(Method::DELETE, url, None, ctx, op).await {
+            Err(e) if is_gone(&e) => return Ok(()),
+            other => other?,
+        };
+        if initial.status == 204 {
+            return Ok(());
+        }
+        match self
+            .poll_lro(initial, Method::DELETE, url, FinalState::None, API_VERSION, ctx, op)
+            .await
+        {
+            Err(e) if is_gone(&e) => Ok(()),
+            other => other.map(|_| ()),
+        }
+    }
+
+    /// Every snapshot in a resource group (follows `nextLink`). A missing group is an empty list.
+    pub async fn list_snapshots(
+        &self,
+        resource_group: &str,
+        ctx: &OpContext,
+    ) -> Result<Vec<Snapshot>, AzureError> {
+        let op = Op::new(format!("listing snapshots in resource group {resource_group}"));
+        let mut url = self.url(
+            &format!(
+                "/subscriptions/{}/resourceGroups/{resource_group}/providers/Microsoft.Compute/snapshots",
+                self.subscription_id()
+            ),
+            API_VERSION,
+        );
+        let mut out = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for _ in 0..MAX_PAGES {
+            let page: SnapshotList = match self.get_json(&url, ctx, &op).await {
+                Ok(p) => p,
+                Err(e) if is_gone(&e) && out.is_empty() => return Ok(out),
+                Err(e) => return Err(e),
+            };
+            out.extend(page.value);
+            match page.next_link.filter(|l| !l.is_empty()) {
+                Some(next) if seen.insert(next.clone()) => {
+                    url = self.normalize_url(&next, API_VERSION);
+                }
+                _ => return Ok(out),
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::azure::client::{CancelToken, ClientOptions, HttpResponse};
+    use crate::azure::id::ResourceKind;
+    use crate::azure::models::{CreationData, SnapshotProperties};
+    use crate::azure::testing::client_with;
+    use serde_json::json;
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    fn id() -> ResourceId {
+        ResourceId::new("sub", "rg", ResourceKind::Snapshot, "ds-v1")
+    }
+
+    const PATH: &str = "/subscriptions/sub/resourceGroups/rg/providers/Microsoft.Compute/snapshots/ds-v1";
+
+    fn ctx() -> OpContext {
+        OpContext::new(Duration::from_secs(3600), CancelToken::new())
+    }
+
+    fn body(option: &str) -> Snapshot {
+        Snapshot {
+            location: "westus".into(),
+            properties: SnapshotProperties {
+                creation_data: CreationData {
+                    create_option: option.into(),
+                    source_resource_id: Some("/subscriptions/sub/resourceGroups/rg/providers/Microsoft.Compute/disks/d".into()),
+                    ..Default::default()
+                },
+                incremental: Some(true),
+                ..Default::default()
+            },
+            ..Default::default()
+        }
+    }
+
+    fn snap(state: &str, extra: serde_json::Value) -> HttpResponse {
+        let mut v = json!({"id": PATH, "name": "ds-v1", "location": "westus",
+            "properties": {"provisioningState": state, "creationData": {"createOption": "Copy"}}});
+        if let (Some(props), Some(extra)) = (v["properties"].as_object_mut(), extra.as_object()) {
+            props.extend(extra.clone());
+        }
+        HttpResponse::new(200).with_json(&v)
+    }
+
+    fn not_found(code: &str) -> HttpResponse {
+        HttpResponse::new(404).with_json(&json!({"error": {"code": code, "message": "nope"}}))
+    }
+
+    #[tokio::test]
+    async fn get_maps_404_to_none_but_not_other_404s() {
+        let (client, t) = client_with(
+            ClientOptions::for_tests(),
+            vec![not_found("ResourceNotFound"), not_found("ResourceGroupNotFound"), not_found("SubscriptionNotFound"), snap("Succeeded", json!({}))],
+        );
+        assert!(client.get_snapshot(&id(), &ctx()).await.unwrap().is_none());
+        assert!(client.get_snapshot(&id(), &ctx()).await.unwrap().is_none());
+        assert!(client.get_snapshot(&id(), &ctx()).await.is_err());
+        let s = client.get_snapshot(&id(), &ctx()).await.unwrap().unwrap();
+        assert_eq!(s.name.as_deref(), Some("ds-v1"));
+        assert_eq!(t.lines()[0], format!("GET {PATH}"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn create_puts_polls_and_reads() {
+        let (client, t) = client_with(
+            ClientOptions::for_tests(),
+            vec![
+                HttpResponse::new(202).with_header("Azure-AsyncOperation", "http://arm.test/op/1").with_json(&json!({"properties": {"provisioningState": "Updating"}})),
+                HttpResponse::new(200).with_json(&json!({"status": "Succeeded"})),
+                snap("Succeeded", json!({"incremental": true})),
+            ],
+        );
+        let s = client.create_snapshot(&id(), &body("Copy"), &ctx()).await.unwrap();
+        assert_eq!(s.properties.provisioning_state.as_deref(), Some("Succeeded"));
+        assert_eq!(t.lines(), [format!("PUT {PATH}"), "GET /op/1".to_string(), format!("GET {PATH}")]);
+        let put = &t.requests()[0];
+        let sent: serde_json::Value = serde_json::from_slice(put.body.as_ref().unwrap()).unwrap();
+        assert_eq!(sent["properties"]["creationData"]["createOption"], "Copy");
+        assert_eq!(put.header("content-type"), Some("application/json"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn failure_before_accept_is_plain_and_after_is_after_accepted() {
+        let (client, _t) = client_with(
+            ClientOptions::for_tests(),
+            vec![HttpResponse::new(400).with_json(&json!({"error": {"code": "InvalidParameter", "message": "bad"}}))],
+        );
+        let err = client.create_snapshot(&id(), &body("Copy"), &ctx()).await.unwrap_err();
+        assert!(matches!(err, AzureError::BadRequest { .. }));
+
+        let (client, _t) = client_with(
+            ClientOptions::for_tests(),
+            vec![
+                HttpResponse::new(202).with_header("Azure-AsyncOperation", "http://arm.test/op/1"),
+                HttpResponse::new(200).with_json(&json!({"status": "Failed", "error": {"code": "DiskNotReady", "message": "x"}})),
+            ],
+        );
+        let err = client.create_snapshot(&id(), &body("Copy"), &ctx()).await.unwrap_err();
+        match &err {
+            AzureError::AfterAccepted { id, source } => {
+                assert_eq!(id, PATH);
+                assert_eq!(source.code(), Some("DiskNotReady"));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn copy_start_waits_for_100_percent_and_reports_progress() {
+        let copy = |pct: f64| {
+            let mut r = snap("Succeeded", json!({"completionPercent": pct}));
+            let mut v = r.json();
+            v["properties"]["creationData"]["createOption"] = json!("CopyStart");
+            r = HttpResponse::new(200).with_json(&v);
+            r
+        };
+        let (client, t) = client_with(
+            ClientOptions { copy_poll_interval: Duration::from_secs(30), ..ClientOptions::for_tests() },
+            vec![copy(0.0), copy(40.0), copy(40.0), copy(100.0)],
+        );
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let sink = lines.clone();
+        let ctx = ctx().with_progress(Arc::new(move |l| sink.lock().unwrap().push(l)));
+        let start = tokio::time::Instant::now();
+        let s = client.create_snapshot(&id(), &body("CopyStart"), &ctx).await.unwrap();
+        assert_eq!(s.properties.completion_percent, Some(100.0));
+        assert_eq!(
+            *lines.lock().unwrap(),
+            ["copying snapshot ds-v1 ... 0%", "copying snapshot ds-v1 ... 40%", "copying snapshot ds-v1 ... 100%"]
+        );
+        assert_eq!(t.requests().len(), 4);
+        assert_eq!(start.elapsed(), Duration::from_secs(90), "three copy polls, 30 s apart");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn copy_completion_error_fails_with_its_code() {
+        let mut v = snap("Succeeded", json!({"completionPercent": 10.0, "copyCompletionError": {"errorCode": "CopySourceNotFound", "errorMessage": "source deleted"}})).json();
+        v["properties"]["creationData"]["createOption"] = json!("CopyStart");
+        let (client, _t) = client_with(ClientOptions::for_tests(), vec![HttpResponse::new(200).with_json(&v)]);
+        let err = client.create_snapshot(&id(), &body("CopyStart"), &ctx()).await.unwrap_err();
+        assert!(matches!(err, AzureError::AfterAccepted { .. }));
+        assert_eq!(err.code(), Some("CopySourceNotFound"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn update_patches_and_polls_location() {
+        let (client, t) = client_with(
+            ClientOptions::for_tests(),
+            vec![
+                HttpResponse::new(202).with_header("Location", &format!("http://arm.test{PATH}?api-version=2025-01-02")),
+                snap("Succeeded", json!({})),
+                snap("Succeeded", json!({})),
+            ],
+        );
+        let update = SnapshotUpdate { tags: Some([("a".to_string(), "b".to_string())].into()), ..Default::default() };
+        client.update_snapshot(&id(), &update, &ctx()).await.unwrap();
+        assert_eq!(t.lines(), [format!("PATCH {PATH}"), format!("GET {PATH}"), format!("GET {PATH}")]);
+        let sent: serde_json::Value = serde_json::from_slice(t.requests()[0].body.as_ref().unwrap()).unwrap();
+        assert_eq!(sent, json!({"tags": {"a": "b"}}));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn delete_treats_gone_as_success() {
+        let (client, _t) = client_with(ClientOptions::for_tests(), vec![HttpResponse::new(204)]);
+        client.delete_snapshot(&id(), &ctx()).await.unwrap();
+        let (client, _t) = client_with(ClientOptions::for_tests(), vec![not_found("ResourceNotFound")]);
+        client.delete_snapshot(&id(), &ctx()).await.unwrap();
+        let (client, t) = client_with(
+            ClientOptions::for_tests(),
+            vec![
+                HttpResponse::new(202).with_header("Location", "/subscriptions/sub/providers/Microsoft.Compute/locations/westus/operations/d1"),
+                HttpResponse::new(202),
+                HttpResponse::new(200),
+            ],
+        );
+        client.delete_snapshot(&id(), &ctx()).await.unwrap();
+        assert_eq!(t.requests().len(), 3);
+        let (client, _t) = client_with(
+            ClientOptions::for_tests(),
+            vec![HttpResponse::new(409).with_json(&json!({"error": {"code": "Conflict", "message": "SAS active"}}))],
+        );
+        assert_eq!(client.delete_snapshot(&id(), &ctx()).await.unwrap_err().code(), Some("Conflict"));
+    }
+
+    #[tokio::test]
+    async fn list_follows_next_link() {
+        let item = |n: &str| json!({"name": n, "location": "westus", "properties": {"creationData": {"createOption": "Copy"}}});
+        let (client, t) = client_with(
+            ClientOptions::for_tests(),
+            vec![
+                HttpResponse::new(200).with_json(&json!({"value": [item("a"), item("b")], "nextLink": "http://arm.test/page2?api-version=2025-01-02&$skiptoken=x"})),
+                HttpResponse::new(200).with_json(&json!({"value": [item("c")]})),
+            ],
+        );
+        let all = client.list_snapshots("rg", &ctx()).await.unwrap();
+        let names: Vec<_> = all.iter().map(|s| s.name.clone().unwrap()).collect();
+        assert_eq!(names, ["a", "b", "c"]);
+        assert_eq!(t.lines()[0], "GET /subscriptions/sub/resourceGroups/rg/providers/Microsoft.Compute/snapshots");
+        assert_eq!(t.requests()[1].url, "http://arm.test/page2?api-version=2025-01-02&$skiptoken=x");
+    }
+}

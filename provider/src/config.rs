@@ -1,0 +1,861 @@
+//! Provider configuration: the config keys, their environment fallbacks, validation, and the
+//! choice of one credential.
+//!
+//! Every key falls back to the environment variables Pulumi's azure-native reads (`ARM_*`),
+//! then azure-identity's (`AZURE_*`). [`ProviderConfig::resolve`] reports every problem at
+//! once as per-key failures whose reason names the key, its environment variables and the fix.
+//!
+//! Credential order (the first that is configured wins; a configured method that fails later
+//! is an error, never a silent fall-through to the next one):
+//!
+//! 1. client secret: `clientSecret` / `ARM_CLIENT_SECRET` / `AZURE_CLIENT_SECRET`
+//!    (needs `clientId` and `tenantId`);
+//! 2. OIDC / client assertion (needs `clientId` and `tenantId`), when `useOidc` / `ARM_USE_OIDC`
+//!    is true, or a token or token file is configured (`oidcToken` / `ARM_OIDC_TOKEN`,
+//!    `oidcTokenFilePath` / `ARM_OIDC_TOKEN_FILE_PATH`, or workload identity's
+//!    `AZURE_FEDERATED_TOKEN_FILE`). The assertion comes from, in order: the token, the token
+//!    file (re-read for every token request), or GitHub Actions (`oidcRequestUrl` +
+//!    `oidcRequestToken`, from `ARM_OIDC_REQUEST_URL`/`ACTIONS_ID_TOKEN_REQUEST_URL` and
+//!    `ARM_OIDC_REQUEST_TOKEN`/`ACTIONS_ID_TOKEN_REQUEST_TOKEN`, audience `oidcAudience`,
+//!    default `api://AzureADTokenExchange`);
+//! 3. managed identity: `useMsi` / `ARM_USE_MSI` (with `clientId` for a user-assigned identity);
+//! 4. Azure CLI: `useCli` / `ARM_USE_CLI` (default true; set false to require one of the above).
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// A secret string: `Debug` and `Display` print `***`, so it cannot leak into logs or errors.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Secret {
+        Secret(value.into())
+    }
+
+    /// The secret value; only for putting it on the wire.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+/// An Azure cloud: its authority, ARM endpoint and ARM token audience.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CloudEnvironment {
+    Public,
+    UsGovernment,
+    China,
+}
+
+impl CloudEnvironment {
+    /// Parse azure-native's names: `public`/`azurecloud`, `usgovernment`/`usgov`/`azureusgovernment`,
+    /// `china`/`azurechinacloud` (case-insensitive).
+    pub fn parse(s: &str) -> Option<CloudEnvironment> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "public" | "azurecloud" | "azurepubliccloud" | "azure" => {
+                Some(CloudEnvironment::Public)
+            }
+            "usgovernment" | "usgov" | "azureusgovernment" | "azureusgovernmentcloud" => {
+                Some(CloudEnvironment::UsGovernment)
+            }
+            "china" | "azurechinacloud" | "azurechina" => Some(CloudEnvironment::China),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            CloudEnvironment::Public => "public",
+            CloudEnvironment::UsGovernment => "usgovernment",
+            CloudEnvironment::China => "china",
+        }
+    }
+
+    pub fn authority_host(self) -> &'static str {
+        match self {
+            CloudEnvironment::Public => "https://login.microsoftonline.com",
+            CloudEnvironment::UsGovernment => "https://login.microsoftonline.us",
+            CloudEnvironment::China => "https://login.chinacloudapi.cn",
+        }
+    }
+
+    pub fn arm_endpoint(self) -> &'static str {
+        match self {
+            CloudEnvironment::Public => "https://management.azure.com",
+            CloudEnvironment::UsGovernment => "https://management.usgovcloudapi.net",
+            CloudEnvironment::China => "https://management.chinacloudapi.cn",
+        }
+    }
+
+    /// The ARM audience; the token scope is `{audience}/.default`.
+    pub fn arm_audience(self) -> &'static str {
+        match self {
+            CloudEnvironment::Public => "https://management.core.windows.net/",
+            CloudEnvironment::UsGovernment => "https://management.core.usgovcloudapi.net/",
+            CloudEnvironment::China => "https://management.core.chinacloudapi.cn/",
+        }
+    }
+}
+
+/// The one credential the provider authenticates with (see the module doc for the order).
+#[derive(Debug, Clone, PartialEq)]
+pub enum CredentialSource {
+    /// A service principal's client secret.
+    ClientSecret { secret: Secret },
+    /// A client assertion (OIDC id token) given directly.
+    OidcToken { token: Secret },
+    /// A file holding the client assertion, re-read for every token request.
+    OidcTokenFile { path: PathBuf },
+    /// GitHub Actions' id-token endpoint.
+    GitHubOidc {
+        url: String,
+        token: Secret,
+        audience: String,
+    },
+    /// A managed identity; `client_id` selects a user-assigned one.
+    ManagedIdentity { client_id: Option<String> },
+    /// The logged-in Azure CLI (`az account get-access-token`).
+    AzureCli,
+}
+
+impl CredentialSource {
+    /// What the user configured, for messages: names the keys and environment variables.
+    pub fn describe(&self) -> &'static str {
+        match self {
+            CredentialSource::ClientSecret { .. } => {
+                "client secret (clientSecret / ARM_CLIENT_SECRET / AZURE_CLIENT_SECRET with clientId and tenantId)"
+            }
+            CredentialSource::OidcToken { .. } => "OIDC token (oidcToken / ARM_OIDC_TOKEN)",
+            CredentialSource::OidcTokenFile { .. } => {
+                "OIDC token file (oidcTokenFilePath / ARM_OIDC_TOKEN_FILE_PATH / AZURE_FEDERATED_TOKEN_FILE)"
+            }
+            CredentialSource::GitHubOidc { .. } => {
+                "GitHub Actions OIDC (oidcRequestUrl / ACTIONS_ID_TOKEN_REQUEST_URL and oidcRequestToken / ACTIONS_ID_TOKEN_REQUEST_TOKEN; the job needs `permissions: id-token: write`)"
+            }
+            CredentialSource::ManagedIdentity { .. } => {
+                "managed identity (useMsi / ARM_USE_MSI, clientId / ARM_CLIENT_ID for a user-assigned identity)"
+            }
+            CredentialSource::AzureCli => {
+                "Azure CLI (useCli / ARM_USE_CLI; run `az login`, or configure clientSecret, OIDC or useMsi instead)"
+            }
+        }
+    }
+}
+
+/// The resolved provider configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProviderConfig {
+    pub subscription_id: String,
+    pub tenant_id: Option<String>,
+    pub client_id: Option<String>,
+    pub environment: CloudEnvironment,
+    /// ARM base URL without a trailing slash.
+    pub arm_endpoint: String,
+    /// Entra ID authority host without a trailing slash.
+    pub authority_host: String,
+    /// The ARM token audience (scope without `/.default`), from the environment.
+    pub arm_audience: String,
+    /// Extra PEM root CA(s) trusted for ARM and the authority (an emulator, a TLS proxy).
+    pub ca_cert_file: Option<PathBuf>,
+    pub credential: CredentialSource,
+}
+
+/// One configuration problem; `reason` names the key, its environment variables and the fix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigFailure {
+    pub property: String,
+    pub reason: String,
+}
+
+/// A provider config key, for schema.json.
+#[derive(Debug, Clone, Copy)]
+pub struct ConfigKey {
+    pub name: &'static str,
+    pub description: &'static str,
+    pub secret: bool,
+    /// `string` or `boolean`.
+    pub type_: &'static str,
+    /// Environment variables consulted when the key is not set, in order.
+    pub env: &'static [&'static str],
+}
+
+/// Every config key, in schema order.
+pub const CONFIG_KEYS: &[ConfigKey] = &[
+    ConfigKey { name: "subscriptionId", description: "The Azure subscription that holds the disks and snapshots.", secret: false, type_: "string", env: &["ARM_SUBSCRIPTION_ID", "AZURE_SUBSCRIPTION_ID"] },
+    ConfigKey { name: "tenantId", description: "The Entra ID tenant (directory) id; required for client secret and OIDC.", secret: false, type_: "string", env: &["ARM_TENANT_ID", "AZURE_TENANT_ID"] },
+    ConfigKey { name: "clientId", description: "The client (application) id of the service principal, or of a user-assigned managed identity.", secret: false, type_: "string", env: &["ARM_CLIENT_ID", "AZURE_CLIENT_ID"] },
+    ConfigKey { name: "clientSecret", description: "The service principal's client secret.", secret: true, type_: "string", env: &["ARM_CLIENT_SECRET", "AZURE_CLIENT_SECRET"] },
+    ConfigKey { name: "useOidc", description: "Authenticate with an OIDC token (client assertion): oidcToken, oidcTokenFilePath, or GitHub Actions' id-token endpoint.", secret: false, type_: "boolean", env: &["ARM_USE_OIDC"] },
+    ConfigKey { name: "oidcToken", description: "An OIDC id token to use as the client assertion.", secret: true, type_: "string", env: &["ARM_OIDC_TOKEN"] },
+    ConfigKey { name: "oidcTokenFilePath", description: "A file holding the OIDC id token; re-read for every token request (workload identity).", secret: false, type_: "string", env: &["ARM_OIDC_TOKEN_FILE_PATH", "AZURE_FEDERATED_TOKEN_FILE"] },
+    ConfigKey { name: "oidcRequestUrl", description: "GitHub Actions' id-token request URL.", secret: false, type_: "string", env: &["ARM_OIDC_REQUEST_URL", "ACTIONS_ID_TOKEN_REQUEST_URL"] },
+    ConfigKey { name: "oidcRequestToken", description: "The bearer token for GitHub Actions' id-token request URL.", secret: true, type_: "string", env: &["ARM_OIDC_REQUEST_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_TOKEN"] },
+    ConfigKey { name: "oidcAudience", description: "The audience requested from GitHub Actions' id-token endpoint (default api://AzureADTokenExchange).", secret: false, type_: "string", env: &["ARM_OIDC_AUDIENCE"] },
+    ConfigKey { name: "useMsi", description: "Authenticate with a managed identity (clientId selects a user-assigned identity).", secret: false, type_: "boolean", env: &["ARM_USE_MSI"] },
+    ConfigKey { name: "useCli", description: "Allow the Azure CLI's login as the last resort (default true).", secret: false, type_: "boolean", env: &["ARM_USE_CLI"] },
+    ConfigKey { name: "environment", description: "The Azure cloud: public, usgovernment or china (also azurecloud, usgov, azureusgovernment, azurechinacloud).", secret: false, type_: "string", env: &["ARM_ENVIRONMENT", "AZURE_ENVIRONMENT"] },
+    ConfigKey { name: "armEndpoint", description: "Override the Azure Resource Manager URL (a private cloud or the datasnap emulator).", secret: false, type_: "string", env: &["ARM_ENDPOINT", "AZURE_RESOURCE_MANAGER_ENDPOINT"] },
+    ConfigKey { name: "authorityHost", description: "Override the Entra ID authority host URL.", secret: false, type_: "string", env: &["ARM_AUTHORITY_HOST", "AZURE_AUTHORITY_HOST"] },
+    ConfigKey { name: "caCertFile", description: "A PEM file of extra root certificates to trust for armEndpoint and authorityHost.", secret: false, type_: "string", env: &["ARM_CA_CERT_FILE", "AZURE_CA_CERT_FILE"] },
+];
+
+const DEFAULT_OIDC_AUDIENCE: &str = "api://AzureADTokenExchange";
+
+fn key(name: &str) -> &'static ConfigKey {
+    CONFIG_KEYS
+        .iter()
+        .find(|k| k.name == name)
+        // The names passed in are literals from this file, all of which are in CONFIG_KEYS
+        // (checked by the `every_key_is_listed` test).
+        .unwrap_or(&CONFIG_KEYS[0])
+}
+
+/// "`clientId` (or ARM_CLIENT_ID / AZURE_CLIENT_ID)".
+fn key_and_env(name: &str) -> String {
+    let k = key(name);
+    if k.env.is_empty() {
+        format!("`{name}`")
+    } else {
+        format!("`{name}` (or {})", k.env.join(" / "))
+    }
+}
+
+/// Where a value came from, for messages.
+struct Found {
+    value: serde_json::Value,
+    source: String,
+}
+
+struct Resolver<'a> {
+    inputs: &'a serde_json::Map<String, serde_json::Value>,
+    env: &'a dyn Fn(&str) -> Option<String>,
+    failures: Vec<ConfigFailure>,
+}
+
+impl Resolver<'_> {
+    fn fail(&mut self, property: &str, reason: String) {
+        self.failures.push(ConfigFailure {
+            property: property.to_string(),
+            reason,
+        });
+    }
+
+    /// The key's value from the inputs, else the first non-empty environment variable.
+    fn lookup(&self, name: &str) -> Option<Found> {
+        if let Some(v) = self.inputs.get(name) {
+            let empty = v.is_null() || v.as_str().is_some_and(|s| s.trim().is_empty());
+            if !empty {
+                return Some(Found {
+                    value: v.clone(),
+                    source: format!("config `datasnap:{name}`"),
+                });
+            }
+        }
+        for var in key(name).env {
+            if let Some(v) = (self.env)(var) {
+                if !v.trim().is_empty() {
+                    return Some(Found {
+                        value: serde_json::Value::String(v),
+                        source: format!("environment variable {var}"),
+                    });
+                }
+            }
+        }
+        None
+    }
+
+    fn string(&mut self, name: &str) -> Option<String> {
+        let found = self.lookup(name)?;
+        match found.value {
+            serde_json::Value::String(s) => Some(s.trim().to_string()),
+            serde_json::Value::Number(n) => Some(n.to_string()),
+            other => {
+                let kind = json_kind(&other);
+                self.fail(
+                    name,
+                    format!(
+                        "{} must be a string, but {} is {kind}; set it to a string value",
+                        key_and_env(name),
+                        found.source
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    fn boolean(&mut self, name: &str) -> Option<bool> {
+        let found = self.lookup(name)?;
+        let parsed = match &found.value {
+            serde_json::Value::Bool(b) => Some(*b),
+            serde_json::Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
+                "true" | "1" | "yes" => Some(true),
+                "false" | "0" | "no" => Some(false),
+                _ => None,
+            },
+            serde_json::Value::Number(n) => match n.as_i64() {
+                Some(1) => Some(true),
+                Some(0) => Some(false),
+                _ => None,
+            },
+            _ => None,
+        };
+        if parsed.is_none() {
+            self.fail(
+                name,
+                format!(
+                    "{} must be true or false, but {} is {}; set it to true or false",
+                    key_and_env(name),
+                    found.source,
+                    display_value(&found.value)
+                ),
+            );
+        }
+        parsed
+    }
+
+    fn url(&mut self, name: &str) -> Option<String> {
+        let raw = self.string(name)?;
+        match reqwest::Url::parse(&raw) {
+            Ok(u) if u.scheme() == "https" && u.host_str().is_some() => {
+                Some(raw.trim_end_matches('/').to_string())
+            }
+            Ok(u) if u.scheme() == "http" && u.host_str().is_some_and(is_loopback) => {
+                Some(raw.trim_end_matches('/').to_string())
+            }
+            Ok(_) => {
+                self.fail(
+                    name,
+                    format!(
+                        "{} must be an https:// URL (plain http is allowed only for 127.0.0.1/localhost), got {raw:?}",
+                        key_and_env(name)
+                    ),
+                );
+                None
+            }
+            Err(e) => {
+                self.fail(
+                    name,
+                    format!(
+                        "{} is not a valid URL ({e}): {raw:?}; set it to a URL such as https://management.azure.com",
+                        key_and_env(name)
+                    ),
+                );
+                None
+            }
+        }
+    }
+}
+
+fn is_loopback(host: &str) -> bool {
+    matches!(host, "127.0.0.1" | "localhost" | "[::1]" | "::1")
+}
+
+fn json_kind(v: &serde_json::Value) -> &'static str {
+    match v {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "a list",
+        serde_json::Value::Object(_) => "an object",
+    }
+}
+
+fn display_value(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => format!("{:?}", crate::azure::errors::truncate(s, 40)),
+        other => json_kind(other).to_string(),
+    }
+}
+
+/// True for `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` (hex).
+fn is_uuid(s: &str) -> bool {
+    let groups: Vec<&str> = s.split('-').collect();
+    groups.len() == 5
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(g, n)| g.len() == n && g.chars().all(|c| c.is_ascii_hexdigit()))
+}
+
+/// A tenant is a GUID or a domain name (`contoso.onmicrosoft.com`).
+fn is_tenant(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+}
+
+impl ProviderConfig {
+    /// Resolve the configuration from the provider config keys (camelCase, secrets unwrapped,
+    /// bools possibly sent as strings) with `env` as the environment fallback. Returns every
+    /// problem found, each naming its key and environment variables.
+    pub fn resolve(
+        inputs: &serde_json::Map<String, serde_json::Value>,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<ProviderConfig, Vec<ConfigFailure>> {
+        let mut r = Resolver {
+            inputs,
+            env,
+            failures: Vec::new(),
+        };
+
+        // Cloud and endpoints.
+        let environment = match r.string("environment") {
+            None => Some(CloudEnvironment::Public),
+            Some(s) => {
+                let parsed = CloudEnvironment::parse(&s);
+                if parsed.is_none() {
+                    r.fail(
+                        "environment",
+                        format!(
+                            "{} is {s:?}, which is not a known Azure cloud; use public, usgovernment or china",
+                            key_and_env("environment")
+                        ),
+                    );
+                }
+                parsed
+            }
+        };
+        let cloud = environment.unwrap_or(CloudEnvironment::Public);
+        let arm_endpoint = r
+            .url("armEndpoint")
+            .unwrap_or_else(|| cloud.arm_endpoint().to_string());
+        let authority_host = r
+            .url("authorityHost")
+            .unwrap_or_else(|| cloud.authority_host().to_string());
+        let ca_cert_file = r.string("caCertFile").map(PathBuf::from);
+        if let Some(path) = &ca_cert_file {
+            if let Err(e) = std::fs::metadata(path) {
+                r.fail(
+                    "caCertFile",
+                    format!(
+                        "{} names {}, which cannot be read ({e}); point it at a PEM certificate file",
+                        key_and_env("caCertFile"),
+                        path.display()
+                    ),
+                );
+            }
+        }
+
+        // Identity.
+        let subscription_id = r.string("subscriptionId");
+        match &subscription_id {
+            None => r.fail(
+                "subscriptionId",
+                format!(
+                    "the Azure subscription is not configured: set {} (for example `pulumi config set datasnap:subscriptionId <uuid>`)",
+                    key_and_env("subscriptionId")
+                ),
+            ),
+            Some(s) if !is_uuid(s) => r.fail(
+                "subscriptionId",
+                format!(
+                    "{} must be a subscription id (a UUID such as 00000000-0000-0000-0000-000000000000), got {s:?}",
+                    key_and_env("subscriptionId")
+                ),
+            ),
+            Some(_) => {}
+        }
+        let tenant_id = r.string("tenantId");
+        if let Some(t) = &tenant_id {
+            if !is_tenant(t) {
+                r.fail(
+                    "tenantId",
+                    format!(
+                        "{} must be a tenant id (a UUID) or domain, got {t:?}",
+                        key_and_env("tenantId")
+                    ),
+                );
+            }
+        }
+        let client_id = r.string("clientId");
+
+        let credential = resolve_credential(&mut r, tenant_id.is_some(), client_id.is_some());
+
+        if !r.failures.is_empty() {
+            return Err(r.failures);
+        }
+        match (subscription_id, environment, credential) {
+            (Some(subscription_id), Some(environment), Some(credential)) => Ok(ProviderConfig {
+                subscription_id,
+                tenant_id,
+                client_id,
+                environment,
+                arm_endpoint,
+                authority_host,
+                arm_audience: environment.arm_audience().to_string(),
+                ca_cert_file,
+                credential,
+            }),
+            // Every `None` above recorded a failure, so this arm is not reached; answer with a
+            // failure rather than panicking all the same.
+            _ => Err(vec![ConfigFailure {
+                property: "subscriptionId".into(),
+                reason: "provider bug: configuration incomplete without a reported failure".into(),
+            }]),
+        }
+    }
+}
+
+/// Pick the credential in the documented order; record failures for missing companions.
+fn resolve_credential(
+    r: &mut Resolver<'_>,
+    has_tenant: bool,
+    has_client: bool,
+) -> Option<CredentialSource> {
+    let need_sp = |r: &mut Resolver<'_>, what: &str| {
+        if !has_client {
+            r.fail(
+                "clientId",
+                format!(
+                    "{what} needs the service principal's client id: set {}",
+                    key_and_env("clientId")
+                ),
+            );
+        }
+        if !has_tenant {
+            r.fail(
+                "tenantId",
+                format!(
+                    "{what} needs the tenant id: set {}",
+                    key_and_env("tenantId")
+                ),
+            );
+        }
+    };
+
+    // 1. Client secret.
+    if let Some(secret) = r.string("clientSecret") {
+        need_sp(r, "authenticating with a client secret");
+        return Some(CredentialSource::ClientSecret {
+            secret: Secret::new(secret),
+        });
+    }
+
+    // 2. OIDC / client assertion.
+    let use_oidc = r.boolean("useOidc");
+    let token = r.string("oidcToken");
+    let token_file = r.string("oidcTokenFilePath");
+    if use_oidc == Some(true) || token.is_some() || token_file.is_some() {
+        need_sp(r, "authenticating with OIDC");
+        if let Some(token) = token {
+            return Some(CredentialSource::OidcToken {
+                token: Secret::new(token),
+            });
+        }
+        if let Some(path) = token_file {
+            return Some(CredentialSource::OidcTokenFile {
+                path: PathBuf::from(path),
+            });
+        }
+        let url = r.string("oidcRequestUrl");
+        let request_token = r.string("oidcRequestToken");
+        let audience = r
+            .string("oidcAudience")
+            .unwrap_or_else(|| DEFAULT_OIDC_AUDIENCE.to_string());
+        return match (url, request_token) {
+            (Some(url), Some(token)) => Some(CredentialSource::GitHubOidc {
+                url,
+                token: Secret::new(token),
+                audience,
+            }),
+            (url, _) => {
+                let missing = if url.is_none() {
+                    "oidcRequestUrl"
+                } else {
+                    "oidcRequestToken"
+                };
+                r.fail(
+                    missing,
+                    format!(
+                        "useOidc is true but no OIDC token is available: set {}, {}, or, in GitHub Actions, give the job `permissions: id-token: write` so {} and {} are set",
+                        key_and_env("oidcToken"),
+                        key_and_env("oidcTokenFilePath"),
+                        key_and_env("oidcRequestUrl"),
+                        key_and_env("oidcRequestToken"),
+                    ),
+                );
+                None
+            }
+        };
+    }
+
+    // 3. Managed identity.
+    if r.boolean("useMsi") == Some(true) {
+        let client_id = r.string("clientId");
+        return Some(CredentialSource::ManagedIdentity { client_id });
+    }
+
+    // 4. Azure CLI.
+    if r.boolean("useCli") == Some(false) {
+        r.fail(
+            "clientSecret",
+            format!(
+                "no Azure credential is configured and useCli is false: set {} with clientId and tenantId, or useOidc, or useMsi",
+                key_and_env("clientSecret")
+            ),
+        );
+        return None;
+    }
+    Some(CredentialSource::AzureCli)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use std::collections::HashMap;
+
+    const SUB: &str = "00000000-1111-2222-3333-444444444444";
+
+    fn resolve(
+        inputs: serde_json::Value,
+        env: &[(&str, &str)],
+    ) -> Result<ProviderConfig, Vec<ConfigFailure>> {
+        let env: HashMap<String, String> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let inputs = inputs.as_object().cloned().unwrap_or_default();
+        ProviderConfig::resolve(&inputs, &move |k| env.get(k).cloned())
+    }
+
+    #[test]
+    fn every_key_is_listed() {
+        for name in [
+            "subscriptionId",
+            "tenantId",
+            "clientId",
+            "clientSecret",
+            "useOidc",
+            "oidcToken",
+            "oidcTokenFilePath",
+            "oidcRequestUrl",
+            "oidcRequestToken",
+            "oidcAudience",
+            "useMsi",
+            "useCli",
+            "environment",
+            "armEndpoint",
+            "authorityHost",
+            "caCertFile",
+        ] {
+            assert!(CONFIG_KEYS.iter().any(|k| k.name == name), "{name}");
+        }
+        assert_eq!(CONFIG_KEYS.len(), 16);
+    }
+
+    #[test]
+    fn missing_subscription_names_key_and_env() {
+        let err = resolve(json!({}), &[]).unwrap_err();
+        let f = err.iter().find(|f| f.property == "subscriptionId").unwrap();
+        assert!(f.reason.contains("ARM_SUBSCRIPTION_ID"), "{}", f.reason);
+        assert!(f.reason.contains("AZURE_SUBSCRIPTION_ID"), "{}", f.reason);
+    }
+
+    #[test]
+    fn defaults_to_public_cloud_and_cli() {
+        let c = resolve(json!({"subscriptionId": SUB}), &[]).unwrap();
+        assert_eq!(c.environment, CloudEnvironment::Public);
+        assert_eq!(c.arm_endpoint, "https://management.azure.com");
+        assert_eq!(c.authority_host, "https://login.microsoftonline.com");
+        assert_eq!(c.credential, CredentialSource::AzureCli);
+    }
+
+    #[test]
+    fn config_wins_over_arm_env_over_azure_env() {
+        let c = resolve(
+            json!({}),
+            &[
+                ("ARM_SUBSCRIPTION_ID", SUB),
+                ("AZURE_SUBSCRIPTION_ID", "bad"),
+                ("AZURE_TENANT_ID", "t1"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(c.subscription_id, SUB);
+        assert_eq!(c.tenant_id.as_deref(), Some("t1"));
+        let c = resolve(
+            json!({"tenantId": "t0"}),
+            &[("ARM_SUBSCRIPTION_ID", SUB), ("ARM_TENANT_ID", "t1")],
+        )
+        .unwrap();
+        assert_eq!(c.tenant_id.as_deref(), Some("t0"));
+    }
+
+    #[test]
+    fn client_secret_needs_client_and_tenant_and_is_hidden() {
+        let err = resolve(
+            json!({"subscriptionId": SUB, "clientSecret": "hunter2"}),
+            &[],
+        )
+        .unwrap_err();
+        let props: Vec<_> = err.iter().map(|f| f.property.as_str()).collect();
+        assert_eq!(props, ["clientId", "tenantId"]);
+        assert!(err[0].reason.contains("ARM_CLIENT_ID"));
+        assert!(!format!("{err:?}").contains("hunter2"));
+
+        let c = resolve(
+            json!({"subscriptionId": SUB, "clientId": "c", "tenantId": "t"}),
+            &[("AZURE_CLIENT_SECRET", "hunter2")],
+        )
+        .unwrap();
+        assert!(
+            matches!(&c.credential, CredentialSource::ClientSecret { secret } if secret.expose() == "hunter2")
+        );
+        assert!(!format!("{c:?}").contains("hunter2"));
+        assert_eq!(format!("{}", Secret::new("x")), "***");
+    }
+
+    #[test]
+    fn oidc_sources_in_order() {
+        let base = [
+            ("ARM_SUBSCRIPTION_ID", SUB),
+            ("ARM_CLIENT_ID", "c"),
+            ("ARM_TENANT_ID", "t"),
+        ];
+        let with = |extra: &[(&'static str, &'static str)]| {
+            let mut v = base.to_vec();
+            v.extend_from_slice(extra);
+            resolve(json!({}), &v)
+        };
+        let c = with(&[
+            ("ARM_USE_OIDC", "true"),
+            ("ARM_OIDC_TOKEN", "jwt"),
+            ("ARM_OIDC_TOKEN_FILE_PATH", "/f"),
+        ])
+        .unwrap();
+        assert!(matches!(c.credential, CredentialSource::OidcToken { .. }));
+        let c = with(&[("AZURE_FEDERATED_TOKEN_FILE", "/var/run/token")]).unwrap();
+        assert_eq!(
+            c.credential,
+            CredentialSource::OidcTokenFile {
+                path: "/var/run/token".into()
+            }
+        );
+        let c = with(&[
+            ("ARM_USE_OIDC", "TRUE"),
+            (
+                "ACTIONS_ID_TOKEN_REQUEST_URL",
+                "https://gh.example/token?x=1",
+            ),
+            ("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "ghs"),
+        ])
+        .unwrap();
+        assert!(
+            matches!(&c.credential, CredentialSource::GitHubOidc { url, audience, .. }
+            if url == "https://gh.example/token?x=1" && audience == "api://AzureADTokenExchange")
+        );
+        // The GitHub variables alone do not switch OIDC on.
+        let c = with(&[
+            ("ACTIONS_ID_TOKEN_REQUEST_URL", "https://gh"),
+            ("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "ghs"),
+        ])
+        .unwrap();
+        assert_eq!(c.credential, CredentialSource::AzureCli);
+        let err = with(&[("ARM_USE_OIDC", "true")]).unwrap_err();
+        assert!(
+            err[0].reason.contains("id-token: write"),
+            "{}",
+            err[0].reason
+        );
+    }
+
+    #[test]
+    fn secret_beats_oidc_and_msi_and_msi_beats_cli() {
+        let c = resolve(
+            json!({"subscriptionId": SUB, "clientId": "c", "tenantId": "t", "clientSecret": "s", "useOidc": true, "oidcToken": "j", "useMsi": true}),
+            &[],
+        )
+        .unwrap();
+        assert!(matches!(
+            c.credential,
+            CredentialSource::ClientSecret { .. }
+        ));
+        let c = resolve(
+            json!({"subscriptionId": SUB, "useMsi": "true", "clientId": "uami"}),
+            &[],
+        )
+        .unwrap();
+        assert_eq!(
+            c.credential,
+            CredentialSource::ManagedIdentity {
+                client_id: Some("uami".into())
+            }
+        );
+        let err = resolve(json!({"subscriptionId": SUB, "useCli": false}), &[]).unwrap_err();
+        assert_eq!(err[0].property, "clientSecret");
+    }
+
+    #[test]
+    fn bools_accept_strings_and_reject_garbage() {
+        let c = resolve(json!({"subscriptionId": SUB, "useMsi": "True"}), &[]).unwrap();
+        assert!(matches!(
+            c.credential,
+            CredentialSource::ManagedIdentity { client_id: None }
+        ));
+        let err = resolve(json!({"subscriptionId": SUB, "useMsi": "maybe"}), &[]).unwrap_err();
+        assert_eq!(err[0].property, "useMsi");
+        assert!(err[0].reason.contains("ARM_USE_MSI"));
+    }
+
+    #[test]
+    fn environments_and_endpoints() {
+        for (name, env) in [
+            ("azurecloud", CloudEnvironment::Public),
+            ("usgov", CloudEnvironment::UsGovernment),
+            ("AzureUSGovernment", CloudEnvironment::UsGovernment),
+            ("china", CloudEnvironment::China),
+            ("AzureChinaCloud", CloudEnvironment::China),
+        ] {
+            let c = resolve(json!({"subscriptionId": SUB, "environment": name}), &[]).unwrap();
+            assert_eq!(c.environment, env);
+            assert_eq!(c.arm_endpoint, env.arm_endpoint());
+        }
+        let err = resolve(
+            json!({"subscriptionId": SUB}),
+            &[("ARM_ENVIRONMENT", "mars")],
+        )
+        .unwrap_err();
+        assert_eq!(err[0].property, "environment");
+        let c = resolve(
+            json!({"subscriptionId": SUB, "armEndpoint": "https://127.0.0.1:8443/", "authorityHost": "https://127.0.0.1:8443/login"}),
+            &[],
+        )
+        .unwrap();
+        assert_eq!(c.arm_endpoint, "https://127.0.0.1:8443");
+        assert_eq!(c.authority_host, "https://127.0.0.1:8443/login");
+        let err = resolve(
+            json!({"subscriptionId": SUB, "armEndpoint": "http://example.com"}),
+            &[],
+        )
+        .unwrap_err();
+        assert_eq!(err[0].property, "armEndpoint");
+        let err = resolve(
+            json!({"subscriptionId": SUB, "caCertFile": "/nonexistent/ca.pem"}),
+            &[],
+        )
+        .unwrap_err();
+        assert_eq!(err[0].property, "caCertFile");
+        assert!(err[0].reason.contains("ARM_CA_CERT_FILE"));
+    }
+
+    #[test]
+    fn invalid_subscription() {
+        let err = resolve(json!({"subscriptionId": "my-sub"}), &[]).unwrap_err();
+        assert!(err[0].reason.contains("UUID"));
+    }
+}

@@ -353,7 +353,7 @@ impl<R: Resource> DynResource for Adapter<R> {
         // nested ones need their sentinel back).
         for u in &news.unknowns {
             let top = u.split(['.', '[']).next().unwrap_or(u);
-            if p.values.contains_key(top) {
+            if top == u || p.values.contains_key(top) {
                 p.unknowns.insert(u.clone());
             }
         }

@@ -1,0 +1,314 @@
+//! Azure Resource Manager, emulated: one fallback service that parses ARM paths
+//! case-insensitively (ARM treats `resourceGroups` and `resourcegroups` alike) and
+//! dispatches to resource groups, Microsoft.Compute disks and snapshots, and the
+//! operation-status resources their long-running operations point at.
+//!
+//! The layers that wrap it (api-version check, auth, faults, recording, ARM headers)
+//! are assembled in `crate::app`; this module only decodes, dispatches and encodes.
+
+pub mod compute;
+pub mod groups;
+pub mod operations;
+
+use crate::config::{AppState, COMPUTE_API_VERSIONS, RESOURCES_API_VERSIONS};
+use crate::error::ArmError;
+use crate::world::Kind;
+use axum::body::Bytes;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, Uri};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde_json::Value;
+
+/// What an ARM path names, after case-insensitive parsing.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Route {
+    Groups,
+    Group(String),
+    ComputeList {
+        kind: Kind,
+        group: Option<String>,
+    },
+    Compute {
+        kind: Kind,
+        group: String,
+        name: String,
+    },
+    ComputeAction {
+        kind: Kind,
+        group: String,
+        name: String,
+        action: String,
+    },
+    DiskOperation {
+        location: String,
+        id: String,
+    },
+    GroupOperation {
+        id: String,
+    },
+}
+
+/// `(subscription, route)` for a path under `/subscriptions/`, or `None` if ARM has no such path.
+pub fn parse(path: &str) -> Option<(String, Route)> {
+    let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let is = |i: usize, word: &str| segs.get(i).is_some_and(|s| s.eq_ignore_ascii_case(word));
+    if !is(0, "subscriptions") || segs.len() < 2 {
+        return None;
+    }
+    let sub = segs[1].to_string();
+    let route = match segs.len() {
+        3 if is(2, "resourcegroups") => Route::Groups,
+        4 if is(2, "resourcegroups") => Route::Group(segs[3].into()),
+        4 if is(2, "operationresults") => Route::GroupOperation { id: segs[3].into() },
+        5 if is(2, "providers") && is(3, "microsoft.compute") => Route::ComputeList {
+            kind: Kind::from_segment(segs[4])?,
+            group: None,
+        },
+        8 if is(2, "providers")
+            && is(3, "microsoft.compute")
+            && is(4, "locations")
+            && (is(6, "diskoperations") || is(6, "operations")) =>
+        {
+            Route::DiskOperation {
+                location: segs[5].into(),
+                id: segs[7].into(),
+            }
+        }
+        7 if is(2, "resourcegroups") && is(4, "providers") && is(5, "microsoft.compute") => {
+            Route::ComputeList {
+                kind: Kind::from_segment(segs[6])?,
+                group: Some(segs[3].into()),
+            }
+        }
+        8 if is(2, "resourcegroups") && is(4, "providers") && is(5, "microsoft.compute") => {
+            Route::Compute {
+                kind: Kind::from_segment(segs[6])?,
+                group: segs[3].into(),
+                name: segs[7].into(),
+            }
+        }
+        9 if is(2, "resourcegroups") && is(4, "providers") && is(5, "microsoft.compute") => {
+            Route::ComputeAction {
+                kind: Kind::from_segment(segs[6])?,
+                group: segs[3].into(),
+                name: segs[7].into(),
+                action: segs[8].to_ascii_lowercase(),
+            }
+        }
+        _ => return None,
+    };
+    Some((sub, route))
+}
+
+/// One query parameter, percent-decoded.
+pub fn query_param(uri: &Uri, name: &str) -> Option<String> {
+    uri.query()?.split('&').find_map(|pair| {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        (crate::auth::percent_decode(k)?.eq_ignore_ascii_case(name))
+            .then(|| crate::auth::percent_decode(v))
+            .flatten()
+    })
+}
+
+fn is_compute_path(path: &str) -> bool {
+    path.to_ascii_lowercase()
+        .contains("/providers/microsoft.compute")
+}
+
+/// Layer body: ARM's api-version rules (missing: 400 MissingApiVersionParameter;
+/// unknown: 400 NoRegisteredProviderFound for DiskRP, InvalidApiVersionParameter for groups).
+pub async fn api_version_layer(request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_string();
+    let Some(version) = query_param(request.uri(), "api-version") else {
+        return ArmError::bad_request(
+            "MissingApiVersionParameter",
+            "The api-version query parameter (?api-version=) is required for all requests.",
+        )
+        .into_response();
+    };
+    if is_compute_path(&path) {
+        if !COMPUTE_API_VERSIONS.contains(&version.as_str()) {
+            let kind = if path.to_ascii_lowercase().contains("/disks") {
+                "disks"
+            } else {
+                "snapshots"
+            };
+            return ArmError::bad_request(
+                "NoRegisteredProviderFound",
+                format!(
+                    "No registered resource provider found for location 'westus' and API version '{version}' for type '{kind}'. \
+                     The supported api-versions are '{}'. The supported locations are 'eastus, westus, northeurope, westeurope'.",
+                    COMPUTE_API_VERSIONS.join(", ")
+                ),
+            )
+            .into_response();
+        }
+    } else if !RESOURCES_API_VERSIONS.contains(&version.as_str()) {
+        return ArmError::bad_request(
+            "InvalidApiVersionParameter",
+            format!(
+                "The api-version '{version}' is invalid. The supported versions are '{}'.",
+                RESOURCES_API_VERSIONS.join(",")
+            ),
+        )
+        .into_response();
+    }
+    next.run(request).await
+}
+
+/// Layer body: ARM's per-response headers (remaining-quota counters by request class).
+pub async fn arm_headers_layer(request: Request, next: Next) -> Response {
+    let (name, value) = match *request.method() {
+        Method::GET | Method::HEAD => ("x-ms-ratelimit-remaining-subscription-reads", "249"),
+        Method::DELETE => ("x-ms-ratelimit-remaining-subscription-deletes", "199"),
+        _ => ("x-ms-ratelimit-remaining-subscription-writes", "199"),
+    };
+    let mut response = next.run(request).await;
+    response
+        .headers_mut()
+        .entry(name)
+        .or_insert(HeaderValue::from_static(value));
+    response
+}
+
+/// Parse a JSON request body; malformed content is ARM's 400 InvalidRequestContent.
+pub fn json_body(body: &Bytes) -> Result<Value, ArmError> {
+    if body.is_empty() {
+        return Err(ArmError::bad_request(
+            "InvalidRequestContent",
+            "The request content was invalid and could not be deserialized: the request body is empty.",
+        ));
+    }
+    serde_json::from_slice(body).map_err(|e| {
+        ArmError::bad_request(
+            "InvalidRequestContent",
+            format!("The request content was invalid and could not be deserialized: '{e}'."),
+        )
+    })
+}
+
+/// The ARM service: every `/subscriptions/...` request ends here after its layers.
+pub async fn handle(State(state): State<AppState>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let body = match axum::body::to_bytes(body, 8 * 1024 * 1024).await {
+        Ok(b) => b,
+        Err(_) => {
+            return ArmError::bad_request(
+                "InvalidRequestContent",
+                "The request body is too large or unreadable.",
+            )
+            .into_response()
+        }
+    };
+    let api = query_param(&parts.uri, "api-version").unwrap_or_default();
+    let Some((sub, route)) = parse(parts.uri.path()) else {
+        return ArmError::not_found(
+            "InvalidResourceType",
+            format!(
+                "The resource type could not be found for path '{}'.",
+                parts.uri.path()
+            ),
+        )
+        .into_response();
+    };
+    if !sub.eq_ignore_ascii_case(&state.config.subscription_id) {
+        return ArmError::not_found(
+            "SubscriptionNotFound",
+            format!("The subscription '{sub}' could not be found."),
+        )
+        .into_response();
+    }
+    let ctx = Ctx {
+        state: &state,
+        api: &api,
+        uri: &parts.uri,
+        method: &parts.method,
+    };
+    let result = match route {
+        Route::Groups => groups::list(&ctx),
+        Route::Group(name) => groups::handle(&ctx, &name, &body),
+        Route::GroupOperation { id } => operations::group_operation(&ctx, &id),
+        Route::ComputeList { kind, group } => compute::list(&ctx, kind, group.as_deref()),
+        Route::Compute { kind, group, name } => compute::handle(&ctx, kind, &group, &name, &body),
+        Route::ComputeAction {
+            kind,
+            group,
+            name,
+            action,
+        } => compute::action(&ctx, kind, &group, &name, &action, &body),
+        Route::DiskOperation { location, id } => operations::disk_operation(&ctx, &location, &id),
+    };
+    state.persist();
+    result.unwrap_or_else(IntoResponse::into_response)
+}
+
+/// What a handler needs about the request besides its body.
+pub struct Ctx<'a> {
+    pub state: &'a AppState,
+    pub api: &'a str,
+    pub uri: &'a Uri,
+    pub method: &'a Method,
+}
+
+impl Ctx<'_> {
+    pub fn sub(&self) -> &str {
+        &self.state.config.subscription_id
+    }
+}
+
+pub fn method_not_allowed(method: &Method) -> ArmError {
+    ArmError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "MethodNotAllowed",
+        format!("The requested method '{method}' is not allowed on this resource."),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_paths_case_insensitively() {
+        let (sub, r) =
+            parse("/subscriptions/s/resourcegroups/RG/providers/Microsoft.Compute/snapshots/Snap")
+                .unwrap();
+        assert_eq!(sub, "s");
+        assert_eq!(
+            r,
+            Route::Compute {
+                kind: Kind::Snapshot,
+                group: "RG".into(),
+                name: "Snap".into()
+            }
+        );
+        let (_, r) =
+            parse("/subscriptions/s/resourceGroups/rg/providers/microsoft.compute/DISKS").unwrap();
+        assert_eq!(
+            r,
+            Route::ComputeList {
+                kind: Kind::Disk,
+                group: Some("rg".into())
+            }
+        );
+        let (_, r) = parse(
+            "/subscriptions/s/providers/Microsoft.Compute/locations/westus/DiskOperations/abc",
+        )
+        .unwrap();
+        assert_eq!(
+            r,
+            Route::DiskOperation {
+                location: "westus".into(),
+                id: "abc".into()
+            }
+        );
+        let (_, r) = parse("/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/snapshots/x/beginGetAccess").unwrap();
+        assert!(matches!(r, Route::ComputeAction { ref action, .. } if action == "begingetaccess"));
+        assert!(
+            parse("/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/vnets/x")
+                .is_none()
+        );
+        assert!(parse("/tenants").is_none());
+    }
+}

@@ -1,0 +1,370 @@
+//! Entra ID, emulated: the v2.0 token endpoint (client_credentials with a client secret
+//! or a client assertion), the OpenID Connect discovery documents that Microsoft's
+//! identity libraries read first, and the ARM bearer-token check. Tokens are HS256 JWTs
+//! signed with the emulator's key, so checking one needs no lookup table.
+
+use crate::config::AppState;
+use crate::error::ArmError;
+use crate::time::{arm_message_time, now_ms};
+use axum::extract::{Path, Request, State};
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+
+fn oauth_error(status: StatusCode, error: &str, code: u32, description: &str) -> Response {
+    let trace = uuid::Uuid::new_v4().to_string();
+    (
+        status,
+        Json(json!({
+            "error": error,
+            "error_description": format!("AADSTS{code}: {description} Trace ID: {trace}"),
+            "error_codes": [code],
+            "timestamp": crate::time::rfc3339(now_ms()),
+            "trace_id": trace,
+            "correlation_id": uuid::Uuid::new_v4().to_string(),
+        })),
+    )
+        .into_response()
+}
+
+/// `POST /{tenant}/oauth2/v2.0/token` (and the v1 `/{tenant}/oauth2/token`, which takes `resource`).
+pub async fn token(
+    State(state): State<AppState>,
+    Path(tenant): Path<String>,
+    body: String,
+) -> Response {
+    let form: HashMap<String, String> = match serde_urlencoded_parse(&body) {
+        Some(f) => f,
+        None => {
+            return oauth_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                900144,
+                "The request body must be application/x-www-form-urlencoded.",
+            )
+        }
+    };
+    let cfg = &state.config;
+    if !tenant.eq_ignore_ascii_case(&cfg.tenant_id) && tenant != "organizations" {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            90002,
+            &format!("Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud."),
+        );
+    }
+    match form.get("grant_type").map(String::as_str) {
+        Some("client_credentials") => {}
+        Some(other) => {
+            return oauth_error(
+                StatusCode::BAD_REQUEST,
+                "unsupported_grant_type",
+                70003,
+                &format!("The app requested an unsupported grant type '{other}'."),
+            )
+        }
+        None => {
+            return oauth_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                900144,
+                "The request body must contain the following parameter: 'grant_type'.",
+            )
+        }
+    }
+    let Some(client_id) = form.get("client_id") else {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            900144,
+            "The request body must contain the following parameter: 'client_id'.",
+        );
+    };
+    if !client_id.eq_ignore_ascii_case(&cfg.client_id) {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "unauthorized_client",
+            700016,
+            &format!("Application with identifier '{client_id}' was not found in the directory '{tenant}'."),
+        );
+    }
+    if let Some(assertion) = form.get("client_assertion") {
+        let type_ok = form.get("client_assertion_type").map(String::as_str)
+            == Some("urn:ietf:params:oauth:client-assertion-type:jwt-bearer");
+        if !type_ok || !looks_like_jwt(assertion) {
+            return oauth_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_client",
+                50027,
+                "JWT token is invalid or malformed.",
+            );
+        }
+    } else if let Some(secret) = form.get("client_secret") {
+        if secret != &cfg.client_secret {
+            return oauth_error(
+                StatusCode::UNAUTHORIZED,
+                "invalid_client",
+                7000215,
+                "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.",
+            );
+        }
+    } else {
+        return oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            7000218,
+            "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+        );
+    }
+    let audience = if let Some(scope) = form.get("scope") {
+        let first = scope.split_whitespace().next().unwrap_or_default();
+        match first.strip_suffix("/.default") {
+            Some(resource) => format!("{}/", resource.trim_end_matches('/')),
+            None => {
+                return oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_scope",
+                    1002012,
+                    &format!("The provided value for scope {scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI)."),
+                )
+            }
+        }
+    } else if let Some(resource) = form.get("resource") {
+        resource.clone()
+    } else {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            900144,
+            "The request body must contain the following parameter: 'scope'.",
+        );
+    };
+    let ttl = state
+        .faults()
+        .spec
+        .token_ttl_secs
+        .unwrap_or(cfg.token_ttl_secs);
+    let now = now_ms();
+    let access_token = issue(&state, &audience, now, ttl);
+    Json(json!({
+        "token_type": "Bearer",
+        "expires_in": ttl,
+        "ext_expires_in": ttl,
+        "expires_on": now / 1000 + ttl,
+        "access_token": access_token,
+    }))
+    .into_response()
+}
+
+/// Minimal `application/x-www-form-urlencoded` parser (`+` is a space, `%XX` a byte).
+fn serde_urlencoded_parse(body: &str) -> Option<HashMap<String, String>> {
+    let mut out = HashMap::new();
+    for pair in body.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        out.insert(percent_decode(k)?, percent_decode(v)?);
+    }
+    Some(out)
+}
+
+pub fn percent_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex = s.get(i + 1..i + 3)?;
+                out.push(u8::from_str_radix(hex, 16).ok()?);
+                i += 2;
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).ok()
+}
+
+fn looks_like_jwt(token: &str) -> bool {
+    let parts: Vec<&str> = token.split('.').collect();
+    parts.len() == 3
+        && parts[..2].iter().all(|p| {
+            URL_SAFE_NO_PAD
+                .decode(p.trim_end_matches('='))
+                .ok()
+                .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+                .is_some_and(|v| v.is_object())
+        })
+}
+
+/// Sign a token for `audience` valid `ttl_secs` from `now` (ms).
+pub fn issue(state: &AppState, audience: &str, now: u64, ttl_secs: u64) -> String {
+    let cfg = &state.config;
+    let header = URL_SAFE_NO_PAD.encode(br#"{"typ":"JWT","alg":"HS256"}"#);
+    let claims = json!({
+        "aud": audience,
+        "iss": format!("https://sts.windows.net/{}/", cfg.tenant_id),
+        "iat": now / 1000,
+        "nbf": now / 1000,
+        "exp": now / 1000 + ttl_secs,
+        "iat_ms": now,
+        "appid": cfg.client_id,
+        "oid": cfg.client_id,
+        "sub": cfg.client_id,
+        "tid": cfg.tenant_id,
+        "idtyp": "app",
+        "ver": "1.0",
+    });
+    let payload = URL_SAFE_NO_PAD.encode(claims.to_string());
+    let signing_input = format!("{header}.{payload}");
+    let tag = ring::hmac::sign(&state.token_key, signing_input.as_bytes());
+    format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(tag.as_ref()))
+}
+
+fn unauthorized(code: &str, message: String, state: &AppState) -> ArmError {
+    ArmError::new(StatusCode::UNAUTHORIZED, code, message).with_header(
+        "www-authenticate",
+        format!(
+            "Bearer authorization_uri=\"{}/{}\", error=\"invalid_token\", error_description=\"The authentication failed because of missing 'Authorization' header or an invalid token.\"",
+            state.config.base_url, state.config.tenant_id
+        ),
+    )
+}
+
+/// Check a bearer token as ARM does; `Ok` carries nothing, `Err` is the 401 to send.
+pub fn check(state: &AppState, header: Option<&str>, now: u64) -> Result<(), ArmError> {
+    let Some(header) = header else {
+        return Err(unauthorized(
+            "AuthenticationFailed",
+            "Authentication failed. The 'Authorization' header is missing.".into(),
+            state,
+        ));
+    };
+    let Some(token) = header
+        .strip_prefix("Bearer ")
+        .or_else(|| header.strip_prefix("bearer "))
+    else {
+        return Err(unauthorized(
+            "AuthenticationFailedInvalidHeader",
+            "Authentication failed. The 'Authorization' header is provided in an invalid format."
+                .into(),
+            state,
+        ));
+    };
+    let invalid = || {
+        unauthorized(
+            "InvalidAuthenticationToken",
+            "The access token is invalid.".into(),
+            state,
+        )
+    };
+    let (signing_input, signature) = token.trim().rsplit_once('.').ok_or_else(invalid)?;
+    let signature = URL_SAFE_NO_PAD.decode(signature).map_err(|_| invalid())?;
+    ring::hmac::verify(&state.token_key, signing_input.as_bytes(), &signature)
+        .map_err(|_| invalid())?;
+    let payload = signing_input.split('.').nth(1).ok_or_else(invalid)?;
+    let claims: Value = URL_SAFE_NO_PAD
+        .decode(payload)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .ok_or_else(invalid)?;
+    let exp_ms = claims["exp"].as_u64().ok_or_else(invalid)? * 1000;
+    let issued_ms = claims["iat_ms"].as_u64().unwrap_or(0);
+    let revoked_before = state.tokens_revoked_before_ms.load(Ordering::Relaxed);
+    let effective_exp = if issued_ms < revoked_before {
+        exp_ms.min(revoked_before)
+    } else {
+        exp_ms
+    };
+    if effective_exp <= now {
+        return Err(unauthorized(
+            "ExpiredAuthenticationToken",
+            format!(
+                "The access token expiry UTC time '{}' is earlier than current UTC time '{}'.",
+                arm_message_time(effective_exp),
+                arm_message_time(now)
+            ),
+            state,
+        ));
+    }
+    Ok(())
+}
+
+/// Layer body for ARM routes: 401 with ARM's error body unless the bearer token is good.
+pub async fn layer(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let header = request
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok());
+    match check(&state, header, now_ms()) {
+        Ok(()) => next.run(request).await,
+        Err(e) => e.into_response(),
+    }
+}
+
+/// `GET /{tenant}/v2.0/.well-known/openid-configuration` (and the v1 form without `v2.0`).
+pub async fn openid_configuration(
+    State(state): State<AppState>,
+    Path(tenant): Path<String>,
+) -> Response {
+    let base = &state.config.base_url;
+    let t = if tenant.eq_ignore_ascii_case("common") || tenant.eq_ignore_ascii_case("organizations")
+    {
+        state.config.tenant_id.clone()
+    } else {
+        tenant
+    };
+    Json(json!({
+        "token_endpoint": format!("{base}/{t}/oauth2/v2.0/token"),
+        "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt", "client_secret_basic"],
+        "jwks_uri": format!("{base}/{t}/discovery/v2.0/keys"),
+        "response_modes_supported": ["query", "fragment", "form_post"],
+        "subject_types_supported": ["pairwise"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+        "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
+        "scopes_supported": ["openid", "profile", "email", "offline_access"],
+        "issuer": format!("{base}/{t}/v2.0"),
+        "request_uri_parameter_supported": false,
+        "userinfo_endpoint": format!("{base}/oidc/userinfo"),
+        "authorization_endpoint": format!("{base}/{t}/oauth2/v2.0/authorize"),
+        "device_authorization_endpoint": format!("{base}/{t}/oauth2/v2.0/devicecode"),
+        "http_logout_supported": true,
+        "frontchannel_logout_supported": true,
+        "end_session_endpoint": format!("{base}/{t}/oauth2/v2.0/logout"),
+        "claims_supported": ["sub", "iss", "aud", "exp", "iat", "tid", "oid"],
+        "kerberos_endpoint": format!("{base}/{t}/kerberos"),
+        "tenant_region_scope": "NA",
+        "cloud_instance_name": "emulator.local",
+        "cloud_graph_host_name": "graph.emulator.local",
+        "msgraph_host": "graph.emulator.local",
+        "rbac_url": "https://pas.emulator.local"
+    }))
+    .into_response()
+}
+
+/// `GET /{tenant}/discovery/v2.0/keys`: no asymmetric keys (tokens are HS256, opaque to clients).
+pub async fn jwks() -> Response {
+    Json(json!({"keys": []})).into_response()
+}
+
+/// `GET /common/discovery/instance`: MSAL's instance discovery, pointing back at us.
+pub async fn instance_discovery(State(state): State<AppState>) -> Response {
+    let base = &state.config.base_url;
+    let host = base
+        .split("://")
+        .nth(1)
+        .unwrap_or(base.as_str())
+        .to_string();
+    Json(json!({
+        "tenant_discovery_endpoint": format!("{base}/{}/v2.0/.well-known/openid-configuration", state.config.tenant_id),
+        "api-version": "1.1",
+        "metadata": [{"preferred_network": host, "preferred_cache": host, "aliases": [host]}]
+    }))
+    .into_response()
+}

@@ -1,0 +1,146 @@
+//! The control API under `/_emulator/` (no auth; for tests, demos and debugging):
+//! reset, state dump, seeding, and fault injection.
+//!
+//! | request | does |
+//! | --- | --- |
+//! | `GET /_emulator/health` | `{"status":"ok"}` |
+//! | `POST /_emulator/reset` | empties the world and the faults; re-seeds if started with a seed (`{"seed": false}` to skip) |
+//! | `GET /_emulator/state` | resource groups, disks, snapshots, operations, faults |
+//! | `POST /_emulator/seed` | applies a seed spec (body optional: the defaults) |
+//! | `GET /_emulator/faults` | the rules in force and how often each fired |
+//! | `POST /_emulator/faults` | sets rules (fields present replace current ones) |
+//! | `DELETE /_emulator/faults` | clears every rule |
+
+use crate::config::AppState;
+use crate::error::ArmError;
+use crate::faults::FaultSpec;
+use crate::seed::SeedSpec;
+use crate::time::now_ms;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::{json, Value};
+use std::sync::atomic::Ordering;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/health", get(|| async { Json(json!({"status": "ok"})) }))
+        .route("/reset", post(reset))
+        .route("/state", get(state_dump))
+        .route("/seed", post(seed))
+        .route(
+            "/faults",
+            get(get_faults).post(set_faults).delete(clear_faults),
+        )
+}
+
+fn parse_optional<T: serde::de::DeserializeOwned + Default>(body: &Bytes) -> Result<T, ArmError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    serde_json::from_slice(body).map_err(|e| {
+        ArmError::bad_request(
+            "InvalidRequestContent",
+            format!("The request content was invalid and could not be deserialized: '{e}'."),
+        )
+    })
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ResetOptions {
+    seed: Option<bool>,
+}
+
+async fn reset(State(state): State<AppState>, body: Bytes) -> Response {
+    let options: ResetOptions = match parse_optional(&body) {
+        Ok(o) => o,
+        Err(e) => return e.into_response(),
+    };
+    state.faults().clear();
+    state.tokens_revoked_before_ms.store(0, Ordering::Relaxed);
+    {
+        let mut world = state.world();
+        world.clear();
+        if options.seed.unwrap_or(true) {
+            if let Some(seed) = &state.config.seed {
+                seed.apply(&mut world, &state.config);
+            }
+        }
+    }
+    state.persist();
+    Json(json!({"status": "reset"})).into_response()
+}
+
+async fn state_dump(State(state): State<AppState>) -> Response {
+    let now = now_ms();
+    let (groups, disks, snapshots, operations) = {
+        let world = state.world();
+        let sub = &state.config.subscription_id;
+        let groups: Vec<Value> = world
+            .resource_groups
+            .values()
+            .map(|g| g.to_json(sub))
+            .collect();
+        let pick = |kind| -> Vec<Value> {
+            world
+                .resources
+                .values()
+                .filter(|r| r.kind == kind)
+                .map(|r| r.render(now))
+                .collect()
+        };
+        let disks = pick(crate::world::Kind::Disk);
+        let snapshots = pick(crate::world::Kind::Snapshot);
+        let operations = serde_json::to_value(&world.operations).unwrap_or_default();
+        (groups, disks, snapshots, operations)
+    };
+    let faults = state.faults().to_json();
+    Json(json!({
+        "subscriptionId": state.config.subscription_id,
+        "resourceGroups": groups,
+        "disks": disks,
+        "snapshots": snapshots,
+        "operations": operations,
+        "faults": faults["faults"],
+        "injected": faults["injected"],
+    }))
+    .into_response()
+}
+
+async fn seed(State(state): State<AppState>, body: Bytes) -> Response {
+    let spec: SeedSpec = match parse_optional(&body) {
+        Ok(s) => s,
+        Err(e) => return e.into_response(),
+    };
+    spec.apply(&mut state.world(), &state.config);
+    state.persist();
+    Json(json!({"status": "seeded", "seed": spec})).into_response()
+}
+
+async fn get_faults(State(state): State<AppState>) -> Response {
+    Json(state.faults().to_json()).into_response()
+}
+
+async fn set_faults(State(state): State<AppState>, body: Bytes) -> Response {
+    let spec: FaultSpec = match parse_optional(&body) {
+        Ok(s) => s,
+        Err(e) => return e.into_response(),
+    };
+    if spec.expire_tokens == Some(true) {
+        state
+            .tokens_revoked_before_ms
+            .store(now_ms() + 1, Ordering::Relaxed);
+    }
+    let mut faults = state.faults();
+    faults.apply(spec);
+    Json(faults.to_json()).into_response()
+}
+
+async fn clear_faults(State(state): State<AppState>) -> Response {
+    let mut faults = state.faults();
+    faults.clear();
+    Json(faults.to_json()).into_response()
+}

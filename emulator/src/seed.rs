@@ -1,0 +1,121 @@
+//! The demo's starting world: a resource group (default `datasets-rg` in `westus`) and
+//! a "dataset" managed disk in it (default `dataset-disk`, 64 GB), written straight
+//! into the [`World`] by `serve --seed`, `seed --state FILE` or `POST /_emulator/seed`.
+
+use crate::arm::compute::resource_id;
+use crate::config::Config;
+use crate::time::{now_ms, rfc3339};
+use crate::world::{Key, Kind, Resource, ResourceGroup, World};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SeedSpec {
+    #[serde(default = "default_group")]
+    pub resource_group: String,
+    #[serde(default = "default_location")]
+    pub location: String,
+    #[serde(default = "default_disks")]
+    pub disks: Vec<SeedDisk>,
+    #[serde(default)]
+    pub tags: Option<Value>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SeedDisk {
+    pub name: String,
+    #[serde(default = "default_size")]
+    pub size_gb: u64,
+    #[serde(default = "default_sku")]
+    pub sku: String,
+}
+
+fn default_group() -> String {
+    "datasets-rg".into()
+}
+fn default_location() -> String {
+    "westus".into()
+}
+fn default_size() -> u64 {
+    64
+}
+fn default_sku() -> String {
+    "Standard_LRS".into()
+}
+fn default_disks() -> Vec<SeedDisk> {
+    vec![SeedDisk {
+        name: "dataset-disk".into(),
+        size_gb: default_size(),
+        sku: default_sku(),
+    }]
+}
+
+impl Default for SeedSpec {
+    fn default() -> Self {
+        SeedSpec {
+            resource_group: default_group(),
+            location: default_location(),
+            disks: default_disks(),
+            tags: None,
+        }
+    }
+}
+
+impl SeedSpec {
+    /// Create the group and disks that do not exist yet (existing ones are left alone).
+    pub fn apply(&self, world: &mut World, config: &Config) {
+        let now = now_ms();
+        let lower = self.resource_group.to_ascii_lowercase();
+        world
+            .resource_groups
+            .entry(lower)
+            .or_insert_with(|| ResourceGroup {
+                name: self.resource_group.clone(),
+                location: self.location.clone(),
+                tags: self.tags.clone(),
+                deleting: false,
+            });
+        for disk in &self.disks {
+            let key = Key::new(Kind::Disk, &self.resource_group, &disk.name);
+            if world.resources.contains_key(&key) {
+                continue;
+            }
+            let tier = crate::rules::sku_tier(&disk.sku);
+            let body = json!({
+                "id": resource_id(&config.subscription_id, &self.resource_group, Kind::Disk, &disk.name),
+                "name": disk.name,
+                "type": "Microsoft.Compute/disks",
+                "location": self.location,
+                "sku": {"name": disk.sku, "tier": tier},
+                "tags": {"purpose": "dataset"},
+                "properties": {
+                    "creationData": {"createOption": "Empty"},
+                    "diskSizeGB": disk.size_gb,
+                    "diskSizeBytes": disk.size_gb << 30,
+                    "uniqueId": uuid::Uuid::new_v4().to_string(),
+                    "timeCreated": rfc3339(now),
+                    "provisioningState": "Succeeded",
+                    "diskState": "Unattached",
+                    "osType": "Linux",
+                    "networkAccessPolicy": "AllowAll",
+                    "publicNetworkAccess": "Enabled",
+                    "encryption": {"type": "EncryptionAtRestWithPlatformKey"},
+                }
+            });
+            world.resources.insert(
+                key,
+                Resource {
+                    kind: Kind::Disk,
+                    body,
+                    pending_op: None,
+                    family_id: None,
+                    copy: None,
+                    created_ms: now,
+                },
+            );
+        }
+        world.dirty = true;
+    }
+}

@@ -1,0 +1,387 @@
+//! The emulated Azure world as plain data: resource groups, disks, snapshots and
+//! long-running operations. Operations finish lazily: [`World::settle`] runs at the
+//! start of every request and applies whatever became due, so no timers or tasks exist
+//! and memory holds only resources plus recent operations.
+
+use crate::config::Config;
+use crate::rules::normalize_location;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Kind {
+    Disk,
+    Snapshot,
+}
+
+impl Kind {
+    pub fn type_name(self) -> &'static str {
+        match self {
+            Kind::Disk => "Microsoft.Compute/disks",
+            Kind::Snapshot => "Microsoft.Compute/snapshots",
+        }
+    }
+    pub fn segment(self) -> &'static str {
+        match self {
+            Kind::Disk => "disks",
+            Kind::Snapshot => "snapshots",
+        }
+    }
+    pub fn noun(self) -> &'static str {
+        match self {
+            Kind::Disk => "disk",
+            Kind::Snapshot => "snapshot",
+        }
+    }
+    pub fn from_segment(s: &str) -> Option<Kind> {
+        if s.eq_ignore_ascii_case("disks") {
+            Some(Kind::Disk)
+        } else if s.eq_ignore_ascii_case("snapshots") {
+            Some(Kind::Snapshot)
+        } else {
+            None
+        }
+    }
+}
+
+/// (kind, lower-case resource group, lower-case name): ARM names are case-insensitive.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Key(pub Kind, pub String, pub String);
+
+impl Key {
+    pub fn new(kind: Kind, rg: &str, name: &str) -> Key {
+        Key(kind, rg.to_ascii_lowercase(), name.to_ascii_lowercase())
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResourceGroup {
+    pub name: String,
+    pub location: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Value>,
+    /// Set while an asynchronous DELETE runs (provisioningState `Deleting`).
+    #[serde(default)]
+    pub deleting: bool,
+}
+
+impl ResourceGroup {
+    pub fn to_json(&self, subscription: &str) -> Value {
+        let mut v = json!({
+            "id": format!("/subscriptions/{subscription}/resourceGroups/{}", self.name),
+            "name": self.name,
+            "type": "Microsoft.Resources/resourceGroups",
+            "location": self.location,
+            "properties": {"provisioningState": if self.deleting {"Deleting"} else {"Succeeded"}},
+        });
+        if let Some(tags) = &self.tags {
+            v["tags"] = tags.clone();
+        }
+        v
+    }
+}
+
+/// A background copy (CopyStart) whose completionPercent grows from 0 to 100.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CopyProgress {
+    pub start_ms: u64,
+    pub end_ms: u64,
+    /// The family whose copies run one at a time, and the target region.
+    pub family_id: String,
+    pub location: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Resource {
+    pub kind: Kind,
+    /// The full ARM representation as last written (id, name, type, location, sku, tags, properties).
+    pub body: Value,
+    /// Operation that currently owns this resource (PUT/PATCH/DELETE/grant/revoke in flight).
+    #[serde(default)]
+    pub pending_op: Option<String>,
+    /// Disks: the incrementalSnapshotFamilyId every incremental snapshot of this disk shares.
+    #[serde(default)]
+    pub family_id: Option<String>,
+    #[serde(default)]
+    pub copy: Option<CopyProgress>,
+    pub created_ms: u64,
+}
+
+impl Resource {
+    pub fn props(&self) -> &Value {
+        &self.body["properties"]
+    }
+    pub fn props_mut(&mut self) -> &mut Value {
+        &mut self.body["properties"]
+    }
+    pub fn location(&self) -> String {
+        self.body["location"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+    pub fn size_gb(&self) -> u64 {
+        self.props()["diskSizeGB"].as_u64().unwrap_or(0)
+    }
+    pub fn unique_id(&self) -> Option<String> {
+        self.props()["uniqueId"].as_str().map(str::to_string)
+    }
+    pub fn is_incremental(&self) -> bool {
+        self.props()["incremental"].as_bool().unwrap_or(false)
+    }
+    pub fn set_state(&mut self, state: &str) {
+        self.props_mut()["provisioningState"] = json!(state);
+    }
+
+    /// The representation as of `now`: CopyStart progress is computed, not stored.
+    pub fn render(&self, now: u64) -> Value {
+        let mut body = self.body.clone();
+        if let Some(copy) = &self.copy {
+            body["properties"]["completionPercent"] = json!(copy_percent(copy, now));
+        }
+        body
+    }
+}
+
+pub fn copy_percent(copy: &CopyProgress, now: u64) -> f64 {
+    if now >= copy.end_ms || copy.end_ms <= copy.start_ms {
+        100.0
+    } else {
+        let done = (now - copy.start_ms) as f64 / (copy.end_ms - copy.start_ms) as f64;
+        (done * 1000.0).floor() / 10.0
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OpKind {
+    Put,
+    Patch,
+    Delete,
+    GrantAccess,
+    RevokeAccess,
+    DeleteGroup,
+}
+
+/// How an operation ends; Failed/Canceled come from injected faults.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status")]
+pub enum Outcome {
+    Succeeded,
+    Failed { code: String, message: String },
+    Canceled { code: String, message: String },
+}
+
+impl Outcome {
+    pub fn status(&self) -> &'static str {
+        match self {
+            Outcome::Succeeded => "Succeeded",
+            Outcome::Failed { .. } => "Failed",
+            Outcome::Canceled { .. } => "Canceled",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Operation {
+    pub id: String,
+    pub kind: OpKind,
+    #[serde(default)]
+    pub target: Option<Key>,
+    /// Resource group name (DeleteGroup).
+    #[serde(default)]
+    pub group: Option<String>,
+    /// Normalised region, part of the DiskOperations URL.
+    pub location: String,
+    pub start_ms: u64,
+    pub end_ms: u64,
+    pub outcome: Outcome,
+    pub done: bool,
+    /// Result document (grant access: `{accessSAS}`), returned by the final poll.
+    #[serde(default)]
+    pub output: Option<Value>,
+    /// provisioningState to restore when a DELETE fails or is canceled.
+    #[serde(default)]
+    pub prior_state: Option<String>,
+    /// diskState a grant/revoke moves to when it succeeds.
+    #[serde(default)]
+    pub next_disk_state: Option<String>,
+}
+
+/// Finished operations stay pollable this long, then are forgotten.
+const OPERATION_RETENTION_MS: u64 = 15 * 60 * 1000;
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct World {
+    pub resource_groups: BTreeMap<String, ResourceGroup>,
+    #[serde(with = "resource_list")]
+    pub resources: BTreeMap<Key, Resource>,
+    pub operations: BTreeMap<String, Operation>,
+    /// Earliest end time of an unfinished operation: settle is a no-op before it.
+    #[serde(skip)]
+    pub next_due_ms: Option<u64>,
+    /// Changed since the last write of `--state FILE`.
+    #[serde(skip)]
+    pub dirty: bool,
+}
+
+/// JSON object keys must be strings, so resources are stored as a list.
+mod resource_list {
+    use super::{Key, Resource};
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use std::collections::BTreeMap;
+
+    pub fn serialize<S: Serializer>(
+        map: &BTreeMap<Key, Resource>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        map.values().collect::<Vec<_>>().serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<BTreeMap<Key, Resource>, D::Error> {
+        let list = Vec::<Resource>::deserialize(d)?;
+        Ok(list
+            .into_iter()
+            .map(|r| {
+                let id = r.body["id"].as_str().unwrap_or_default().to_string();
+                let parts: Vec<&str> = id.split('/').collect();
+                // /subscriptions/{s}/resourceGroups/{rg}/providers/Microsoft.Compute/{kind}/{name}
+                let rg = parts.get(4).copied().unwrap_or_default();
+                let name = parts.get(8).copied().unwrap_or_default();
+                (Key::new(r.kind, rg, name), r)
+            })
+            .collect())
+    }
+}
+
+impl World {
+    pub fn load(path: &Path) -> std::io::Result<World> {
+        let text = std::fs::read_to_string(path)?;
+        let mut world: World = serde_json::from_str(&text).map_err(|e| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("state file {}: {e}", path.display()),
+            )
+        })?;
+        world.recompute_due();
+        Ok(world)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.resource_groups.is_empty() && self.resources.is_empty()
+    }
+
+    pub fn clear(&mut self) {
+        self.resource_groups.clear();
+        self.resources.clear();
+        self.operations.clear();
+        self.next_due_ms = None;
+        self.dirty = true;
+    }
+
+    pub fn group(&self, name: &str) -> Option<&ResourceGroup> {
+        self.resource_groups.get(&name.to_ascii_lowercase())
+    }
+
+    pub fn recompute_due(&mut self) {
+        self.next_due_ms = self
+            .operations
+            .values()
+            .filter(|o| !o.done)
+            .map(|o| o.end_ms)
+            .min();
+    }
+
+    pub fn add_operation(&mut self, op: Operation) {
+        self.next_due_ms = Some(self.next_due_ms.map_or(op.end_ms, |d| d.min(op.end_ms)));
+        self.operations.insert(op.id.clone(), op);
+        self.dirty = true;
+    }
+
+    /// Apply every operation whose end time has passed. Returns whether anything changed.
+    pub fn settle(&mut self, now: u64, _config: &Config) -> bool {
+        match self.next_due_ms {
+            Some(due) if due <= now => {}
+            _ => return false,
+        }
+        let due: Vec<String> = self
+            .operations
+            .values()
+            .filter(|o| !o.done && o.end_ms <= now)
+            .map(|o| o.id.clone())
+            .collect();
+        for id in due {
+            self.finish(&id);
+        }
+        self.operations
+            .retain(|_, o| !o.done || o.end_ms + OPERATION_RETENTION_MS > now);
+        self.recompute_due();
+        true
+    }
+
+    fn finish(&mut self, id: &str) {
+        let Some(op) = self.operations.get_mut(id) else {
+            return;
+        };
+        op.done = true;
+        let op = op.clone();
+        let ok = op.outcome == Outcome::Succeeded;
+        if op.kind == OpKind::DeleteGroup {
+            if let Some(group) = &op.group {
+                let lower = group.to_ascii_lowercase();
+                if ok {
+                    self.resource_groups.remove(&lower);
+                    self.resources.retain(|k, _| k.1 != lower);
+                } else if let Some(g) = self.resource_groups.get_mut(&lower) {
+                    g.deleting = false;
+                }
+            }
+            return;
+        }
+        let Some(key) = &op.target else { return };
+        let Some(resource) = self.resources.get_mut(key) else {
+            return;
+        };
+        if resource.pending_op.as_deref() == Some(id) {
+            resource.pending_op = None;
+        }
+        match (op.kind, ok) {
+            (OpKind::Delete, true) => {
+                self.resources.remove(key);
+            }
+            (OpKind::Delete, false) => {
+                let prior = op.prior_state.as_deref().unwrap_or("Succeeded");
+                resource.set_state(prior);
+            }
+            (OpKind::GrantAccess | OpKind::RevokeAccess, true) => {
+                if let Some(state) = &op.next_disk_state {
+                    resource.props_mut()["diskState"] = json!(state);
+                }
+            }
+            (OpKind::GrantAccess | OpKind::RevokeAccess, false) => {}
+            (_, _) => {
+                resource.set_state(op.outcome.status());
+            }
+        }
+    }
+
+    /// Regions' and families' copies in flight (CopyStart copies of one family run one at a time).
+    pub fn copy_in_progress(&self, family_id: &str, location: &str, now: u64) -> Option<&Resource> {
+        let location = normalize_location(location);
+        self.resources.values().find(|r| {
+            r.copy.as_ref().is_some_and(|c| {
+                c.family_id == family_id
+                    && normalize_location(&c.location) == location
+                    && now < c.end_ms
+            })
+        })
+    }
+}

@@ -14,6 +14,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{Map, Value as Json};
 
+use crate::azure::{ArmClient, AzureError, CancelToken, OpContext};
 use crate::schema::{ObjectType, PropType};
 use crate::value::{path_join, Props};
 
@@ -121,6 +122,16 @@ pub enum ResourceError {
     Bug(String),
 }
 
+impl From<AzureError> for ResourceError {
+    fn from(e: AzureError) -> Self {
+        if e.is_cancelled() {
+            ResourceError::Cancelled(e.to_string())
+        } else {
+            ResourceError::Failed(e.to_string())
+        }
+    }
+}
+
 /// A message for the engine log, attached to the resource being worked on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Severity {
@@ -147,9 +158,27 @@ pub struct Env {
     pub log: Arc<dyn LogSink>,
     /// The operation's timeout from `customTimeouts`, if the engine gave one.
     pub timeout: Option<std::time::Duration>,
+    /// The Azure client, once `Configure` has run.
+    pub arm: Option<ArmClient>,
+    /// Triggered by the engine's `Cancel`.
+    pub cancel: CancelToken,
 }
 
 impl Env {
+    /// The Azure client; an error if the provider was never configured.
+    pub fn arm(&self) -> Result<&ArmClient, ResourceError> {
+        self.arm.as_ref().ok_or(ResourceError::NotConfigured)
+    }
+
+    /// The context of one Azure operation: the engine's timeout (or `default`), the
+    /// provider's cancel token, and progress lines sent to the engine log as ephemeral
+    /// messages.
+    pub fn op(&self, default: std::time::Duration) -> OpContext {
+        let log = self.log.clone();
+        OpContext::new(self.timeout.unwrap_or(default), self.cancel.clone())
+            .with_progress(Arc::new(move |line: String| log.log(Severity::Info, &line, true)))
+    }
+
     pub fn info(&self, message: &str) {
         self.log.log(Severity::Info, message, false);
     }

@@ -12,6 +12,8 @@ use prost::Message;
 use tokio::sync::mpsc;
 use tonic::{Request, Response, Status};
 
+use crate::azure::{ArmClient, CancelToken, ClientOptions};
+use crate::config::ProviderConfig;
 use crate::proto::rpc;
 use crate::proto::{EngineClient, ResourceProvider};
 use crate::resource::{
@@ -38,7 +40,8 @@ pub fn registry() -> BTreeMap<&'static str, Arc<dyn DynResource>> {
 #[derive(Default)]
 struct Shared {
     engine_address: Option<String>,
-    configured: bool,
+    /// The Azure client built by Configure.
+    arm: Option<ArmClient>,
 }
 
 /// The gRPC service.
@@ -47,6 +50,10 @@ pub struct Provider {
     shared: Mutex<Shared>,
     log: mpsc::UnboundedSender<rpc::LogRequest>,
     log_rx: Mutex<Option<mpsc::UnboundedReceiver<rpc::LogRequest>>>,
+    /// Triggered by `Cancel`: every in-flight Azure wait returns promptly.
+    cancel: CancelToken,
+    /// Reads the process environment (tests substitute their own).
+    env: Arc<dyn Fn(&str) -> Option<String> + Send + Sync>,
 }
 
 impl Provider {
@@ -59,6 +66,8 @@ impl Provider {
             shared: Mutex::new(Shared::default()),
             log: tx,
             log_rx: Mutex::new(Some(rx)),
+            cancel: CancelToken::new(),
+            env: Arc::new(|k: &str| std::env::var(k).ok().filter(|v| !v.is_empty())),
         };
         if let Some(a) = engine_address {
             p.set_engine(a);
@@ -116,8 +125,23 @@ impl Provider {
                 urn: urn.to_string(),
             }),
             timeout: (timeout_secs > 0.0).then(|| Duration::from_secs_f64(timeout_secs)),
+            arm: self.shared.lock().ok().and_then(|s| s.arm.clone()),
+            cancel: self.cancel.clone(),
         }
     }
+}
+
+/// Client options; `DATASNAP_POLL_INTERVAL_MS` lowers the LRO poll floor (the emulator's
+/// operations take milliseconds, Azure's take seconds).
+fn client_options(env: &dyn Fn(&str) -> Option<String>) -> ClientOptions {
+    let mut o = ClientOptions::default();
+    if let Some(ms) = env("DATASNAP_POLL_INTERVAL_MS").and_then(|v| v.parse::<u64>().ok()) {
+        let d = Duration::from_millis(ms);
+        o.min_poll_interval = d;
+        o.default_poll_interval = d;
+        o.copy_poll_interval = d;
+    }
+    o
 }
 
 /// Sends a resource's messages to the engine log, under its URN.
@@ -310,13 +334,16 @@ impl ResourceProvider for Provider {
 
     async fn check_config(&self, req: Request<rpc::CheckRequest>) -> Rpc<rpc::CheckResponse> {
         let news = value::decode(req.get_ref().news.as_ref());
-        let mut typed = news.clone();
-        typed.values.remove("version");
-        let f = schema::schema().config.check_types(&typed.values);
-        Ok(Response::new(rpc::CheckResponse {
-            inputs: Some(value::encode(&news)),
-            failures: failures(f),
-        }))
+        let mut plain = news.values.clone();
+        plain.remove("version");
+        let mut f = schema::schema().config.check_types(&plain);
+        // With unknown values (preview) the engine will not call Configure; validate later.
+        if f.is_empty() && news.is_known() {
+            if let Err(fails) = ProviderConfig::resolve(&plain, &*self.env) {
+                f.extend(fails.into_iter().map(|c| Failure::new(c.property, c.reason)));
+            }
+        }
+        Ok(Response::new(rpc::CheckResponse { inputs: Some(value::encode(&news)), failures: failures(f) }))
     }
 
     async fn diff_config(&self, req: Request<rpc::DiffRequest>) -> Rpc<rpc::DiffResponse> {
@@ -350,9 +377,17 @@ impl ResourceProvider for Provider {
         Ok(Response::new(diff_response(d)))
     }
 
-    async fn configure(&self, _req: Request<rpc::ConfigureRequest>) -> Rpc<rpc::ConfigureResponse> {
+    async fn configure(&self, req: Request<rpc::ConfigureRequest>) -> Rpc<rpc::ConfigureResponse> {
+        let args = value::decode(req.get_ref().args.as_ref());
+        let mut plain = args.values;
+        plain.remove("version");
+        let config = ProviderConfig::resolve(&plain, &*self.env).map_err(|fails| {
+            let lines: Vec<String> = fails.into_iter().map(|f| format!("datasnap:{}: {}", f.property, f.reason)).collect();
+            Status::invalid_argument(format!("the datasnap provider configuration is invalid:\n  {}", lines.join("\n  ")))
+        })?;
+        let arm = ArmClient::new(&config, client_options(&*self.env)).map_err(|e| Status::invalid_argument(e.to_string()))?;
         if let Ok(mut s) = self.shared.lock() {
-            s.configured = true;
+            s.arm = Some(arm);
         }
         Ok(Response::new(rpc::ConfigureResponse {
             accept_secrets: true,
@@ -487,6 +522,7 @@ impl ResourceProvider for Provider {
     }
 
     async fn cancel(&self, _: Request<()>) -> Rpc<()> {
+        self.cancel.cancel();
         Ok(Response::new(()))
     }
 

@@ -2,8 +2,10 @@
 //!
 //! - [`versioned_snapshot`]: one Azure snapshot = one version of one dataset.
 //! - [`naming`]: validation of names and versions, the default snapshot name, version order.
+//! - [`retention`]: which old versions a rule prunes, and pruning them.
 //! - [`tags`]: version identity and lineage encoded as Azure tags.
 
 pub mod naming;
+pub mod retention;
 pub mod tags;
 pub mod versioned_snapshot;

@@ -10,6 +10,7 @@
 //! | `datasnap.deletionPolicy` | `Retain` or `Delete` |
 //! | `datasnap.retention` | `keepLast=N,maxAgeDays=D` (either part optional) |
 //! | `datasnap.keep` | `true` on a version that retention must never prune |
+//! | `datasnap.retained` | `true` once a stack released the version (`deletionPolicy: Retain`) |
 //! | `datasnap.meta.<key>` | one lineage metadata entry |
 //!
 //! Every other tag is the user's own.
@@ -22,6 +23,8 @@ pub const VERSION: &str = "datasnap.version";
 pub const DELETION_POLICY: &str = "datasnap.deletionPolicy";
 pub const RETENTION: &str = "datasnap.retention";
 pub const KEEP: &str = "datasnap.keep";
+/// Set when a stack released the version under `deletionPolicy: Retain`.
+pub const RETAINED: &str = "datasnap.retained";
 pub const META_PREFIX: &str = "datasnap.meta.";
 
 /// Azure's limits.
@@ -118,6 +121,8 @@ pub struct VersionTags {
     pub deletion_policy: Option<String>,
     pub retention: Option<RetentionTag>,
     pub keep: bool,
+    /// Released by its stack; only such versions are ever pruned.
+    pub retained: bool,
     pub metadata: BTreeMap<String, String>,
     /// The user's own tags.
     pub user: BTreeMap<String, String>,
@@ -140,6 +145,9 @@ impl VersionTags {
         }
         if self.keep {
             t.insert(KEEP.into(), "true".into());
+        }
+        if self.retained {
+            t.insert(RETAINED.into(), "true".into());
         }
         for (k, v) in &self.metadata {
             t.insert(format!("{META_PREFIX}{k}"), v.clone());
@@ -167,6 +175,8 @@ impl VersionTags {
                 v.retention = Some(decode_retention(val));
             } else if lower == KEEP.to_ascii_lowercase() {
                 v.keep = val.eq_ignore_ascii_case("true");
+            } else if lower == RETAINED.to_ascii_lowercase() {
+                v.retained = val.eq_ignore_ascii_case("true");
             } else if lower.starts_with(META_PREFIX) {
                 v.metadata
                     .insert(k[META_PREFIX.len()..].to_string(), val.clone());
@@ -202,6 +212,7 @@ mod tests {
                 max_age_days: None,
             }),
             keep: true,
+            retained: false,
             metadata: [("gitCommit".to_string(), "abc123".to_string())].into(),
             user: [("team".to_string(), "ml".to_string())].into(),
         }

@@ -14,7 +14,10 @@ use super::naming::{
     check_azure_name, check_dataset, check_resource_group, check_version, default_snapshot_name,
 };
 use super::tags::{self, VersionTags};
+use crate::azure::client::default_timeouts;
 use crate::azure::id::{ids_equal, ResourceId, ResourceKind};
+use crate::azure::models::{CreationData, Sku, Snapshot, SnapshotProperties, SnapshotUpdate};
+use crate::azure::{ArmClient, AzureError};
 use crate::resource::{
     Change, ChangeKind, DiffResult, Env, Failure, Resource, ResourceError, Unknowns,
 };
@@ -126,6 +129,7 @@ impl Inputs {
                 .as_ref()
                 .and_then(|t| t.iter().find(|(k, _)| k.eq_ignore_ascii_case(tags::KEEP)))
                 .is_some_and(|(_, v)| v.eq_ignore_ascii_case("true")),
+            retained: false,
             metadata: self.metadata.clone().unwrap_or_default(),
             user: self
                 .tags
@@ -527,10 +531,115 @@ pub fn preview(news: &Inputs) -> Map<String, Json> {
 /// The resource controller.
 pub struct VersionedSnapshot;
 
-fn not_yet(op: &str) -> ResourceError {
-    ResourceError::Unimplemented(format!(
-        "VersionedSnapshot {op} against Azure is not available in this build"
-    ))
+/// The snapshot's ARM id for these inputs.
+fn snapshot_id(arm: &ArmClient, inputs: &Inputs) -> Result<ResourceId, ResourceError> {
+    let name = inputs
+        .effective_name()
+        .ok_or_else(|| ResourceError::Bug("create without a dataset and version".into()))?;
+    Ok(ResourceId::new(arm.subscription_id(), &inputs.resource_group_name, ResourceKind::Snapshot, name))
+}
+
+/// The `pulumi import` command that adopts an existing snapshot.
+pub fn import_hint(id: &str) -> String {
+    format!("pulumi import {TOKEN} <resource name> {id}")
+}
+
+/// The recorded state for a snapshot Azure reported.
+pub fn outputs_from(inputs: Inputs, snap: &Snapshot, id: &ResourceId) -> Outputs {
+    let p = &snap.properties;
+    let mut inputs = inputs;
+    // Keep the user's spelling of the region; record Azure's when it was defaulted.
+    if inputs.location.is_none() && !snap.location.is_empty() {
+        inputs.location = Some(snap.location.clone());
+    }
+    Outputs {
+        inputs,
+        snapshot_id: snap.id.clone().unwrap_or_else(|| id.to_string()),
+        time_created: p.time_created.clone().unwrap_or_default(),
+        disk_size_gb: p.disk_size_gb.unwrap_or_default(),
+        disk_size_bytes: p.disk_size_bytes.unwrap_or_default() as f64,
+        provisioning_state: p.provisioning_state.clone().unwrap_or_default(),
+        unique_id: p.unique_id.clone().unwrap_or_default(),
+        source_unique_id: p.creation_data.source_unique_id.clone(),
+        incremental_snapshot_family_id: p.incremental_snapshot_family_id.clone(),
+        completion_percent: p.completion_percent,
+    }
+}
+
+/// Rebuilds a version's inputs from its snapshot (import) or refreshes recorded ones.
+/// Tags are the source of truth for the version's identity and lineage.
+pub fn inputs_from(snap: &Snapshot, id: &ResourceId, old: Option<&Inputs>) -> Result<Inputs, ResourceError> {
+    let vt = match (tags::VersionTags::decode(&snap.tags), old) {
+        (Some(vt), _) => vt,
+        // The version tags were removed behind our back: the recorded identity stands, and
+        // the next update writes the tags again.
+        (None, Some(o)) => {
+            let mut vt = o.version_tags();
+            vt.user = snap.tags.iter().filter(|(k, _)| !k.to_ascii_lowercase().starts_with(tags::PREFIX)).map(|(k, v)| (k.clone(), v.clone())).collect();
+            vt
+        }
+        (None, None) => {
+            return Err(ResourceError::Invalid {
+                property: "id".into(),
+                reason: format!(
+                    "snapshot {id} is not a datasnap version: it has no {} and {} tags. Add them in Azure (for example `az snapshot update --set tags.{}=<dataset> tags.{}=<version>`) and import again",
+                    tags::DATASET, tags::VERSION, tags::DATASET, tags::VERSION
+                ),
+            })
+        }
+    };
+    let keep_spelling = |old: Option<&String>, azure: &str| match old {
+        Some(o) if o.eq_ignore_ascii_case(azure) => o.clone(),
+        _ => azure.to_string(),
+    };
+    let source = snap.properties.creation_data.source_resource_id.clone();
+    let (mut disk, mut snapshot) = (None, None);
+    if let Some(src) = source {
+        if ResourceId::parse(&src, ResourceKind::Snapshot).is_ok() {
+            snapshot = Some(keep_spelling(old.and_then(|o| o.source_snapshot_id.as_ref()), &src));
+        } else {
+            disk = Some(keep_spelling(old.and_then(|o| o.source_disk_id.as_ref()), &src));
+        }
+    } else if let Some(o) = old {
+        disk = o.source_disk_id.clone();
+        snapshot = o.source_snapshot_id.clone();
+    }
+    let mut user = vt.user.clone();
+    if vt.keep {
+        user.insert(tags::KEEP.into(), "true".into());
+    }
+    Ok(Inputs {
+        resource_group_name: keep_spelling(old.map(|o| &o.resource_group_name), &id.resource_group),
+        dataset: vt.dataset.clone(),
+        version: vt.version.clone(),
+        source_disk_id: disk,
+        source_snapshot_id: snapshot,
+        // An unset location means "the source's region"; an explicit one is compared.
+        location: match old.and_then(|o| o.location.as_ref()) {
+            Some(l) if normalize_location(l) == normalize_location(&snap.location) => Some(l.clone()),
+            Some(_) => Some(snap.location.clone()),
+            None => None,
+        },
+        snapshot_name: Some(keep_spelling(old.and_then(|o| o.snapshot_name.as_ref()), &id.name)),
+        incremental: Some(snap.properties.incremental.unwrap_or(false)),
+        sku: match old.and_then(|o| o.sku.as_ref()) {
+            Some(_) => snap.sku.as_ref().and_then(|s| s.name.clone()),
+            None => None,
+        },
+        tags: Some(user),
+        metadata: Some(vt.metadata.clone()),
+        deletion_policy: Some(vt.deletion_policy.clone().or_else(|| old.and_then(|o| o.deletion_policy.clone())).unwrap_or_else(|| RETAIN.into())),
+        retention: vt
+            .retention
+            .map(|r| Retention { keep_last: r.keep_last, max_age_days: r.max_age_days })
+            .filter(|r| r.keep_last.is_some() || r.max_age_days.is_some())
+            .or_else(|| old.and_then(|o| o.retention)),
+    })
+}
+
+/// The tags a version carries, plus the retained mark when it has been released.
+fn azure_tags(inputs: &Inputs) -> BTreeMap<String, String> {
+    inputs.version_tags().encode()
 }
 
 #[tonic::async_trait]
@@ -538,12 +647,7 @@ impl Resource for VersionedSnapshot {
     type Inputs = Inputs;
     type Outputs = Outputs;
 
-    fn check(
-        &self,
-        olds: Option<&Inputs>,
-        news: Inputs,
-        unknowns: &Unknowns,
-    ) -> (Inputs, Vec<Failure>) {
+    fn check(&self, olds: Option<&Inputs>, news: Inputs, unknowns: &Unknowns) -> (Inputs, Vec<Failure>) {
         check(olds, news, unknowns)
     }
 
@@ -555,36 +659,153 @@ impl Resource for VersionedSnapshot {
         preview(news)
     }
 
-    async fn create(
-        &self,
-        _env: &Env,
-        _inputs: Inputs,
-    ) -> Result<(String, Outputs), ResourceError> {
-        Err(not_yet("create"))
+    async fn create(&self, env: &Env, inputs: Inputs) -> Result<(String, Outputs), ResourceError> {
+        let arm = env.arm()?;
+        let ctx = env.op(default_timeouts::CREATE);
+        let id = snapshot_id(arm, &inputs)?;
+        // PUT is an upsert: never overwrite an existing snapshot.
+        if let Some(existing) = arm.get_snapshot(&id, &ctx).await? {
+            let what = match tags::VersionTags::decode(&existing.tags) {
+                Some(vt) => format!("version \"{}\" of dataset \"{}\"", vt.version, vt.dataset),
+                None => "a snapshot datasnap does not manage".to_string(),
+            };
+            return Err(ResourceError::Failed(format!(
+                "snapshot {id} already exists in Azure ({what}); datasnap never overwrites a snapshot. To manage it with this stack, import it: `{}`; to take a new snapshot instead, bump `version` or set another `snapshotName`",
+                import_hint(&id.to_string())
+            )));
+        }
+        let (create_option, source, location) = if let Some(disk_id) = &inputs.source_disk_id {
+            let disk_ref = ResourceId::parse(disk_id, ResourceKind::Disk).map_err(|e| ResourceError::Invalid { property: "sourceDiskId".into(), reason: e.to_string() })?;
+            let location = match &inputs.location {
+                Some(l) => l.clone(),
+                None => match arm.get_disk(&disk_ref, &ctx).await? {
+                    Some(d) => d.location,
+                    None => {
+                        return Err(ResourceError::Invalid {
+                            property: "sourceDiskId".into(),
+                            reason: format!("the managed disk {disk_id} does not exist (or the identity cannot see it); check the id"),
+                        })
+                    }
+                },
+            };
+            ("Copy", disk_id.clone(), location)
+        } else if let Some(snap_id) = &inputs.source_snapshot_id {
+            let src_ref = ResourceId::parse(snap_id, ResourceKind::Snapshot).map_err(|e| ResourceError::Invalid { property: "sourceSnapshotId".into(), reason: e.to_string() })?;
+            let Some(src) = arm.get_snapshot(&src_ref, &ctx).await? else {
+                return Err(ResourceError::Invalid {
+                    property: "sourceSnapshotId".into(),
+                    reason: format!("the snapshot {snap_id} does not exist (or the identity cannot see it); check the id"),
+                });
+            };
+            let location = inputs.location.clone().unwrap_or_else(|| src.location.clone());
+            // Another region: an incremental cross-region copy that Azure completes in the
+            // background; within a region, a plain copy.
+            let option = if normalize_location(&location) != normalize_location(&src.location) { "CopyStart" } else { "Copy" };
+            (option, snap_id.clone(), location)
+        } else {
+            return Err(ResourceError::Bug("create without a source".into()));
+        };
+        let body = Snapshot {
+            location: location.clone(),
+            tags: azure_tags(&inputs),
+            sku: inputs.sku.as_ref().map(|n| Sku { name: Some(n.clone()), ..Sku::default() }),
+            properties: SnapshotProperties {
+                creation_data: CreationData { create_option: create_option.into(), source_resource_id: Some(source), ..CreationData::default() },
+                incremental: Some(inputs.incremental.unwrap_or(true)),
+                ..SnapshotProperties::default()
+            },
+            ..Snapshot::default()
+        };
+        env.progress(&format!("creating snapshot {} ({create_option} of version \"{}\")", id.name, inputs.version));
+        let snap = match arm.create_snapshot(&id, &body, &ctx).await {
+            Ok(s) => s,
+            Err(AzureError::AfterAccepted { id: accepted, source }) => {
+                // The snapshot exists: report a partial create so the engine tracks it and
+                // the next `up` converges instead of leaking it.
+                let mut partial = inputs.clone();
+                partial.location = Some(location);
+                let outputs = Outputs { inputs: partial, snapshot_id: accepted.clone(), ..Outputs::default() };
+                let values = match serde_json::to_value(&outputs) {
+                    Ok(Json::Object(m)) => m,
+                    _ => Map::new(),
+                };
+                return Err(ResourceError::Partial {
+                    id: accepted.clone(),
+                    outputs: values,
+                    message: format!("snapshot {accepted} was created but did not become ready: {source}. It is tracked in the stack; run `pulumi refresh` and `pulumi up` to converge"),
+                });
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let outputs = outputs_from(inputs.clone(), &snap, &id);
+        if let Some(rule) = inputs.retention {
+            super::retention::apply(env, arm, &inputs, rule, &outputs.snapshot_id).await;
+        }
+        Ok((outputs.snapshot_id.clone(), outputs))
     }
 
-    async fn read(
-        &self,
-        _env: &Env,
-        _id: &str,
-        _inputs: Option<Inputs>,
-        _state: Option<Outputs>,
-    ) -> Result<Option<(Inputs, Outputs)>, ResourceError> {
-        Err(not_yet("read"))
+    async fn read(&self, env: &Env, id: &str, inputs: Option<Inputs>, _state: Option<Outputs>) -> Result<Option<(Inputs, Outputs)>, ResourceError> {
+        let arm = env.arm()?;
+        let ctx = env.op(default_timeouts::READ);
+        let rid = ResourceId::parse(id, ResourceKind::Snapshot).map_err(|e| ResourceError::Invalid {
+            property: "id".into(),
+            reason: format!("a VersionedSnapshot is imported by the ARM id of its snapshot: {e}"),
+        })?;
+        let Some(snap) = arm.get_snapshot(&rid, &ctx).await? else {
+            return Ok(None);
+        };
+        let new_inputs = inputs_from(&snap, &rid, inputs.as_ref())?;
+        let outputs = outputs_from(new_inputs.clone(), &snap, &rid);
+        Ok(Some((new_inputs, outputs)))
     }
 
-    async fn update(
-        &self,
-        _env: &Env,
-        _id: &str,
-        _olds: Outputs,
-        _news: Inputs,
-    ) -> Result<Outputs, ResourceError> {
-        Err(not_yet("update"))
+    async fn update(&self, env: &Env, id: &str, olds: Outputs, news: Inputs) -> Result<Outputs, ResourceError> {
+        let arm = env.arm()?;
+        let ctx = env.op(default_timeouts::UPDATE);
+        let rid = ResourceId::parse(id, ResourceKind::Snapshot).map_err(|e| ResourceError::Bug(format!("recorded id: {e}")))?;
+        let mut body = SnapshotUpdate { tags: Some(azure_tags(&news)), ..SnapshotUpdate::default() };
+        if news.sku.is_some() && news.sku != olds.inputs.sku {
+            body.sku = news.sku.as_ref().map(|n| Sku { name: Some(n.clone()), ..Sku::default() });
+        }
+        let snap = arm.update_snapshot(&rid, &body, &ctx).await?;
+        let mut new_inputs = news;
+        if new_inputs.location.is_none() {
+            new_inputs.location = olds.inputs.location.clone();
+        }
+        Ok(outputs_from(new_inputs, &snap, &rid))
     }
 
-    async fn delete(&self, _env: &Env, _id: &str, _olds: Outputs) -> Result<(), ResourceError> {
-        Err(not_yet("delete"))
+    async fn delete(&self, env: &Env, id: &str, olds: Outputs) -> Result<(), ResourceError> {
+        let arm = env.arm()?;
+        let ctx = env.op(default_timeouts::DELETE);
+        let rid = ResourceId::parse(id, ResourceKind::Snapshot).map_err(|e| ResourceError::Bug(format!("recorded id: {e}")))?;
+        let inputs = &olds.inputs;
+        if inputs.deletion_policy() == DELETE {
+            arm.delete_snapshot(&rid, &ctx).await?;
+            env.info(&format!("deleted snapshot {} (version \"{}\" of dataset \"{}\", deletionPolicy Delete)", rid.name, inputs.version, inputs.dataset));
+            return Ok(());
+        }
+        // Retain: release the snapshot from the stack and mark it as a retained version, so
+        // it stays findable (getVersions) and only a retention rule may prune it.
+        let Some(snap) = arm.get_snapshot(&rid, &ctx).await? else {
+            env.info(&format!("snapshot {} is already gone from Azure", rid.name));
+            return Ok(());
+        };
+        let mut t = snap.tags.clone();
+        t.insert(tags::RETAINED.into(), "true".into());
+        if t != snap.tags {
+            let body = SnapshotUpdate { tags: Some(t), ..SnapshotUpdate::default() };
+            match arm.update_snapshot(&rid, &body, &ctx).await {
+                Ok(_) => {}
+                Err(e) if e.is_not_found() => return Ok(()),
+                Err(e) => return Err(e.into()),
+            }
+        }
+        env.info(&format!(
+            "retained snapshot {} in Azure as version \"{}\" of dataset \"{}\" (deletionPolicy Retain); it is no longer managed by this stack",
+            rid.name, inputs.version, inputs.dataset
+        ));
+        Ok(())
     }
 }
 

@@ -121,7 +121,10 @@ impl Authenticator {
         };
         // Build once now so a malformed setting fails Configure, not the first request.
         let first = (auth.factory)().map_err(|e| auth.error(&e))?;
-        auth.state.try_lock().map(|mut s| s.credential = Some(first)).ok();
+        auth.state
+            .try_lock()
+            .map(|mut s| s.credential = Some(first))
+            .ok();
         Ok(auth)
     }
 
@@ -243,7 +246,10 @@ fn credential_error(message: String) -> azure_core::Error {
 
 #[async_trait::async_trait]
 impl ClientAssertion for Assertion {
-    async fn secret(&self, _options: Option<ClientMethodOptions<'_>>) -> azure_core::Result<String> {
+    async fn secret(
+        &self,
+        _options: Option<ClientMethodOptions<'_>>,
+    ) -> azure_core::Result<String> {
         match self {
             Assertion::Static(token) => Ok(token.expose().to_string()),
             Assertion::File(path) => {
@@ -321,7 +327,8 @@ mod tests {
     #[tokio::test]
     async fn caches_until_invalidated() {
         let cred = Arc::new(CountingCredential::default());
-        let auth = Authenticator::from_credential(cred.clone(), "https://management.core.windows.net/");
+        let auth =
+            Authenticator::from_credential(cred.clone(), "https://management.core.windows.net/");
         assert_eq!(auth.scope, "https://management.core.windows.net/.default");
         assert_eq!(auth.token().await.unwrap().expose(), "token-1");
         assert_eq!(auth.token().await.unwrap().expose(), "token-1");
@@ -361,18 +368,31 @@ mod tests {
         };
         let http = crate::azure::client::build_http_client(None, "t").unwrap();
         for source in [
-            CredentialSource::ClientSecret { secret: Secret::new("s") },
-            CredentialSource::OidcToken { token: Secret::new("j") },
-            CredentialSource::OidcTokenFile { path: "/tmp/x".into() },
-            CredentialSource::GitHubOidc { url: "https://gh/x".into(), token: Secret::new("t"), audience: "api://AzureADTokenExchange".into() },
+            CredentialSource::ClientSecret {
+                secret: Secret::new("s"),
+            },
+            CredentialSource::OidcToken {
+                token: Secret::new("j"),
+            },
+            CredentialSource::OidcTokenFile {
+                path: "/tmp/x".into(),
+            },
+            CredentialSource::GitHubOidc {
+                url: "https://gh/x".into(),
+                token: Secret::new("t"),
+                audience: "api://AzureADTokenExchange".into(),
+            },
             CredentialSource::ManagedIdentity { client_id: None },
             CredentialSource::AzureCli,
         ] {
             let what = format!("{source:?}");
-            Authenticator::from_config(&base(source), http.clone()).unwrap_or_else(|e| panic!("{what}: {e}"));
+            Authenticator::from_config(&base(source), http.clone())
+                .unwrap_or_else(|e| panic!("{what}: {e}"));
         }
         // An http authority is refused by azure_identity and reported as a credential error.
-        let mut c = base(CredentialSource::ClientSecret { secret: Secret::new("s") });
+        let mut c = base(CredentialSource::ClientSecret {
+            secret: Secret::new("s"),
+        });
         c.authority_host = "http://127.0.0.1:1".into();
         let err = Authenticator::from_config(&c, http).err().unwrap();
         assert!(matches!(err, AzureError::Credential { .. }), "{err:?}");

@@ -307,16 +307,20 @@ pub(crate) fn build_http_client(
                 path.display()
             ),
         })?;
-        let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| AzureError::Config {
-            message: format!(
-                "caCertFile (ARM_CA_CERT_FILE) {} holds no usable PEM certificate: {e}",
-                path.display()
-            ),
-        })?;
+        let certs =
+            reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| AzureError::Config {
+                message: format!(
+                    "caCertFile (ARM_CA_CERT_FILE) {} holds no usable PEM certificate: {e}",
+                    path.display()
+                ),
+            })?;
         builder = builder.tls_certs_merge(certs);
     }
     builder.build().map_err(|e| AzureError::Config {
-        message: format!("cannot build the HTTPS client: {}", transport_error(e).message),
+        message: format!(
+            "cannot build the HTTPS client: {}",
+            transport_error(e).message
+        ),
     })
 }
 
@@ -448,7 +452,10 @@ impl ArmClient {
     /// `{endpoint}{path}?api-version={api_version}`.
     pub(crate) fn url(&self, path: &str, api_version: &str) -> String {
         let sep = if path.contains('?') { '&' } else { '?' };
-        format!("{}{path}{sep}api-version={api_version}", self.inner.endpoint)
+        format!(
+            "{}{path}{sep}api-version={api_version}",
+            self.inner.endpoint
+        )
     }
 
     /// Make `url` absolute against the ARM endpoint and give it an api-version if it has none.
@@ -487,7 +494,10 @@ impl ArmClient {
         let request_id = retry::new_request_id();
         let mut headers = vec![
             ("x-ms-client-request-id".to_string(), request_id.clone()),
-            ("x-ms-return-client-request-id".to_string(), "true".to_string()),
+            (
+                "x-ms-return-client-request-id".to_string(),
+                "true".to_string(),
+            ),
             ("user-agent".to_string(), inner.options.user_agent.clone()),
             ("accept".to_string(), "application/json".to_string()),
         ];
@@ -503,10 +513,7 @@ impl ArmClient {
             let mut try_headers = headers.clone();
             if let Some(auth) = &inner.auth {
                 let token = race(ctx, op, auth.token()).await??;
-                try_headers.push((
-                    "authorization".into(),
-                    format!("Bearer {}", token.expose()),
-                ));
+                try_headers.push(("authorization".into(), format!("Bearer {}", token.expose())));
             }
             let request = HttpRequest {
                 method: method.clone(),
@@ -648,7 +655,10 @@ mod tests {
         );
         // Microsoft's examples write `&monitor=true&api-version=` without a `?`.
         assert_eq!(
-            client.normalize_url("https://x/operations/1&monitor=true&api-version=2025-01-02", API_VERSION),
+            client.normalize_url(
+                "https://x/operations/1&monitor=true&api-version=2025-01-02",
+                API_VERSION
+            ),
             "https://x/operations/1&monitor=true&api-version=2025-01-02"
         );
         assert_eq!(
@@ -665,7 +675,13 @@ mod tests {
         );
         let url = client.url("/subscriptions/s/x", API_VERSION);
         client
-            .send(reqwest::Method::GET, &url, None, &ctx(), &Op::new("reading x"))
+            .send(
+                reqwest::Method::GET,
+                &url,
+                None,
+                &ctx(),
+                &Op::new("reading x"),
+            )
             .await
             .unwrap();
         let req = &t.requests()[0];
@@ -686,7 +702,13 @@ mod tests {
             ],
         );
         let err = client
-            .send(reqwest::Method::GET, "http://arm.test/x?api-version=1", None, &ctx(), &Op::new("reading x"))
+            .send(
+                reqwest::Method::GET,
+                "http://arm.test/x?api-version=1",
+                None,
+                &ctx(),
+                &Op::new("reading x"),
+            )
             .await
             .unwrap_err();
         assert!(matches!(err, AzureError::Unauthorized { .. }), "{err:?}");
@@ -713,7 +735,13 @@ mod tests {
         let ctx = OpContext::new(Duration::from_secs(3600), cancel.clone());
         let task = tokio::spawn(async move {
             client
-                .send(reqwest::Method::GET, "http://arm.test/x", None, &ctx, &Op::new("x"))
+                .send(
+                    reqwest::Method::GET,
+                    "http://arm.test/x",
+                    None,
+                    &ctx,
+                    &Op::new("x"),
+                )
                 .await
         });
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -741,7 +769,13 @@ mod tests {
         .unwrap();
         let ctx = OpContext::new(Duration::from_secs(300), CancelToken::new());
         let err = client
-            .send(reqwest::Method::GET, "http://arm.test/x", None, &ctx, &Op::new("reading snapshot x"))
+            .send(
+                reqwest::Method::GET,
+                "http://arm.test/x",
+                None,
+                &ctx,
+                &Op::new("reading snapshot x"),
+            )
             .await
             .unwrap_err();
         match err {

@@ -11,9 +11,16 @@ use reqwest::Method;
 
 impl ArmClient {
     /// GET a disk; `Ok(None)` when it (or its resource group) does not exist.
-    pub async fn get_disk(&self, id: &ResourceId, ctx: &OpContext) -> Result<Option<Disk>, AzureError> {
+    pub async fn get_disk(
+        &self,
+        id: &ResourceId,
+        ctx: &OpContext,
+    ) -> Result<Option<Disk>, AzureError> {
         let op = Op::new(format!("reading disk {}", id.name));
-        match self.get_json(&self.url(&id.to_string(), API_VERSION), ctx, &op).await {
+        match self
+            .get_json(&self.url(&id.to_string(), API_VERSION), ctx, &op)
+            .await
+        {
             Ok(d) => Ok(Some(d)),
             Err(e) if is_gone(&e) => Ok(None),
             Err(e) => Err(e),
@@ -22,7 +29,12 @@ impl ArmClient {
 
     /// PUT a disk (for example `createOption: Copy` from a snapshot) and wait until it is
     /// usable. Failures after Azure accepted the PUT are [`AzureError::AfterAccepted`].
-    pub async fn create_disk(&self, id: &ResourceId, body: &Disk, ctx: &OpContext) -> Result<Disk, AzureError> {
+    pub async fn create_disk(
+        &self,
+        id: &ResourceId,
+        body: &Disk,
+        ctx: &OpContext,
+    ) -> Result<Disk, AzureError> {
         let op = Op::new(format!("creating disk {}", id.name));
         let url = self.url(&id.to_string(), API_VERSION);
         let initial = self
@@ -30,7 +42,15 @@ impl ArmClient {
             .await?;
         let accepted = async {
             match self
-                .poll_lro(initial, Method::PUT, &url, FinalState::ResourceGet, API_VERSION, ctx, &op)
+                .poll_lro(
+                    initial,
+                    Method::PUT,
+                    &url,
+                    FinalState::ResourceGet,
+                    API_VERSION,
+                    ctx,
+                    &op,
+                )
                 .await?
             {
                 Some(r) => decode(&r, &op.name),
@@ -45,14 +65,27 @@ impl ArmClient {
     }
 
     /// PATCH a disk and return it.
-    pub async fn update_disk(&self, id: &ResourceId, body: &DiskUpdate, ctx: &OpContext) -> Result<Disk, AzureError> {
+    pub async fn update_disk(
+        &self,
+        id: &ResourceId,
+        body: &DiskUpdate,
+        ctx: &OpContext,
+    ) -> Result<Disk, AzureError> {
         let op = Op::new(format!("updating disk {}", id.name));
         let url = self.url(&id.to_string(), API_VERSION);
         let initial = self
             .send(Method::PATCH, &url, Some(encode(body, &op.name)?), ctx, &op)
             .await?;
         match self
-            .poll_lro(initial, Method::PATCH, &url, FinalState::ResourceGet, API_VERSION, ctx, &op)
+            .poll_lro(
+                initial,
+                Method::PATCH,
+                &url,
+                FinalState::ResourceGet,
+                API_VERSION,
+                ctx,
+                &op,
+            )
             .await?
         {
             Some(r) => decode(&r, &op.name),
@@ -77,7 +110,8 @@ mod tests {
     use serde_json::json;
     use std::time::Duration;
 
-    const PATH: &str = "/subscriptions/sub/resourceGroups/rg/providers/Microsoft.Compute/disks/restored";
+    const PATH: &str =
+        "/subscriptions/sub/resourceGroups/rg/providers/Microsoft.Compute/disks/restored";
 
     fn id() -> ResourceId {
         ResourceId::new("sub", "rg", ResourceKind::Disk, "restored")
@@ -97,7 +131,8 @@ mod tests {
         let (client, t) = client_with(
             ClientOptions::for_tests(),
             vec![
-                HttpResponse::new(404).with_json(&json!({"error": {"code": "ResourceNotFound", "message": "no"}})),
+                HttpResponse::new(404)
+                    .with_json(&json!({"error": {"code": "ResourceNotFound", "message": "no"}})),
                 disk("Updating"),
                 disk("Succeeded"),
                 disk("Succeeded"),
@@ -106,11 +141,21 @@ mod tests {
             ],
         );
         assert!(client.get_disk(&id(), &ctx()).await.unwrap().is_none());
-        let body = Disk { location: "westus".into(), ..Default::default() };
+        let body = Disk {
+            location: "westus".into(),
+            ..Default::default()
+        };
         let d = client.create_disk(&id(), &body, &ctx()).await.unwrap();
         assert_eq!(d.properties.disk_size_gb, Some(64));
         let d = client
-            .update_disk(&id(), &DiskUpdate { tags: Some(Default::default()), ..Default::default() }, &ctx())
+            .update_disk(
+                &id(),
+                &DiskUpdate {
+                    tags: Some(Default::default()),
+                    ..Default::default()
+                },
+                &ctx(),
+            )
             .await
             .unwrap();
         assert_eq!(d.sku.unwrap().name.as_deref(), Some("Premium_LRS"));

@@ -114,8 +114,12 @@ impl ResourceId {
     /// True when both ids name the same resource, ignoring case as Azure does.
     pub fn same_resource(&self, other: &ResourceId) -> bool {
         self.kind == other.kind
-            && self.subscription_id.eq_ignore_ascii_case(&other.subscription_id)
-            && self.resource_group.eq_ignore_ascii_case(&other.resource_group)
+            && self
+                .subscription_id
+                .eq_ignore_ascii_case(&other.subscription_id)
+            && self
+                .resource_group
+                .eq_ignore_ascii_case(&other.resource_group)
             && self.name.eq_ignore_ascii_case(&other.name)
     }
 }
@@ -143,7 +147,9 @@ impl Eq for ResourceId {}
 /// Compares two id strings the way Azure does (case-insensitively, ignoring a missing
 /// leading slash).
 pub fn ids_equal(a: &str, b: &str) -> bool {
-    a.trim().trim_start_matches('/').eq_ignore_ascii_case(b.trim().trim_start_matches('/'))
+    a.trim()
+        .trim_start_matches('/')
+        .eq_ignore_ascii_case(b.trim().trim_start_matches('/'))
 }
 
 #[cfg(test)]
@@ -179,8 +185,14 @@ mod tests {
     #[test]
     fn rejects_the_wrong_kind_with_the_expected_shape() {
         let err = ResourceId::parse(DISK, ResourceKind::Snapshot).unwrap_err();
-        assert!(err.0.contains("names a 'disks' resource, not 'snapshots'"), "{err}");
-        assert!(err.0.contains("Microsoft.Compute/snapshots/<name>"), "{err}");
+        assert!(
+            err.0.contains("names a 'disks' resource, not 'snapshots'"),
+            "{err}"
+        );
+        assert!(
+            err.0.contains("Microsoft.Compute/snapshots/<name>"),
+            "{err}"
+        );
     }
 
     #[test]

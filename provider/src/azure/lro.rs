@@ -11,7 +11,7 @@
 //! [`AzureError::OperationFailed`] with Azure's `error.code` and `error.message`. After
 //! success, PUT and PATCH read the resource with a final GET.
 
-use crate::azure::client::{wait, ArmClient, HttpResponse, Op, OpContext};
+use crate::azure::client::{wait, ArmClient, HttpResponse, Op, OpContext, API_VERSION};
 use crate::azure::errors::{error_from_value, AzureError};
 use crate::azure::retry;
 use reqwest::Method;
@@ -84,6 +84,32 @@ fn failure(status: &OperationStatus, body: &serde_json::Value, what: &str) -> Az
 }
 
 impl ArmClient {
+    /// Send `method` to `path_or_url` (a path is joined to the ARM endpoint; a missing
+    /// api-version is added) with an optional JSON body, through the pipeline, and follow the
+    /// long-running operation it starts. Returns the final JSON for `final_state` (`None` for
+    /// [`FinalState::None`] or an empty body). The generic form of the typed operations, for
+    /// resource types without one and for Microsoft's LRO test server.
+    pub async fn execute(
+        &self,
+        method: Method,
+        path_or_url: &str,
+        body: Option<&serde_json::Value>,
+        final_state: FinalState,
+        ctx: &OpContext,
+    ) -> Result<Option<serde_json::Value>, AzureError> {
+        let url = self.normalize_url(path_or_url, API_VERSION);
+        let op = Op::new(format!(
+            "{method} {}",
+            path_or_url.split('?').next().unwrap_or_default()
+        ));
+        let body = body.map(|b| b.to_string().into_bytes());
+        let initial = self.send(method.clone(), &url, body, ctx, &op).await?;
+        let last = self
+            .poll_lro(initial, method, &url, final_state, API_VERSION, ctx, &op)
+            .await?;
+        Ok(last.map(|r| r.json()).filter(|v| !v.is_null()))
+    }
+
     /// The wait before the next poll.
     fn poll_delay(&self, retry_after: Option<Duration>) -> Duration {
         let o = self.options();
@@ -94,6 +120,9 @@ impl ArmClient {
 
     /// Follow the operation that `initial` (the answer to `method` on `resource_url`) started,
     /// until it ends; return the final answer for `final_state` (`None` for [`FinalState::None`]).
+    // The arguments are the operation's identity (method, URL, final state, api-version) plus
+    // the usual context; bundling them would only move the list elsewhere.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) async fn poll_lro(
         &self,
         initial: HttpResponse,
@@ -191,7 +220,10 @@ impl ArmClient {
                 if is_delete {
                     return Ok(None);
                 }
-                if final_state == FinalState::ResourceGet && initial.status != 202 && initial_body.is_object() {
+                if final_state == FinalState::ResourceGet
+                    && initial.status != 202
+                    && initial_body.is_object()
+                {
                     // Finished on the first answer, which is the resource.
                     return Ok(Some(initial));
                 }
@@ -234,9 +266,7 @@ impl ArmClient {
                 }
             }
             FinalState::ResourceGet => {
-                let response = self
-                    .send(Method::GET, resource_url, None, ctx, op)
-                    .await?;
+                let response = self.send(Method::GET, resource_url, None, ctx, op).await?;
                 let body = response.json();
                 if let Some(s @ (OperationStatus::Failed | OperationStatus::Canceled)) =
                     provisioning_state(&body)
@@ -252,7 +282,7 @@ impl ArmClient {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::azure::client::{CancelToken, ClientOptions, HttpResponse, API_VERSION};
+    use crate::azure::client::{CancelToken, ClientOptions, HttpResponse};
     use crate::azure::testing::client_with;
     use serde_json::json;
     use tokio::time::Instant;
@@ -282,16 +312,33 @@ mod tests {
         final_state: FinalState,
     ) -> Result<Option<HttpResponse>, AzureError> {
         client
-            .poll_lro(initial, method, RES, final_state, API_VERSION, &ctx(), &Op::new("creating snapshot s1"))
+            .poll_lro(
+                initial,
+                method,
+                RES,
+                final_state,
+                API_VERSION,
+                &ctx(),
+                &Op::new("creating snapshot s1"),
+            )
             .await
     }
 
     #[test]
     fn status_parsing_is_case_insensitive_and_keeps_unknowns() {
-        assert_eq!(OperationStatus::parse("SUCCEEDED"), OperationStatus::Succeeded);
+        assert_eq!(
+            OperationStatus::parse("SUCCEEDED"),
+            OperationStatus::Succeeded
+        );
         assert_eq!(OperationStatus::parse("failed"), OperationStatus::Failed);
-        assert_eq!(OperationStatus::parse("Cancelled"), OperationStatus::Canceled);
-        assert_eq!(OperationStatus::parse("Hydrating"), OperationStatus::Running("Hydrating".into()));
+        assert_eq!(
+            OperationStatus::parse("Cancelled"),
+            OperationStatus::Canceled
+        );
+        assert_eq!(
+            OperationStatus::parse("Hydrating"),
+            OperationStatus::Running("Hydrating".into())
+        );
         assert!(!OperationStatus::parse("InProgress").is_terminal());
     }
 
@@ -304,7 +351,9 @@ mod tests {
         let (client, t) = client_with(
             polling_options(1),
             vec![
-                HttpResponse::new(200).with_header("Retry-After", "20").with_json(&json!({"status": "InProgress", "percentComplete": 40})),
+                HttpResponse::new(200)
+                    .with_header("Retry-After", "20")
+                    .with_json(&json!({"status": "InProgress", "percentComplete": 40})),
                 HttpResponse::new(200).with_json(&json!({"status": "succeeded"})),
                 snap("Succeeded"),
             ],
@@ -314,7 +363,15 @@ mod tests {
         let sink = progress.clone();
         let ctx = ctx().with_progress(std::sync::Arc::new(move |l| sink.lock().unwrap().push(l)));
         let out = client
-            .poll_lro(initial, Method::PUT, RES, FinalState::ResourceGet, API_VERSION, &ctx, &Op::new("creating snapshot s1"))
+            .poll_lro(
+                initial,
+                Method::PUT,
+                RES,
+                FinalState::ResourceGet,
+                API_VERSION,
+                &ctx,
+                &Op::new("creating snapshot s1"),
+            )
             .await
             .unwrap()
             .unwrap();
@@ -327,7 +384,10 @@ mod tests {
                 "GET /subscriptions/sub/resourceGroups/rg/providers/Microsoft.Compute/snapshots/s1",
             ]
         );
-        assert!(t.requests()[0].url.ends_with("?api-version=2025-01-02"), "api-version added");
+        assert!(
+            t.requests()[0].url.ends_with("?api-version=2025-01-02"),
+            "api-version added"
+        );
         let times = t.request_times();
         assert_eq!(times[0] - start, Duration::from_secs(10));
         assert_eq!(times[1] - times[0], Duration::from_secs(20));
@@ -341,29 +401,38 @@ mod tests {
             .with_header("Retry-After", "0");
         let (client, t) = client_with(
             polling_options(3),
-            vec![
-                HttpResponse::new(200).with_json(&json!({"status": "Succeeded"})),
-            ],
+            vec![HttpResponse::new(200).with_json(&json!({"status": "Succeeded"}))],
         );
         let start = Instant::now();
-        run(&client, initial, Method::DELETE, FinalState::None).await.unwrap();
+        run(&client, initial, Method::DELETE, FinalState::None)
+            .await
+            .unwrap();
         assert_eq!(t.request_times()[0] - start, Duration::from_secs(3));
     }
 
     #[tokio::test(start_paused = true)]
     async fn failed_operation_keeps_azure_code() {
-        let initial = HttpResponse::new(202).with_header("Azure-AsyncOperation", "http://arm.test/op");
+        let initial =
+            HttpResponse::new(202).with_header("Azure-AsyncOperation", "http://arm.test/op");
         let (client, _t) = client_with(
             polling_options(0),
             vec![HttpResponse::new(200).with_json(&json!({"status": "Failed", "error": {"code": "InternalDiskManagementError", "message": "boom"}}))],
         );
-        let err = run(&client, initial, Method::PUT, FinalState::ResourceGet).await.unwrap_err();
+        let err = run(&client, initial, Method::PUT, FinalState::ResourceGet)
+            .await
+            .unwrap_err();
         assert_eq!(err.code(), Some("InternalDiskManagementError"));
         assert!(err.to_string().contains("boom"));
 
-        let initial = HttpResponse::new(202).with_header("Azure-AsyncOperation", "http://arm.test/op");
-        let (client, _t) = client_with(polling_options(0), vec![HttpResponse::new(200).with_json(&json!({"status": "Canceled"}))]);
-        let err = run(&client, initial, Method::PUT, FinalState::ResourceGet).await.unwrap_err();
+        let initial =
+            HttpResponse::new(202).with_header("Azure-AsyncOperation", "http://arm.test/op");
+        let (client, _t) = client_with(
+            polling_options(0),
+            vec![HttpResponse::new(200).with_json(&json!({"status": "Canceled"}))],
+        );
+        let err = run(&client, initial, Method::PUT, FinalState::ResourceGet)
+            .await
+            .unwrap_err();
         assert_eq!(err.code(), Some("Canceled"));
     }
 
@@ -377,7 +446,10 @@ mod tests {
                 HttpResponse::new(200).with_json(&json!({"accessSAS": "x"})),
             ],
         );
-        let out = run(&client, initial, Method::POST, FinalState::Location).await.unwrap().unwrap();
+        let out = run(&client, initial, Method::POST, FinalState::Location)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(out.json()["accessSAS"], "x");
         let reqs = t.requests();
         assert_eq!(reqs[0].url, "http://arm.test/subscriptions/sub/providers/Microsoft.Compute/locations/westus/operations/o1?monitor=true&api-version=2025-01-02");
@@ -387,35 +459,71 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn provisioning_state_on_the_resource() {
         // DiskRP's examples: 200 (or 202 without headers) with provisioningState Updating.
-        let (client, t) = client_with(polling_options(0), vec![snap("Updating"), snap("Succeeded")]);
-        let out = run(&client, snap("Updating"), Method::PUT, FinalState::ResourceGet).await.unwrap().unwrap();
+        let (client, t) = client_with(
+            polling_options(0),
+            vec![snap("Updating"), snap("Succeeded")],
+        );
+        let out = run(
+            &client,
+            snap("Updating"),
+            Method::PUT,
+            FinalState::ResourceGet,
+        )
+        .await
+        .unwrap()
+        .unwrap();
         assert_eq!(out.json()["properties"]["provisioningState"], "Succeeded");
         assert_eq!(t.requests().len(), 2);
 
         let (client, _t) = client_with(polling_options(0), vec![snap("Failed")]);
         let mut initial = snap("Updating");
         initial.status = 202;
-        let err = run(&client, initial, Method::PUT, FinalState::ResourceGet).await.unwrap_err();
+        let err = run(&client, initial, Method::PUT, FinalState::ResourceGet)
+            .await
+            .unwrap_err();
         assert!(matches!(err, AzureError::OperationFailed { .. }));
     }
 
     #[tokio::test(start_paused = true)]
     async fn immediate_success_needs_no_poll() {
         let (client, t) = client_with(polling_options(0), vec![]);
-        let out = run(&client, snap("Succeeded"), Method::PUT, FinalState::ResourceGet).await.unwrap().unwrap();
+        let out = run(
+            &client,
+            snap("Succeeded"),
+            Method::PUT,
+            FinalState::ResourceGet,
+        )
+        .await
+        .unwrap()
+        .unwrap();
         assert_eq!(out.json()["name"], "s1");
         assert!(t.requests().is_empty());
         // No provisioningState at all means success.
-        let out = run(&client, HttpResponse::new(200).with_json(&json!({"name": "s1"})), Method::PATCH, FinalState::ResourceGet).await.unwrap();
+        let out = run(
+            &client,
+            HttpResponse::new(200).with_json(&json!({"name": "s1"})),
+            Method::PATCH,
+            FinalState::ResourceGet,
+        )
+        .await
+        .unwrap();
         assert!(out.is_some());
         assert!(t.requests().is_empty());
     }
 
     #[tokio::test(start_paused = true)]
     async fn delete_polls_until_gone() {
-        let gone = HttpResponse::new(404).with_json(&json!({"error": {"code": "ResourceNotFound", "message": "gone"}}));
+        let gone = HttpResponse::new(404)
+            .with_json(&json!({"error": {"code": "ResourceNotFound", "message": "gone"}}));
         let (client, t) = client_with(polling_options(0), vec![snap("Deleting"), gone]);
-        let out = run(&client, HttpResponse::new(202), Method::DELETE, FinalState::None).await.unwrap();
+        let out = run(
+            &client,
+            HttpResponse::new(202),
+            Method::DELETE,
+            FinalState::None,
+        )
+        .await
+        .unwrap();
         assert!(out.is_none());
         assert_eq!(t.requests().len(), 2);
     }
@@ -425,20 +533,33 @@ mod tests {
         let initial = HttpResponse::new(202)
             .with_header("Azure-AsyncOperation", "http://arm.test/op")
             .with_header("Retry-After", "60");
-        let (client, t) = client_with(
-            polling_options(0),
-            vec![],
-        );
+        let (client, t) = client_with(polling_options(0), vec![]);
         for _ in 0..10 {
-            t.push(HttpResponse::new(200).with_header("Retry-After", "60").with_json(&json!({"status": "InProgress"})));
+            t.push(
+                HttpResponse::new(200)
+                    .with_header("Retry-After", "60")
+                    .with_json(&json!({"status": "InProgress"})),
+            );
         }
         let ctx = OpContext::new(Duration::from_secs(150), CancelToken::new());
         let err = client
-            .poll_lro(initial, Method::PUT, RES, FinalState::ResourceGet, API_VERSION, &ctx, &Op::new("creating snapshot s1"))
+            .poll_lro(
+                initial,
+                Method::PUT,
+                RES,
+                FinalState::ResourceGet,
+                API_VERSION,
+                &ctx,
+                &Op::new("creating snapshot s1"),
+            )
             .await
             .unwrap_err();
         assert!(matches!(err, AzureError::Timeout { .. }), "{err:?}");
-        assert_eq!(t.requests().len(), 2, "polled at 60 s and 120 s, then the deadline at 150 s");
+        assert_eq!(
+            t.requests().len(),
+            2,
+            "polled at 60 s and 120 s, then the deadline at 150 s"
+        );
     }
 
     #[tokio::test(start_paused = true)]
@@ -451,7 +572,15 @@ mod tests {
         let ctx = OpContext::new(Duration::from_secs(3600), cancel.clone());
         let task = tokio::spawn(async move {
             client
-                .poll_lro(initial, Method::PUT, RES, FinalState::ResourceGet, API_VERSION, &ctx, &Op::new("x"))
+                .poll_lro(
+                    initial,
+                    Method::PUT,
+                    RES,
+                    FinalState::ResourceGet,
+                    API_VERSION,
+                    &ctx,
+                    &Op::new("x"),
+                )
                 .await
         });
         tokio::time::sleep(Duration::from_secs(1)).await;
@@ -464,9 +593,15 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn async_status_without_status_field_is_an_error() {
-        let initial = HttpResponse::new(202).with_header("Azure-AsyncOperation", "http://arm.test/op");
-        let (client, _t) = client_with(polling_options(0), vec![HttpResponse::new(200).with_json(&json!({"state": "ok"}))]);
-        let err = run(&client, initial, Method::PUT, FinalState::ResourceGet).await.unwrap_err();
+        let initial =
+            HttpResponse::new(202).with_header("Azure-AsyncOperation", "http://arm.test/op");
+        let (client, _t) = client_with(
+            polling_options(0),
+            vec![HttpResponse::new(200).with_json(&json!({"state": "ok"}))],
+        );
+        let err = run(&client, initial, Method::PUT, FinalState::ResourceGet)
+            .await
+            .unwrap_err();
         assert!(matches!(err, AzureError::Decode { .. }));
     }
 }

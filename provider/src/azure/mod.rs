@@ -27,4 +27,5 @@ pub use client::{
     ProgressSink, TransportError, API_VERSION,
 };
 pub use errors::AzureError;
+pub use lro::{FinalState, OperationStatus};
 pub use retry::RetryPolicy;

@@ -64,7 +64,11 @@ pub struct SnapshotProperties {
     pub creation_data: CreationData,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub incremental: Option<bool>,
-    #[serde(rename = "diskSizeGB", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "diskSizeGB",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub disk_size_gb: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disk_size_bytes: Option<i64>,
@@ -158,7 +162,11 @@ pub struct SnapshotUpdate {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SnapshotUpdateProperties {
-    #[serde(rename = "diskSizeGB", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "diskSizeGB",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub disk_size_gb: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub os_type: Option<String>,
@@ -218,7 +226,11 @@ pub struct Disk {
 pub struct DiskProperties {
     #[serde(default)]
     pub creation_data: CreationData,
-    #[serde(rename = "diskSizeGB", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "diskSizeGB",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub disk_size_gb: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disk_size_bytes: Option<i64>,
@@ -271,7 +283,11 @@ pub struct DiskUpdate {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DiskUpdateProperties {
-    #[serde(rename = "diskSizeGB", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "diskSizeGB",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub disk_size_gb: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub network_access_policy: Option<String>,
@@ -463,7 +479,11 @@ mod tests {
         assert_eq!(s.properties.disk_state.as_deref(), Some("0"));
         assert_eq!(s.properties.completion_percent, Some(40.5));
         assert_eq!(
-            s.properties.copy_completion_error.as_ref().unwrap().error_code,
+            s.properties
+                .copy_completion_error
+                .as_ref()
+                .unwrap()
+                .error_code,
             "CopySourceNotFound"
         );
         assert_eq!(serde_json::to_value(&s).unwrap(), body);
@@ -484,7 +504,10 @@ mod tests {
             properties: SnapshotProperties {
                 creation_data: CreationData {
                     create_option: "Copy".into(),
-                    source_resource_id: Some("/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/disks/d".into()),
+                    source_resource_id: Some(
+                        "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/disks/d"
+                            .into(),
+                    ),
                     ..Default::default()
                 },
                 incremental: Some(true),

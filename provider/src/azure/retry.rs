@@ -121,28 +121,42 @@ pub(crate) fn new_request_id() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::azure::client::{ArmClient, CancelToken, ClientOptions, HttpResponse, Op, OpContext};
+    use crate::azure::client::{
+        ArmClient, CancelToken, ClientOptions, HttpResponse, Op, OpContext,
+    };
     use crate::azure::errors::AzureError;
     use crate::azure::testing::client_with;
     use serde_json::json;
     use tokio::time::Instant;
 
     fn h(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
     fn retry_after_headers_in_order() {
-        assert_eq!(retry_after(&h(&[("Retry-After", "3")])), Some(Duration::from_secs(3)));
+        assert_eq!(
+            retry_after(&h(&[("Retry-After", "3")])),
+            Some(Duration::from_secs(3))
+        );
         assert_eq!(
             retry_after(&h(&[("retry-after", "3"), ("x-ms-retry-after-ms", "250")])),
             Some(Duration::from_millis(250))
         );
         assert_eq!(
-            retry_after(&h(&[("retry-after-ms", "10"), ("x-ms-retry-after-ms", "250")])),
+            retry_after(&h(&[
+                ("retry-after-ms", "10"),
+                ("x-ms-retry-after-ms", "250")
+            ])),
             Some(Duration::from_millis(10))
         );
-        assert_eq!(retry_after(&h(&[("Retry-After", "Wed, 21 Oct 2015 07:28:00 GMT")])), Some(Duration::ZERO));
+        assert_eq!(
+            retry_after(&h(&[("Retry-After", "Wed, 21 Oct 2015 07:28:00 GMT")])),
+            Some(Duration::ZERO)
+        );
         assert_eq!(retry_after(&h(&[("Retry-After", "soon")])), None);
         assert_eq!(retry_after(&h(&[])), None);
     }
@@ -168,10 +182,14 @@ mod tests {
         };
         for (retry, base) in [(0u32, 1.0f64), (1, 2.0), (2, 4.0), (3, 8.0)] {
             let d = p.backoff(retry).as_secs_f64();
-            assert!(d >= base * 0.8 - 1e-9 && d <= (base * 1.2).min(10.0) + 1e-9, "{retry}: {d}");
+            assert!(
+                d >= base * 0.8 - 1e-9 && d <= (base * 1.2).min(10.0) + 1e-9,
+                "{retry}: {d}"
+            );
         }
         assert!(p.backoff(30) <= Duration::from_secs(10));
-        let samples: std::collections::HashSet<u128> = (0..20).map(|_| p.backoff(0).as_nanos()).collect();
+        let samples: std::collections::HashSet<u128> =
+            (0..20).map(|_| p.backoff(0).as_nanos()).collect();
         assert!(samples.len() > 1, "jitter varies");
     }
 
@@ -202,7 +220,13 @@ mod tests {
 
     async fn get(client: &ArmClient, ctx: &OpContext) -> Result<HttpResponse, AzureError> {
         client
-            .send(reqwest::Method::GET, "http://arm.test/x?api-version=1", None, ctx, &Op::new("reading x"))
+            .send(
+                reqwest::Method::GET,
+                "http://arm.test/x?api-version=1",
+                None,
+                ctx,
+                &Op::new("reading x"),
+            )
             .await
     }
 
@@ -210,7 +234,11 @@ mod tests {
     async fn honours_retry_after_then_succeeds() {
         let (client, t) = client_with(
             retrying(3),
-            vec![throttled("7"), HttpResponse::new(503), HttpResponse::new(200)],
+            vec![
+                throttled("7"),
+                HttpResponse::new(503),
+                HttpResponse::new(200),
+            ],
         );
         let ctx = OpContext::new(Duration::from_secs(600), CancelToken::new());
         let start = Instant::now();
@@ -218,24 +246,38 @@ mod tests {
         assert_eq!(resp.status, 200);
         let elapsed = start.elapsed();
         // 7 s from Retry-After, then the second backoff step (2 s +-20 %).
-        assert!(elapsed >= Duration::from_millis(8600) && elapsed <= Duration::from_millis(9400), "{elapsed:?}");
+        assert!(
+            elapsed >= Duration::from_millis(8600) && elapsed <= Duration::from_millis(9400),
+            "{elapsed:?}"
+        );
         let times = t.request_times();
         assert_eq!(times.len(), 3);
         assert_eq!(times[1] - times[0], Duration::from_secs(7));
         // Every try carries the same client request id.
         let reqs = t.requests();
-        assert_eq!(reqs[0].header("x-ms-client-request-id"), reqs[2].header("x-ms-client-request-id"));
+        assert_eq!(
+            reqs[0].header("x-ms-client-request-id"),
+            reqs[2].header("x-ms-client-request-id")
+        );
     }
 
     #[tokio::test(start_paused = true)]
     async fn gives_up_after_max_retries_with_the_last_error() {
         let (client, t) = client_with(
             retrying(2),
-            vec![throttled("1"), throttled("1"), throttled("1"), HttpResponse::new(200)],
+            vec![
+                throttled("1"),
+                throttled("1"),
+                throttled("1"),
+                HttpResponse::new(200),
+            ],
         );
         let ctx = OpContext::new(Duration::from_secs(600), CancelToken::new());
         let err = get(&client, &ctx).await.unwrap_err();
-        assert!(matches!(err, AzureError::Throttled { status: 429, .. }), "{err:?}");
+        assert!(
+            matches!(err, AzureError::Throttled { status: 429, .. }),
+            "{err:?}"
+        );
         assert_eq!(t.requests().len(), 3);
     }
 
@@ -252,9 +294,11 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn another_operation_in_progress_is_retried_but_conflict_is_not() {
-        let busy = HttpResponse::new(409)
-            .with_json(&json!({"error": {"code": "AnotherOperationInProgress", "message": "busy"}}));
-        let conflict = HttpResponse::new(409).with_json(&json!({"error": {"code": "Conflict", "message": "attached"}}));
+        let busy = HttpResponse::new(409).with_json(
+            &json!({"error": {"code": "AnotherOperationInProgress", "message": "busy"}}),
+        );
+        let conflict = HttpResponse::new(409)
+            .with_json(&json!({"error": {"code": "Conflict", "message": "attached"}}));
         let (client, t) = client_with(retrying(3), vec![busy, conflict]);
         let ctx = OpContext::new(Duration::from_secs(600), CancelToken::new());
         let err = get(&client, &ctx).await.unwrap_err();
@@ -276,7 +320,8 @@ mod tests {
     async fn non_retryable_errors_fail_at_once() {
         let (client, t) = client_with(
             retrying(5),
-            vec![HttpResponse::new(400).with_json(&json!({"error": {"code": "InvalidParameter", "message": "no"}}))],
+            vec![HttpResponse::new(400)
+                .with_json(&json!({"error": {"code": "InvalidParameter", "message": "no"}}))],
         );
         let ctx = OpContext::new(Duration::from_secs(600), CancelToken::new());
         let err = get(&client, &ctx).await.unwrap_err();

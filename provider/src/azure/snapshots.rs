@@ -59,7 +59,15 @@ impl ArmClient {
             .await?;
         let accepted = async {
             let response = self
-                .poll_lro(initial, Method::PUT, &url, FinalState::ResourceGet, API_VERSION, ctx, &op)
+                .poll_lro(
+                    initial,
+                    Method::PUT,
+                    &url,
+                    FinalState::ResourceGet,
+                    API_VERSION,
+                    ctx,
+                    &op,
+                )
                 .await?;
             let snapshot: Snapshot = match response {
                 Some(r) => decode(&r, &op.name)?,
@@ -133,7 +141,15 @@ impl ArmClient {
             .send(Method::PATCH, &url, Some(encode(body, &op.name)?), ctx, &op)
             .await?;
         let response = self
-            .poll_lro(initial, Method::PATCH, &url, FinalState::ResourceGet, API_VERSION, ctx, &op)
+            .poll_lro(
+                initial,
+                Method::PATCH,
+                &url,
+                FinalState::ResourceGet,
+                API_VERSION,
+                ctx,
+                &op,
+            )
             .await?;
         match response {
             Some(r) => decode(&r, &op.name),
@@ -142,7 +158,11 @@ impl ArmClient {
     }
 
     /// DELETE a snapshot and wait until it is gone. A snapshot that is already gone is success.
-    pub async fn delete_snapshot(&self, id: &ResourceId, ctx: &OpContext) -> Result<(), AzureError> {
+    pub async fn delete_snapshot(
+        &self,
+        id: &ResourceId,
+        ctx: &OpContext,
+    ) -> Result<(), AzureError> {
         let op = Op::new(format!("deleting snapshot {}", id.name));
         self.delete_resource(&self.resource_url(id), ctx, &op).await
     }
@@ -162,7 +182,15 @@ impl ArmClient {
             return Ok(());
         }
         match self
-            .poll_lro(initial, Method::DELETE, url, FinalState::None, API_VERSION, ctx, op)
+            .poll_lro(
+                initial,
+                Method::DELETE,
+                url,
+                FinalState::None,
+                API_VERSION,
+                ctx,
+                op,
+            )
             .await
         {
             Err(e) if is_gone(&e) => Ok(()),
@@ -176,7 +204,9 @@ impl ArmClient {
         resource_group: &str,
         ctx: &OpContext,
     ) -> Result<Vec<Snapshot>, AzureError> {
-        let op = Op::new(format!("listing snapshots in resource group {resource_group}"));
+        let op = Op::new(format!(
+            "listing snapshots in resource group {resource_group}"
+        ));
         let mut url = self.url(
             &format!(
                 "/subscriptions/{}/resourceGroups/{resource_group}/providers/Microsoft.Compute/snapshots",
@@ -219,7 +249,8 @@ mod tests {
         ResourceId::new("sub", "rg", ResourceKind::Snapshot, "ds-v1")
     }
 
-    const PATH: &str = "/subscriptions/sub/resourceGroups/rg/providers/Microsoft.Compute/snapshots/ds-v1";
+    const PATH: &str =
+        "/subscriptions/sub/resourceGroups/rg/providers/Microsoft.Compute/snapshots/ds-v1";
 
     fn ctx() -> OpContext {
         OpContext::new(Duration::from_secs(3600), CancelToken::new())
@@ -231,7 +262,10 @@ mod tests {
             properties: SnapshotProperties {
                 creation_data: CreationData {
                     create_option: option.into(),
-                    source_resource_id: Some("/subscriptions/sub/resourceGroups/rg/providers/Microsoft.Compute/disks/d".into()),
+                    source_resource_id: Some(
+                        "/subscriptions/sub/resourceGroups/rg/providers/Microsoft.Compute/disks/d"
+                            .into(),
+                    ),
                     ..Default::default()
                 },
                 incremental: Some(true),
@@ -258,7 +292,12 @@ mod tests {
     async fn get_maps_404_to_none_but_not_other_404s() {
         let (client, t) = client_with(
             ClientOptions::for_tests(),
-            vec![not_found("ResourceNotFound"), not_found("ResourceGroupNotFound"), not_found("SubscriptionNotFound"), snap("Succeeded", json!({}))],
+            vec![
+                not_found("ResourceNotFound"),
+                not_found("ResourceGroupNotFound"),
+                not_found("SubscriptionNotFound"),
+                snap("Succeeded", json!({})),
+            ],
         );
         assert!(client.get_snapshot(&id(), &ctx()).await.unwrap().is_none());
         assert!(client.get_snapshot(&id(), &ctx()).await.unwrap().is_none());
@@ -273,14 +312,29 @@ mod tests {
         let (client, t) = client_with(
             ClientOptions::for_tests(),
             vec![
-                HttpResponse::new(202).with_header("Azure-AsyncOperation", "http://arm.test/op/1").with_json(&json!({"properties": {"provisioningState": "Updating"}})),
+                HttpResponse::new(202)
+                    .with_header("Azure-AsyncOperation", "http://arm.test/op/1")
+                    .with_json(&json!({"properties": {"provisioningState": "Updating"}})),
                 HttpResponse::new(200).with_json(&json!({"status": "Succeeded"})),
                 snap("Succeeded", json!({"incremental": true})),
             ],
         );
-        let s = client.create_snapshot(&id(), &body("Copy"), &ctx()).await.unwrap();
-        assert_eq!(s.properties.provisioning_state.as_deref(), Some("Succeeded"));
-        assert_eq!(t.lines(), [format!("PUT {PATH}"), "GET /op/1".to_string(), format!("GET {PATH}")]);
+        let s = client
+            .create_snapshot(&id(), &body("Copy"), &ctx())
+            .await
+            .unwrap();
+        assert_eq!(
+            s.properties.provisioning_state.as_deref(),
+            Some("Succeeded")
+        );
+        assert_eq!(
+            t.lines(),
+            [
+                format!("PUT {PATH}"),
+                "GET /op/1".to_string(),
+                format!("GET {PATH}")
+            ]
+        );
         let put = &t.requests()[0];
         let sent: serde_json::Value = serde_json::from_slice(put.body.as_ref().unwrap()).unwrap();
         assert_eq!(sent["properties"]["creationData"]["createOption"], "Copy");
@@ -291,19 +345,28 @@ mod tests {
     async fn failure_before_accept_is_plain_and_after_is_after_accepted() {
         let (client, _t) = client_with(
             ClientOptions::for_tests(),
-            vec![HttpResponse::new(400).with_json(&json!({"error": {"code": "InvalidParameter", "message": "bad"}}))],
+            vec![HttpResponse::new(400)
+                .with_json(&json!({"error": {"code": "InvalidParameter", "message": "bad"}}))],
         );
-        let err = client.create_snapshot(&id(), &body("Copy"), &ctx()).await.unwrap_err();
+        let err = client
+            .create_snapshot(&id(), &body("Copy"), &ctx())
+            .await
+            .unwrap_err();
         assert!(matches!(err, AzureError::BadRequest { .. }));
 
         let (client, _t) = client_with(
             ClientOptions::for_tests(),
             vec![
                 HttpResponse::new(202).with_header("Azure-AsyncOperation", "http://arm.test/op/1"),
-                HttpResponse::new(200).with_json(&json!({"status": "Failed", "error": {"code": "DiskNotReady", "message": "x"}})),
+                HttpResponse::new(200).with_json(
+                    &json!({"status": "Failed", "error": {"code": "DiskNotReady", "message": "x"}}),
+                ),
             ],
         );
-        let err = client.create_snapshot(&id(), &body("Copy"), &ctx()).await.unwrap_err();
+        let err = client
+            .create_snapshot(&id(), &body("Copy"), &ctx())
+            .await
+            .unwrap_err();
         match &err {
             AzureError::AfterAccepted { id, source } => {
                 assert_eq!(id, PATH);
@@ -323,29 +386,49 @@ mod tests {
             r
         };
         let (client, t) = client_with(
-            ClientOptions { copy_poll_interval: Duration::from_secs(30), ..ClientOptions::for_tests() },
+            ClientOptions {
+                copy_poll_interval: Duration::from_secs(30),
+                ..ClientOptions::for_tests()
+            },
             vec![copy(0.0), copy(40.0), copy(40.0), copy(100.0)],
         );
         let lines = Arc::new(Mutex::new(Vec::new()));
         let sink = lines.clone();
         let ctx = ctx().with_progress(Arc::new(move |l| sink.lock().unwrap().push(l)));
         let start = tokio::time::Instant::now();
-        let s = client.create_snapshot(&id(), &body("CopyStart"), &ctx).await.unwrap();
+        let s = client
+            .create_snapshot(&id(), &body("CopyStart"), &ctx)
+            .await
+            .unwrap();
         assert_eq!(s.properties.completion_percent, Some(100.0));
         assert_eq!(
             *lines.lock().unwrap(),
-            ["copying snapshot ds-v1 ... 0%", "copying snapshot ds-v1 ... 40%", "copying snapshot ds-v1 ... 100%"]
+            [
+                "copying snapshot ds-v1 ... 0%",
+                "copying snapshot ds-v1 ... 40%",
+                "copying snapshot ds-v1 ... 100%"
+            ]
         );
         assert_eq!(t.requests().len(), 4);
-        assert_eq!(start.elapsed(), Duration::from_secs(90), "three copy polls, 30 s apart");
+        assert_eq!(
+            start.elapsed(),
+            Duration::from_secs(90),
+            "three copy polls, 30 s apart"
+        );
     }
 
     #[tokio::test(start_paused = true)]
     async fn copy_completion_error_fails_with_its_code() {
         let mut v = snap("Succeeded", json!({"completionPercent": 10.0, "copyCompletionError": {"errorCode": "CopySourceNotFound", "errorMessage": "source deleted"}})).json();
         v["properties"]["creationData"]["createOption"] = json!("CopyStart");
-        let (client, _t) = client_with(ClientOptions::for_tests(), vec![HttpResponse::new(200).with_json(&v)]);
-        let err = client.create_snapshot(&id(), &body("CopyStart"), &ctx()).await.unwrap_err();
+        let (client, _t) = client_with(
+            ClientOptions::for_tests(),
+            vec![HttpResponse::new(200).with_json(&v)],
+        );
+        let err = client
+            .create_snapshot(&id(), &body("CopyStart"), &ctx())
+            .await
+            .unwrap_err();
         assert!(matches!(err, AzureError::AfterAccepted { .. }));
         assert_eq!(err.code(), Some("CopySourceNotFound"));
     }
@@ -355,15 +438,32 @@ mod tests {
         let (client, t) = client_with(
             ClientOptions::for_tests(),
             vec![
-                HttpResponse::new(202).with_header("Location", &format!("http://arm.test{PATH}?api-version=2025-01-02")),
+                HttpResponse::new(202).with_header(
+                    "Location",
+                    &format!("http://arm.test{PATH}?api-version=2025-01-02"),
+                ),
                 snap("Succeeded", json!({})),
                 snap("Succeeded", json!({})),
             ],
         );
-        let update = SnapshotUpdate { tags: Some([("a".to_string(), "b".to_string())].into()), ..Default::default() };
-        client.update_snapshot(&id(), &update, &ctx()).await.unwrap();
-        assert_eq!(t.lines(), [format!("PATCH {PATH}"), format!("GET {PATH}"), format!("GET {PATH}")]);
-        let sent: serde_json::Value = serde_json::from_slice(t.requests()[0].body.as_ref().unwrap()).unwrap();
+        let update = SnapshotUpdate {
+            tags: Some([("a".to_string(), "b".to_string())].into()),
+            ..Default::default()
+        };
+        client
+            .update_snapshot(&id(), &update, &ctx())
+            .await
+            .unwrap();
+        assert_eq!(
+            t.lines(),
+            [
+                format!("PATCH {PATH}"),
+                format!("GET {PATH}"),
+                format!("GET {PATH}")
+            ]
+        );
+        let sent: serde_json::Value =
+            serde_json::from_slice(t.requests()[0].body.as_ref().unwrap()).unwrap();
         assert_eq!(sent, json!({"tags": {"a": "b"}}));
     }
 
@@ -371,12 +471,18 @@ mod tests {
     async fn delete_treats_gone_as_success() {
         let (client, _t) = client_with(ClientOptions::for_tests(), vec![HttpResponse::new(204)]);
         client.delete_snapshot(&id(), &ctx()).await.unwrap();
-        let (client, _t) = client_with(ClientOptions::for_tests(), vec![not_found("ResourceNotFound")]);
+        let (client, _t) = client_with(
+            ClientOptions::for_tests(),
+            vec![not_found("ResourceNotFound")],
+        );
         client.delete_snapshot(&id(), &ctx()).await.unwrap();
         let (client, t) = client_with(
             ClientOptions::for_tests(),
             vec![
-                HttpResponse::new(202).with_header("Location", "/subscriptions/sub/providers/Microsoft.Compute/locations/westus/operations/d1"),
+                HttpResponse::new(202).with_header(
+                    "Location",
+                    "/subscriptions/sub/providers/Microsoft.Compute/locations/westus/operations/d1",
+                ),
                 HttpResponse::new(202),
                 HttpResponse::new(200),
             ],
@@ -385,9 +491,17 @@ mod tests {
         assert_eq!(t.requests().len(), 3);
         let (client, _t) = client_with(
             ClientOptions::for_tests(),
-            vec![HttpResponse::new(409).with_json(&json!({"error": {"code": "Conflict", "message": "SAS active"}}))],
+            vec![HttpResponse::new(409)
+                .with_json(&json!({"error": {"code": "Conflict", "message": "SAS active"}}))],
         );
-        assert_eq!(client.delete_snapshot(&id(), &ctx()).await.unwrap_err().code(), Some("Conflict"));
+        assert_eq!(
+            client
+                .delete_snapshot(&id(), &ctx())
+                .await
+                .unwrap_err()
+                .code(),
+            Some("Conflict")
+        );
     }
 
     #[tokio::test]
@@ -403,7 +517,13 @@ mod tests {
         let all = client.list_snapshots("rg", &ctx()).await.unwrap();
         let names: Vec<_> = all.iter().map(|s| s.name.clone().unwrap()).collect();
         assert_eq!(names, ["a", "b", "c"]);
-        assert_eq!(t.lines()[0], "GET /subscriptions/sub/resourceGroups/rg/providers/Microsoft.Compute/snapshots");
-        assert_eq!(t.requests()[1].url, "http://arm.test/page2?api-version=2025-01-02&$skiptoken=x");
+        assert_eq!(
+            t.lines()[0],
+            "GET /subscriptions/sub/resourceGroups/rg/providers/Microsoft.Compute/snapshots"
+        );
+        assert_eq!(
+            t.requests()[1].url,
+            "http://arm.test/page2?api-version=2025-01-02&$skiptoken=x"
+        );
     }
 }

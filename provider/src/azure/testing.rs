@@ -38,16 +38,6 @@ impl ScriptedTransport {
         }
     }
 
-    /// Answers every request with `handler` once the queue is empty.
-    pub fn with_handler(
-        handler: impl Fn(&HttpRequest) -> HttpResponse + Send + Sync + 'static,
-    ) -> ScriptedTransport {
-        ScriptedTransport {
-            handler: Some(Box::new(handler)),
-            ..ScriptedTransport::new(vec![])
-        }
-    }
-
     pub fn push(&self, response: HttpResponse) {
         self.queue.lock().unwrap().push_back(Ok(response));
     }
@@ -59,7 +49,12 @@ impl ScriptedTransport {
     }
 
     pub fn requests(&self) -> Vec<HttpRequest> {
-        self.log.lock().unwrap().iter().map(|(_, r)| r.clone()).collect()
+        self.log
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(_, r)| r.clone())
+            .collect()
     }
 
     pub fn request_times(&self) -> Vec<Instant> {

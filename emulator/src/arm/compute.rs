@@ -507,9 +507,10 @@ fn put(ctx: &Ctx, kind: Kind, group: &str, name: &str, body: &Bytes) -> ArmResul
                             .values()
                             .filter(|r| {
                                 r.kind == Kind::Snapshot
-                                    && r.props()["incrementalSnapshotFamilyId"].as_str()
-                                        == Some(fam.as_str())
-                                    && r.props()["creationData"]["createOption"] != "CopyStart"
+                                    && r.is_incremental()
+                                    && source_unique.is_some()
+                                    && r.props()["creationData"]["sourceUniqueId"].as_str()
+                                        == source_unique.as_deref()
                             })
                             .collect();
                         if of_family.len() >= INCREMENTAL_TOTAL {

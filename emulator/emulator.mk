@@ -1,0 +1,39 @@
+# emulator/emulator.mk: the emulator's make targets, included by the main Makefile.
+#
+#   make build-emulator   release binary -> bin/datasnap-emulator
+#   make validate-arm     full scenario + replay of Microsoft's examples, recorded, then
+#                         validated by Microsoft's oav LiveValidator (must be 0 errors)
+#   make bench-emulator   GETs per second over keep-alive HTTPS, emulator on one core
+#
+# Microsoft's DiskRP spec folder: $AZURE_REST_API_SPECS (default ../shared/azure-specs).
+
+EMULATOR_BIN ?= bin/datasnap-emulator
+EMULATOR_VALIDATE_DIR := emulator/validate
+EMULATOR_RECORD_DIR ?= out/validate-arm
+AZURE_REST_API_SPECS ?= $(abspath ../shared/azure-specs)
+export AZURE_REST_API_SPECS
+
+.PHONY: build-emulator validate-arm bench-emulator validate-arm-tools
+
+build-emulator:
+	cargo build --release -p datasnap-emulator
+	mkdir -p bin
+	cp target/release/datasnap-emulator $(EMULATOR_BIN)
+
+# oav 4.0.3, pinned by package.json and package-lock.json.
+$(EMULATOR_VALIDATE_DIR)/node_modules/.package-lock.json: $(EMULATOR_VALIDATE_DIR)/package.json $(EMULATOR_VALIDATE_DIR)/package-lock.json
+	cd $(EMULATOR_VALIDATE_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+validate-arm-tools: $(EMULATOR_VALIDATE_DIR)/node_modules/.package-lock.json
+
+validate-arm: validate-arm-tools build-emulator
+	rm -rf $(EMULATOR_RECORD_DIR)
+	mkdir -p $(EMULATOR_RECORD_DIR)
+	node $(EMULATOR_VALIDATE_DIR)/scenario.js $(EMULATOR_BIN) $(EMULATOR_RECORD_DIR)/scenario
+	DATASNAP_EMULATOR_RECORD_DIR=$(abspath $(EMULATOR_RECORD_DIR)) cargo test -p datasnap-emulator --test examples
+	node $(EMULATOR_VALIDATE_DIR)/validate.js $(EMULATOR_RECORD_DIR)
+
+bench-emulator: build-emulator
+	cargo build --release -p datasnap-emulator --example bench
+	target/release/examples/bench --emulator $(EMULATOR_BIN)

@@ -57,6 +57,7 @@ impl Authenticator {
         let client_id = config.client_id.clone().unwrap_or_default();
         let authority = config.authority_host.clone();
         let describe = source.describe().to_string();
+        let assertion_http = http.clone();
         let options = move || client_options(&authority, http.clone());
         let factory: Factory = match source {
             CredentialSource::ClientSecret { secret } => Box::new(move || {
@@ -85,7 +86,8 @@ impl Authenticator {
                 token,
                 audience,
             } => {
-                let gh_http = reqwest::Client::new();
+                // The same client: GitHub's endpoint is public, the extra CA does no harm.
+                let gh_http = assertion_http;
                 assertion_factory(tenant, client_id, options, move |_| Assertion::GitHub {
                     url: url.clone(),
                     token: token.clone(),

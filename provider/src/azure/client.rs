@@ -288,14 +288,21 @@ fn transport_error(e: reqwest::Error) -> TransportError {
     TransportError { message }
 }
 
+/// Install rustls' ring provider for the process; call before building any reqwest client.
+///
+/// reqwest is built without a default crypto provider (aws-lc-rs would need cmake), so a
+/// client built before this panics. Installing twice is harmless (the second call is a no-op).
+pub fn ensure_crypto_provider() {
+    // `Err` means a provider is already installed, which is what we want.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 /// Build the reqwest client: rustls with the ring provider, platform roots plus `ca_cert_file`.
 pub(crate) fn build_http_client(
     ca_cert_file: Option<&Path>,
     user_agent: &str,
 ) -> Result<reqwest::Client, AzureError> {
-    // reqwest is built without a default crypto provider (aws-lc-rs needs cmake); install
-    // ring for the process. An `Err` means a provider is already installed, which is fine.
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    ensure_crypto_provider();
     let mut builder = reqwest::Client::builder()
         .user_agent(user_agent)
         .connect_timeout(Duration::from_secs(30))

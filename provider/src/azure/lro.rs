@@ -55,6 +55,17 @@ pub enum FinalState {
     None,
 }
 
+/// The body as JSON: `Null` when empty, an error when it is not JSON.
+fn json_body(response: &HttpResponse, op: &Op) -> Result<serde_json::Value, AzureError> {
+    if response.body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(serde_json::Value::Null);
+    }
+    serde_json::from_slice(&response.body).map_err(|e| AzureError::Decode {
+        what: op.name.clone(),
+        message: format!("HTTP {} with a body that is not JSON: {e}", response.status),
+    })
+}
+
 /// `properties.provisioningState` (or a top-level one) of a resource body.
 fn provisioning_state(body: &serde_json::Value) -> Option<OperationStatus> {
     body.get("properties")
@@ -107,7 +118,10 @@ impl ArmClient {
         let last = self
             .poll_lro(initial, method, &url, final_state, API_VERSION, ctx, &op)
             .await?;
-        Ok(last.map(|r| r.json()).filter(|v| !v.is_null()))
+        match last {
+            Some(r) => Ok(Some(json_body(&r, &op)?).filter(|v| !v.is_null())),
+            None => Ok(None),
+        }
     }
 
     /// The wait before the next poll.
@@ -140,10 +154,23 @@ impl ArmClient {
             .header("location")
             .map(|u| self.normalize_url(u, api_version));
         let mut retry_after = retry::retry_after(&initial.headers);
-        let initial_body = initial.json();
+        let initial_body = json_body(&initial, op)?;
         let is_delete = method == Method::DELETE;
         let mut last_location_response: Option<HttpResponse> = None;
         let mut async_body = serde_json::Value::Null;
+
+        // 0. A 200/201 that already reads terminal is done, whatever poll headers it carries.
+        if matches!(initial.status, 200 | 201) {
+            match provisioning_state(&initial_body) {
+                Some(OperationStatus::Succeeded) => {
+                    return Ok((final_state != FinalState::None).then_some(initial));
+                }
+                Some(s @ (OperationStatus::Failed | OperationStatus::Canceled)) => {
+                    return Err(failure(&s, &initial_body, &op.name));
+                }
+                _ => {}
+            }
+        }
 
         if let Some(url) = &async_url {
             // 1. Azure-AsyncOperation: poll `status`.
@@ -152,7 +179,7 @@ impl ArmClient {
                 wait(ctx, op, self.poll_delay(retry_after)).await?;
                 let response = self.send(Method::GET, url, None, ctx, op).await?;
                 retry_after = retry::retry_after(&response.headers);
-                let body = response.json();
+                let body = json_body(&response, op)?;
                 let Some(status) = body.get("status").and_then(|s| s.as_str()) else {
                     return Err(AzureError::Decode {
                         what: format!("the status of {}", op.name),
@@ -183,7 +210,11 @@ impl ArmClient {
                 wait(ctx, op, self.poll_delay(retry_after)).await?;
                 let url = location.clone().unwrap_or_default();
                 let response = match self.send(Method::GET, &url, None, ctx, op).await {
-                    Err(e) if is_delete && e.is_not_found() => return Ok(None),
+                    // Only the resource's own URL answering 404 means "deleted"; a 404 from an
+                    // operation URL is a broken poll and stays an error.
+                    Err(e) if is_delete && url == resource_url && e.is_not_found() => {
+                        return Ok(None)
+                    }
                     other => other?,
                 };
                 retry_after = retry::retry_after(&response.headers);
@@ -193,7 +224,7 @@ impl ArmClient {
                 if response.status == 202 {
                     continue;
                 }
-                let body = response.json();
+                let body = json_body(&response, op)?;
                 if let Some(status) = provisioning_state(&body) {
                     match status {
                         OperationStatus::Failed | OperationStatus::Canceled => {
@@ -216,6 +247,16 @@ impl ArmClient {
                 Some(s) => !s.is_terminal(),
                 None => initial.status == 202,
             };
+            let pollable = matches!(method, Method::PUT | Method::PATCH | Method::DELETE);
+            if running && !pollable {
+                return Err(AzureError::Decode {
+                    what: op.name.clone(),
+                    message: format!(
+                        "HTTP {} without an Azure-AsyncOperation or Location header to poll",
+                        initial.status
+                    ),
+                });
+            }
             if !running {
                 if is_delete {
                     return Ok(None);
@@ -235,7 +276,7 @@ impl ArmClient {
                         other => other?,
                     };
                     retry_after = retry::retry_after(&response.headers);
-                    let body = response.json();
+                    let body = json_body(&response, op)?;
                     match provisioning_state(&body) {
                         Some(s @ (OperationStatus::Failed | OperationStatus::Canceled)) => {
                             return Err(failure(&s, &body, &op.name));
@@ -266,8 +307,14 @@ impl ArmClient {
                 }
             }
             FinalState::ResourceGet => {
+                // Location polling that ended with a body: that body is the result.
+                if let Some(r) = last_location_response {
+                    if json_body(&r, op)?.is_object() {
+                        return Ok(Some(r));
+                    }
+                }
                 let response = self.send(Method::GET, resource_url, None, ctx, op).await?;
-                let body = response.json();
+                let body = json_body(&response, op)?;
                 if let Some(s @ (OperationStatus::Failed | OperationStatus::Canceled)) =
                     provisioning_state(&body)
                 {
@@ -589,6 +636,28 @@ mod tests {
         let out = task.await.unwrap();
         assert!(matches!(out, Err(AzureError::Cancelled)));
         assert!(t0.elapsed() < Duration::from_secs(1));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn terminal_200_ignores_poll_headers() {
+        let mut initial = snap("Succeeded");
+        initial = initial.with_header("Azure-AsyncOperation", "http://arm.test/never");
+        let (client, t) = client_with(polling_options(0), vec![]);
+        let out = run(&client, initial, Method::PATCH, FinalState::ResourceGet)
+            .await
+            .unwrap();
+        assert!(out.is_some());
+        assert!(t.requests().is_empty());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn delete_404_on_an_operation_url_is_an_error() {
+        let initial = HttpResponse::new(202).with_header("Location", "/foo");
+        let (client, _t) = client_with(polling_options(0), vec![HttpResponse::new(404)]);
+        let err = run(&client, initial, Method::DELETE, FinalState::None)
+            .await
+            .unwrap_err();
+        assert!(err.is_not_found());
     }
 
     #[tokio::test(start_paused = true)]

@@ -181,21 +181,17 @@ impl ArmClient {
         if initial.status == 204 {
             return Ok(());
         }
-        match self
-            .poll_lro(
-                initial,
-                Method::DELETE,
-                url,
-                FinalState::None,
-                API_VERSION,
-                ctx,
-                op,
-            )
-            .await
-        {
-            Err(e) if is_gone(&e) => Ok(()),
-            other => other.map(|_| ()),
-        }
+        self.poll_lro(
+            initial,
+            Method::DELETE,
+            url,
+            FinalState::None,
+            API_VERSION,
+            ctx,
+            op,
+        )
+        .await
+        .map(|_| ())
     }
 
     /// Every snapshot in a resource group (follows `nextLink`). A missing group is an empty list.
@@ -443,7 +439,6 @@ mod tests {
                     &format!("http://arm.test{PATH}?api-version=2025-01-02"),
                 ),
                 snap("Succeeded", json!({})),
-                snap("Succeeded", json!({})),
             ],
         );
         let update = SnapshotUpdate {
@@ -454,14 +449,8 @@ mod tests {
             .update_snapshot(&id(), &update, &ctx())
             .await
             .unwrap();
-        assert_eq!(
-            t.lines(),
-            [
-                format!("PATCH {PATH}"),
-                format!("GET {PATH}"),
-                format!("GET {PATH}")
-            ]
-        );
+        // The Location (the resource URL itself, as in DiskRP) ends with the resource: no extra GET.
+        assert_eq!(t.lines(), [format!("PATCH {PATH}"), format!("GET {PATH}")]);
         let sent: serde_json::Value =
             serde_json::from_slice(t.requests()[0].body.as_ref().unwrap()).unwrap();
         assert_eq!(sent, json!({"tags": {"a": "b"}}));

@@ -345,6 +345,22 @@ impl Emulator {
         ProviderConfig::resolve(&inputs, &|_| None).expect("emulator config resolves")
     }
 
+    /// `POST /_emulator/faults` (the emulator's fault injection).
+    async fn faults(&self, spec: serde_json::Value) {
+        datasnap_provider::azure::client::ensure_crypto_provider();
+        let pem = std::fs::read(self.line["caCertFile"].as_str().unwrap()).unwrap();
+        let http = reqwest::Client::builder()
+            .tls_certs_merge(reqwest::Certificate::from_pem_bundle(&pem).unwrap())
+            .build()
+            .unwrap();
+        let url = format!(
+            "{}/_emulator/faults",
+            self.line["armEndpoint"].as_str().unwrap()
+        );
+        let r = http.post(url).json(&spec).send().await.unwrap();
+        assert!(r.status().is_success(), "faults: {}", r.status());
+    }
+
     fn subscription(&self) -> String {
         self.line["subscriptionId"].as_str().unwrap().to_string()
     }
@@ -447,4 +463,243 @@ async fn emulator_wrong_secret_is_one_clear_credential_error() {
         started.elapsed() < Duration::from_secs(10),
         "no retry storm"
     );
+}
+
+fn fast_retries() -> ClientOptions {
+    ClientOptions {
+        retry: datasnap_provider::azure::RetryPolicy {
+            max_retries: 6,
+            initial_delay: Duration::from_millis(10),
+            max_delay: Duration::from_millis(100),
+        },
+        ..ClientOptions::for_tests()
+    }
+}
+
+fn snapshot_id(emu: &Emulator, name: &str) -> ResourceId {
+    ResourceId::new(
+        emu.subscription(),
+        "datasets-rg",
+        ResourceKind::Snapshot,
+        name,
+    )
+}
+
+fn seeded_disk(emu: &Emulator) -> String {
+    format!(
+        "/subscriptions/{}/resourceGroups/datasets-rg/providers/Microsoft.Compute/disks/dataset-disk",
+        emu.subscription()
+    )
+}
+
+#[tokio::test]
+async fn emulator_retries_throttling_server_errors_dropped_connections_and_expired_tokens() {
+    let Some(emu) = Emulator::start().await else {
+        return;
+    };
+    let client = ArmClient::new(&emu.config(&[]), fast_retries()).unwrap();
+    let id = snapshot_id(&emu, "faulty-v1");
+    // Warm up: one token issued.
+    assert!(client.get_snapshot(&id, &ctx(60)).await.unwrap().is_none());
+    emu.faults(serde_json::json!({
+        "throttle": {"count": 2, "retryAfterSecs": 0},
+        "serverError": {"count": 1, "status": 503, "retryAfterSecs": 0},
+        "dropConnection": {"count": 1},
+        "expireTokens": true
+    }))
+    .await;
+    let created = client
+        .create_snapshot(&id, &copy_body(&seeded_disk(&emu), "westus"), &ctx(120))
+        .await
+        .unwrap();
+    assert_eq!(
+        created.properties.provisioning_state.as_deref(),
+        Some("Succeeded")
+    );
+    client.delete_snapshot(&id, &ctx(120)).await.unwrap();
+}
+
+#[tokio::test]
+async fn emulator_failed_lro_after_accept_is_after_accepted_with_the_code() {
+    let Some(emu) = Emulator::start().await else {
+        return;
+    };
+    let client = ArmClient::new(&emu.config(&[]), ClientOptions::for_tests()).unwrap();
+    emu.faults(serde_json::json!({"lroFailure": {"count": 1, "code": "InternalDiskManagementError", "message": "injected"}}))
+        .await;
+    let id = snapshot_id(&emu, "fails-v1");
+    let err = client
+        .create_snapshot(&id, &copy_body(&seeded_disk(&emu), "westus"), &ctx(60))
+        .await
+        .unwrap_err();
+    match &err {
+        AzureError::AfterAccepted { id: got, source } => {
+            assert!(got.ends_with("/snapshots/fails-v1"), "{got}");
+            assert_eq!(
+                source.code(),
+                Some("InternalDiskManagementError"),
+                "{source:?}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn emulator_cancel_and_deadline_during_a_slow_create() {
+    let Some(emu) = Emulator::start().await else {
+        return;
+    };
+    let client = ArmClient::new(&emu.config(&[]), ClientOptions::for_tests()).unwrap();
+    emu.faults(serde_json::json!({"opDurationMs": 60000})).await;
+
+    // Cancel: returns within a second, as a partial create.
+    let cancel = CancelToken::new();
+    let op = OpContext::new(Duration::from_secs(600), cancel.clone());
+    let id = snapshot_id(&emu, "slow-v1");
+    let disk = seeded_disk(&emu);
+    let c2 = client.clone();
+    let task = tokio::spawn(async move {
+        c2.create_snapshot(&id, &copy_body(&disk, "westus"), &op)
+            .await
+    });
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let t0 = std::time::Instant::now();
+    cancel.cancel();
+    let err = task.await.unwrap().unwrap_err();
+    assert!(
+        t0.elapsed() < Duration::from_secs(1),
+        "cancel took {:?}",
+        t0.elapsed()
+    );
+    assert!(err.is_cancelled(), "{err:?}");
+    assert!(matches!(err, AzureError::AfterAccepted { .. }), "{err:?}");
+
+    // Deadline: a 1 s budget ends the wait with Timeout.
+    let id = snapshot_id(&emu, "slow-v2");
+    let err = client
+        .create_snapshot(&id, &copy_body(&seeded_disk(&emu), "westus"), &ctx(1))
+        .await
+        .unwrap_err();
+    match err {
+        AzureError::AfterAccepted { source, .. } => {
+            assert!(matches!(*source, AzureError::Timeout { .. }), "{source:?}")
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn emulator_copy_start_reports_progress_until_complete() {
+    let Some(emu) = Emulator::start().await else {
+        return;
+    };
+    let client = ArmClient::new(
+        &emu.config(&[]),
+        ClientOptions {
+            copy_poll_interval: Duration::from_millis(50),
+            ..ClientOptions::for_tests()
+        },
+    )
+    .unwrap();
+    emu.faults(serde_json::json!({"opDurationMs": 300})).await;
+    let source_id = snapshot_id(&emu, "copy-src-v1");
+    client
+        .create_snapshot(
+            &source_id,
+            &copy_body(&seeded_disk(&emu), "westus"),
+            &ctx(60),
+        )
+        .await
+        .unwrap();
+    let mut body = copy_body(&source_id.to_string(), "eastus");
+    body.properties.creation_data.create_option = "CopyStart".into();
+    let lines = Arc::new(Mutex::new(Vec::<String>::new()));
+    let sink = lines.clone();
+    let op = ctx(60).with_progress(Arc::new(move |l| sink.lock().unwrap().push(l)));
+    let copy = client
+        .create_snapshot(&snapshot_id(&emu, "copy-dst-v1"), &body, &op)
+        .await
+        .unwrap();
+    assert_eq!(copy.properties.completion_percent, Some(100.0));
+    let lines = lines.lock().unwrap().clone();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("copying snapshot copy-dst-v1 ...")),
+        "{lines:?}"
+    );
+    assert_eq!(
+        lines.last().map(String::as_str),
+        Some("copying snapshot copy-dst-v1 ... 100%")
+    );
+}
+
+#[tokio::test]
+async fn emulator_oidc_token_file_and_github_assertions() {
+    let Some(emu) = Emulator::start().await else {
+        return;
+    };
+    let jwt = "eyJhbGciOiJub25lIn0.eyJzdWIiOiJyZXBvOngifQ.c2ln";
+    let id = snapshot_id(&emu, "nothing");
+
+    // A static OIDC token (ARM_OIDC_TOKEN).
+    let config = emu.config(&[
+        ("clientSecret", ""),
+        ("useOidc", "true"),
+        ("oidcToken", jwt),
+    ]);
+    assert!(matches!(
+        config.credential,
+        datasnap_provider::config::CredentialSource::OidcToken { .. }
+    ));
+    let client = ArmClient::new(&config, ClientOptions::for_tests()).unwrap();
+    assert!(client.get_snapshot(&id, &ctx(60)).await.unwrap().is_none());
+
+    // A token file (AZURE_FEDERATED_TOKEN_FILE / ARM_OIDC_TOKEN_FILE_PATH).
+    let file = std::env::temp_dir().join(format!("datasnap-oidc-{}", std::process::id()));
+    std::fs::write(&file, jwt).unwrap();
+    let config = emu.config(&[
+        ("clientSecret", ""),
+        ("oidcTokenFilePath", file.to_str().unwrap()),
+    ]);
+    let client = ArmClient::new(&config, ClientOptions::for_tests()).unwrap();
+    assert!(client.get_snapshot(&id, &ctx(60)).await.unwrap().is_none());
+    let _ = std::fs::remove_file(&file);
+
+    // GitHub Actions' id-token endpoint, served locally.
+    let (gh, seen) = responder(Box::new(move |_, _, _| {
+        (200, vec![], format!(r#"{{"count":1,"value":"{jwt}"}}"#))
+    }))
+    .await;
+    let config = emu.config(&[
+        ("clientSecret", ""),
+        ("useOidc", "true"),
+        ("oidcRequestUrl", &format!("{gh}/token?api-version=2.0")),
+        ("oidcRequestToken", "gh-request-token"),
+    ]);
+    let client = ArmClient::new(&config, ClientOptions::for_tests()).unwrap();
+    assert!(client.get_snapshot(&id, &ctx(60)).await.unwrap().is_none());
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 1);
+    assert!(
+        seen[0]
+            .target
+            .contains("audience=api%3A%2F%2FAzureADTokenExchange"),
+        "{}",
+        seen[0].target
+    );
+    let auth = seen[0]
+        .headers
+        .iter()
+        .find(|(k, _)| k == "authorization")
+        .map(|(_, v)| v.clone());
+    assert_eq!(auth.as_deref(), Some("Bearer gh-request-token"));
+
+    // A token that is not a JWT is refused by the token endpoint: one Credential error.
+    let config = emu.config(&[("clientSecret", ""), ("oidcToken", "not-a-jwt")]);
+    let client = ArmClient::new(&config, ClientOptions::for_tests()).unwrap();
+    let err = client.get_snapshot(&id, &ctx(60)).await.unwrap_err();
+    assert!(matches!(err, AzureError::Credential { .. }), "{err:?}");
+    assert!(err.to_string().contains("ARM_OIDC_TOKEN"), "{err}");
 }

@@ -14,8 +14,10 @@
 //!    without query, status, request ids; never a header value or body);
 //! 4. the transport: reqwest, or an injected [`HttpTransport`] in tests.
 //!
-//! Every wait (a try, a backoff, an LRO poll) races the deadline and the [`CancelToken`], so
-//! a cancel returns [`AzureError::Cancelled`] at once.
+//! Every wait (a backoff, an LRO poll, a GET on the wire) races the deadline and the
+//! [`CancelToken`], so a cancel returns [`AzureError::Cancelled`] at once. A write (PUT,
+//! PATCH, DELETE, POST) already on the wire is let finish (bounded by the deadline), so a
+//! create that Azure accepted is reported as accepted; the cancel then stops the polling.
 
 use crate::azure::auth::Authenticator;
 use crate::azure::errors::AzureError;
@@ -531,7 +533,20 @@ impl ArmClient {
             // Per try: logging, then the transport.
             tracing::debug!(target: "datasnap::azure", %method, url = %log_url, request_id = %request_id, retries, "request");
             let sent = Instant::now();
-            let outcome = race(ctx, op, inner.transport.send(request)).await?;
+            let outcome = if matches!(method, reqwest::Method::GET | reqwest::Method::HEAD) {
+                race(ctx, op, inner.transport.send(request)).await?
+            } else {
+                // A write already on the wire is not abandoned on cancel: Azure may accept it,
+                // and the caller must learn that (a partial create) rather than leak the
+                // resource. It stays bounded by the deadline; the next wait sees the cancel.
+                if ctx.cancel.is_cancelled() {
+                    return Err(AzureError::Cancelled);
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep_until(ctx.deadline) => return Err(op.timeout(ctx)),
+                    out = inner.transport.send(request) => out,
+                }
+            };
             let failure = match outcome {
                 Ok(response) => {
                     tracing::debug!(
@@ -760,6 +775,62 @@ mod tests {
             .unwrap();
         assert!(matches!(out, Err(AzureError::Cancelled)));
         assert!(started.elapsed() < Duration::from_secs(1));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_write_on_the_wire_finishes_despite_cancel() {
+        let t = Arc::new(
+            ScriptedTransport::new(vec![HttpResponse::new(202)]).with_delay(Duration::from_secs(3)),
+        );
+        let client = ArmClient::unauthenticated(
+            "http://arm.test",
+            "s",
+            ClientOptions {
+                transport: Some(t.clone()),
+                ..ClientOptions::for_tests()
+            },
+        )
+        .unwrap();
+        let cancel = CancelToken::new();
+        let ctx = OpContext::new(Duration::from_secs(3600), cancel.clone());
+        let c2 = ctx.clone();
+        let task = tokio::spawn(async move {
+            client
+                .send(
+                    reqwest::Method::PUT,
+                    "http://arm.test/x",
+                    Some(b"{}".to_vec()),
+                    &c2,
+                    &Op::new("x"),
+                )
+                .await
+        });
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        cancel.cancel();
+        let out = task.await.unwrap().unwrap();
+        assert_eq!(out.status, 202, "the PUT's answer is not thrown away");
+        // A write not yet sent is not started after a cancel.
+        let client = ArmClient::unauthenticated(
+            "http://arm.test",
+            "s",
+            ClientOptions {
+                transport: Some(t.clone()),
+                ..ClientOptions::for_tests()
+            },
+        )
+        .unwrap();
+        let err = client
+            .send(
+                reqwest::Method::PUT,
+                "http://arm.test/x",
+                None,
+                &ctx,
+                &Op::new("x"),
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(err, AzureError::Cancelled));
+        assert_eq!(t.requests().len(), 1);
     }
 
     #[tokio::test(start_paused = true)]

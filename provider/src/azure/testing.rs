@@ -17,6 +17,7 @@ pub(crate) struct ScriptedTransport {
     queue: Mutex<VecDeque<Result<HttpResponse, TransportError>>>,
     handler: Option<Handler>,
     hang: bool,
+    delay: std::time::Duration,
     log: Mutex<Vec<(Instant, HttpRequest)>>,
 }
 
@@ -26,6 +27,7 @@ impl ScriptedTransport {
             queue: Mutex::new(responses.into_iter().map(Ok).collect()),
             handler: None,
             hang: false,
+            delay: std::time::Duration::ZERO,
             log: Mutex::new(Vec::new()),
         }
     }
@@ -36,6 +38,12 @@ impl ScriptedTransport {
             hang: true,
             ..ScriptedTransport::new(vec![])
         }
+    }
+
+    /// Answers each request after `delay`.
+    pub fn with_delay(mut self, delay: std::time::Duration) -> ScriptedTransport {
+        self.delay = delay;
+        self
     }
 
     pub fn push(&self, response: HttpResponse) {
@@ -83,6 +91,9 @@ impl HttpTransport for ScriptedTransport {
             .push((Instant::now(), request.clone()));
         if self.hang {
             std::future::pending::<()>().await;
+        }
+        if !self.delay.is_zero() {
+            tokio::time::sleep(self.delay).await;
         }
         let next = self.queue.lock().unwrap().pop_front();
         match next {

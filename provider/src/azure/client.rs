@@ -16,7 +16,7 @@
 //!
 //! Every wait (a backoff, an LRO poll, a GET on the wire) races the deadline and the
 //! [`CancelToken`], so a cancel returns [`AzureError::Cancelled`] at once. A write (PUT,
-//! PATCH, DELETE, POST) already on the wire is let finish (bounded by the deadline), so a
+//! PATCH, DELETE, POST) already on the wire gets up to one more second to answer, so a
 //! create that Azure accepted is reported as accepted; the cancel then stops the polling.
 
 use crate::azure::auth::Authenticator;
@@ -33,6 +33,9 @@ pub const API_VERSION: &str = "2025-01-02";
 
 /// The api-version for `Microsoft.Resources/resourceGroups`.
 pub const RESOURCE_GROUPS_API_VERSION: &str = "2021-04-01";
+
+/// How long a write already on the wire may still take after a cancel before it is abandoned.
+const CANCEL_GRACE: Duration = Duration::from_secs(1);
 
 /// The default `User-Agent`.
 pub const USER_AGENT: &str = concat!("pulumi-resource-datasnap/", env!("CARGO_PKG_VERSION"));
@@ -103,7 +106,7 @@ impl OpContext {
     }
 
     pub(crate) fn report(&self, line: String) {
-        tracing::info!(target: "datasnap::azure", "{line}");
+        tracing::debug!(target: "datasnap::azure", "{line}");
         if let Some(p) = &self.progress {
             p(line);
         }
@@ -542,9 +545,17 @@ impl ArmClient {
                 if ctx.cancel.is_cancelled() {
                     return Err(AzureError::Cancelled);
                 }
+                let send = inner.transport.send(request);
+                tokio::pin!(send);
                 tokio::select! {
                     _ = tokio::time::sleep_until(ctx.deadline) => return Err(op.timeout(ctx)),
-                    out = inner.transport.send(request) => out,
+                    out = &mut send => out,
+                    _ = ctx.cancel.cancelled() => {
+                        match tokio::time::timeout(CANCEL_GRACE, &mut send).await {
+                            Ok(out) => out,
+                            Err(_) => return Err(AzureError::Cancelled),
+                        }
+                    }
                 }
             };
             let failure = match outcome {
@@ -780,7 +791,8 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_write_on_the_wire_finishes_despite_cancel() {
         let t = Arc::new(
-            ScriptedTransport::new(vec![HttpResponse::new(202)]).with_delay(Duration::from_secs(3)),
+            ScriptedTransport::new(vec![HttpResponse::new(202), HttpResponse::new(202)])
+                .with_delay(Duration::from_millis(1500)),
         );
         let client = ArmClient::unauthenticated(
             "http://arm.test",
@@ -831,6 +843,40 @@ mod tests {
             .unwrap_err();
         assert!(matches!(err, AzureError::Cancelled));
         assert_eq!(t.requests().len(), 1);
+
+        // A write that does not answer within the grace second is abandoned.
+        let slow = Arc::new(
+            ScriptedTransport::new(vec![HttpResponse::new(202)])
+                .with_delay(Duration::from_secs(30)),
+        );
+        let client = ArmClient::unauthenticated(
+            "http://arm.test",
+            "s",
+            ClientOptions {
+                transport: Some(slow),
+                ..ClientOptions::for_tests()
+            },
+        )
+        .unwrap();
+        let cancel = CancelToken::new();
+        let ctx = OpContext::new(Duration::from_secs(3600), cancel.clone());
+        let task = tokio::spawn(async move {
+            client
+                .send(
+                    reqwest::Method::PUT,
+                    "http://arm.test/x",
+                    None,
+                    &ctx,
+                    &Op::new("x"),
+                )
+                .await
+        });
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let t0 = tokio::time::Instant::now();
+        cancel.cancel();
+        let err = task.await.unwrap().unwrap_err();
+        assert!(matches!(err, AzureError::Cancelled));
+        assert_eq!(t0.elapsed(), CANCEL_GRACE);
     }
 
     #[tokio::test(start_paused = true)]

@@ -13,6 +13,9 @@ EMULATOR_RECORD_DIR ?= out/validate-arm
 AZURE_REST_API_SPECS ?= $(abspath ../shared/azure-specs)
 export AZURE_REST_API_SPECS
 
+# The emulator runs on CPU 0; the load generator on CPU 1 when there are two or more.
+EMULATOR_BENCH_PIN := $(shell command -v taskset >/dev/null 2>&1 && [ "$$(nproc)" -ge 2 ] && echo "taskset -c 1")
+
 .PHONY: build-emulator validate-arm bench-emulator validate-arm-tools
 
 build-emulator:
@@ -36,4 +39,4 @@ validate-arm: validate-arm-tools build-emulator
 
 bench-emulator: build-emulator
 	cargo build --release -p datasnap-emulator --example bench
-	target/release/examples/bench --emulator $(EMULATOR_BIN)
+	$(EMULATOR_BENCH_PIN) target/release/examples/bench --emulator $(EMULATOR_BIN) --cpu 0

@@ -10,7 +10,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import ssl
 import subprocess
+import time
+import urllib.parse
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -99,10 +103,11 @@ def make_stack(tmp_path):
     """Returns a function that sets up a project and its stack from a program."""
 
     def make(program: Path | str, env: dict | None = None, name: str = "datasnap-test") -> Stack:
+        n = len(list(tmp_path.glob("proj-*")))
         home = tmp_path / "pulumi-home"
-        state = tmp_path / "state"
+        state = tmp_path / f"state-{n}"
         state.mkdir(exist_ok=True)
-        proj = tmp_path / f"proj-{len(list(tmp_path.glob('proj-*')))}"
+        proj = tmp_path / f"proj-{n}"
         write_project(proj, program, name)
         e = {
             k: v
@@ -124,3 +129,114 @@ def make_stack(tmp_path):
         return st
 
     return make
+
+
+class Emulator:
+    """A running `datasnap-emulator serve`, with its start line and control API."""
+
+    def __init__(self, proc: subprocess.Popen, info: dict):
+        self.proc = proc
+        self.info = info
+        self.ssl = ssl.create_default_context(cafile=info["caCertFile"])
+
+    def env(self, **overrides: str) -> dict:
+        """The provider's environment for this emulator (as a private cloud)."""
+        e = {
+            "ARM_ENDPOINT": self.info["armEndpoint"],
+            "ARM_AUTHORITY_HOST": self.info["authorityHost"],
+            "ARM_CA_CERT_FILE": self.info["caCertFile"],
+            "ARM_SUBSCRIPTION_ID": self.info["subscriptionId"],
+            "ARM_TENANT_ID": self.info["tenantId"],
+            "ARM_CLIENT_ID": self.info["clientId"],
+            "ARM_CLIENT_SECRET": self.info["clientSecret"],
+            "ARM_USE_CLI": "false",
+            "DATASNAP_POLL_INTERVAL_MS": "50",
+        }
+        e.update(overrides)
+        return e
+
+    def call(self, method: str, path: str, body=None, token: bool = False):
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(self.info["armEndpoint"] + path, data=data, method=method)
+        req.add_header("content-type", "application/json")
+        if token:
+            req.add_header("authorization", "Bearer " + self.token())
+        try:
+            with urllib.request.urlopen(req, context=self.ssl, timeout=30) as r:
+                text = r.read().decode()
+                return r.status, (json.loads(text) if text.strip() else None)
+        except urllib.error.HTTPError as e:
+            text = e.read().decode()
+            return e.code, (json.loads(text) if text.strip() else None)
+
+    def token(self) -> str:
+        form = urllib.parse.urlencode({
+            "grant_type": "client_credentials",
+            "client_id": self.info["clientId"],
+            "client_secret": self.info["clientSecret"],
+            "scope": "https://management.azure.com/.default",
+        }).encode()
+        req = urllib.request.Request(f"{self.info['authorityHost']}/{self.info['tenantId']}/oauth2/v2.0/token", data=form, method="POST")
+        with urllib.request.urlopen(req, context=self.ssl, timeout=30) as r:
+            return json.loads(r.read())["access_token"]
+
+    def state(self) -> dict:
+        return self.call("GET", "/_emulator/state")[1]
+
+    def snapshots(self) -> dict:
+        """Snapshots in the emulator, by lower-cased name."""
+        out = {}
+        for s in _items(self.state().get("snapshots", [])):
+            out[s["name"].lower()] = s
+        return out
+
+    def faults(self, spec: dict) -> None:
+        status, body = self.call("POST", "/_emulator/faults", spec)
+        assert status == 200, body
+
+    def clear_faults(self) -> dict:
+        return self.call("DELETE", "/_emulator/faults")[1]
+
+    def disk_id(self, group: str = "datasets-rg", disk: str = "dataset-disk") -> str:
+        return f"/subscriptions/{self.info['subscriptionId']}/resourceGroups/{group}/providers/Microsoft.Compute/disks/{disk}"
+
+    def create_disk(self, name: str, group: str = "datasets-rg", size_gb: int = 8) -> None:
+        path = f"/subscriptions/{self.info['subscriptionId']}/resourceGroups/{group}/providers/Microsoft.Compute/disks/{name}?api-version=2025-01-02"
+        body = {"location": "westus", "properties": {"creationData": {"createOption": "Empty"}, "diskSizeGB": size_gb}}
+        status, resp = self.call("PUT", path, body, token=True)
+        assert status in (200, 202), resp
+        for _ in range(200):
+            if self.call("GET", path, token=True)[1]["properties"].get("provisioningState") == "Succeeded":
+                return
+            time.sleep(0.05)
+
+    def snapshot_id(self, name: str, group: str = "datasets-rg") -> str:
+        return f"/subscriptions/{self.info['subscriptionId']}/resourceGroups/{group}/providers/Microsoft.Compute/snapshots/{name}"
+
+
+def _items(v):
+    if isinstance(v, dict):
+        return list(v.values())
+    return list(v)
+
+
+def start_emulator(*args: str) -> Emulator:
+    exe = BIN_DIR / "datasnap-emulator"
+    proc = subprocess.Popen([str(exe), "serve", "--seed", *args], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    line = proc.stdout.readline()
+    if not line:
+        proc.kill()
+        pytest.fail(f"{exe} printed no start line")
+    return Emulator(proc, json.loads(line))
+
+
+@pytest.fixture
+def emulator():
+    """A fresh emulator per test, seeded with datasets-rg and dataset-disk."""
+    emu = start_emulator("--op-duration-ms", "200")
+    yield emu
+    emu.proc.terminate()
+    try:
+        emu.proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        emu.proc.kill()

@@ -21,7 +21,7 @@ EMULATOR_BENCH_PIN := $(shell command -v taskset >/dev/null 2>&1 && [ "$$(nproc)
 build-emulator:
 	cargo build --release -p datasnap-emulator
 	mkdir -p bin
-	cp target/release/datasnap-emulator $(EMULATOR_BIN)
+	install -m 0755 target/release/datasnap-emulator $(EMULATOR_BIN)
 
 # oav 4.0.3, pinned by package.json and package-lock.json.
 $(EMULATOR_VALIDATE_DIR)/node_modules/.package-lock.json: $(EMULATOR_VALIDATE_DIR)/package.json $(EMULATOR_VALIDATE_DIR)/package-lock.json

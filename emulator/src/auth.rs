@@ -214,6 +214,7 @@ pub fn issue(state: &AppState, audience: &str, now: u64, ttl_secs: u64) -> Strin
         "nbf": now / 1000,
         "exp": now / 1000 + ttl_secs,
         "iat_ms": now,
+        "exp_ms": now + ttl_secs * 1000,
         "appid": cfg.client_id,
         "oid": cfg.client_id,
         "sub": cfg.client_id,
@@ -274,7 +275,11 @@ pub fn check(state: &AppState, header: Option<&str>, now: u64) -> Result<(), Arm
         .ok()
         .and_then(|b| serde_json::from_slice(&b).ok())
         .ok_or_else(invalid)?;
-    let exp_ms = claims["exp"].as_u64().ok_or_else(invalid)? * 1000;
+    // `exp` is in whole seconds; `exp_ms` (ours) keeps sub-second lifetimes exact.
+    let exp_ms = match claims["exp_ms"].as_u64() {
+        Some(ms) => ms,
+        None => claims["exp"].as_u64().ok_or_else(invalid)? * 1000,
+    };
     let issued_ms = claims["iat_ms"].as_u64().unwrap_or(0);
     let revoked_before = state.tokens_revoked_before_ms.load(Ordering::Relaxed);
     let effective_exp = if issued_ms < revoked_before {

@@ -23,7 +23,7 @@ async fn slow_world(ms: u64) -> Emu {
 
 #[tokio::test]
 async fn put_snapshot_is_a_long_running_operation() {
-    let emu = slow_world(600).await;
+    let emu = slow_world(1500).await;
     let r = emu
         .create_snapshot(RG, "s", &emu.id(RG, "disks", "disk1"), true)
         .await;
@@ -54,7 +54,7 @@ async fn put_snapshot_is_a_long_running_operation() {
         "Updating"
     );
 
-    tokio::time::sleep(Duration::from_millis(650)).await;
+    tokio::time::sleep(Duration::from_millis(1550)).await;
     let s = emu.get(&status_url).await;
     assert_eq!(s.body["status"], "Succeeded");
     assert!(s.body["endTime"].is_string());
@@ -74,7 +74,7 @@ async fn put_snapshot_is_a_long_running_operation() {
 
 #[tokio::test]
 async fn patch_delete_and_access_are_long_running_too() {
-    let emu = slow_world(300).await;
+    let emu = slow_world(1000).await;
     let p = emu.path(RG, "disks", "disk1");
     let r = emu.patch(&p, json!({"tags": {"k": "v"}})).await;
     assert_eq!(r.status, 202);
@@ -94,7 +94,7 @@ async fn patch_delete_and_access_are_long_running_too() {
     assert_eq!(grant.status, 202);
     assert!(grant.body.is_null());
     let location = grant.header("location").unwrap();
-    tokio::time::sleep(Duration::from_millis(350)).await;
+    tokio::time::sleep(Duration::from_millis(1050)).await;
     let l = emu.get(&location).await;
     assert_eq!(l.status, 200);
     assert!(l.body["accessSAS"]
@@ -109,7 +109,7 @@ async fn patch_delete_and_access_are_long_running_too() {
         .post(&format!("{snap}/endGetAccess?api-version={API}"), None)
         .await;
     assert_eq!(revoke.status, 202);
-    tokio::time::sleep(Duration::from_millis(350)).await;
+    tokio::time::sleep(Duration::from_millis(1050)).await;
 
     let d = emu.delete(&format!("{snap}?api-version={API}")).await;
     assert_eq!(d.status, 202, "{:?}", d.body);
@@ -120,7 +120,7 @@ async fn patch_delete_and_access_are_long_running_too() {
     );
     let location = d.header("location").unwrap();
     assert_eq!(emu.get(&location).await.status, 202);
-    tokio::time::sleep(Duration::from_millis(350)).await;
+    tokio::time::sleep(Duration::from_millis(1050)).await;
     assert_eq!(emu.get(&location).await.status, 204);
     assert_eq!(
         emu.get(&format!("{snap}?api-version={API}")).await.code(),
@@ -131,7 +131,7 @@ async fn patch_delete_and_access_are_long_running_too() {
 
 #[tokio::test]
 async fn resource_group_delete_is_a_long_running_operation() {
-    let emu = slow_world(300).await;
+    let emu = slow_world(1000).await;
     let r = emu.delete(&emu.group_path(RG)).await;
     assert_eq!(r.status, 202);
     let location = r.header("location").unwrap();
@@ -145,7 +145,7 @@ async fn resource_group_delete_is_a_long_running_operation() {
         .await;
     assert_eq!(again.code(), "ResourceGroupBeingDeleted");
     assert_eq!(emu.get(&location).await.status, 202);
-    tokio::time::sleep(Duration::from_millis(350)).await;
+    tokio::time::sleep(Duration::from_millis(1050)).await;
     assert_eq!(emu.get(&location).await.status, 200);
     assert_eq!(
         emu.get(&emu.group_path(RG)).await.code(),

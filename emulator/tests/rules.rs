@@ -470,7 +470,7 @@ async fn conflicts_while_another_operation_is_in_progress() {
 
 #[tokio::test]
 async fn copy_start_reports_completion_percent() {
-    let emu = Emu::start_with(|c| c.copy_duration_ms = Some(1200)).await;
+    let emu = Emu::start_with(|c| c.copy_duration_ms = Some(3000)).await;
     emu.create_group(RG).await;
     emu.create_disk(RG, "disk1", 8).await;
     emu.create_snapshot(RG, "inc", &emu.id(RG, "disks", "disk1"), true)
@@ -499,12 +499,12 @@ async fn copy_start_reports_completion_percent() {
     // One copy of a family per region at a time.
     let (p2, b2) = copy("inc-copy-2", "inc", "eastus");
     assert_eq!(emu.put(&p2, b2).await.code(), "OperationNotAllowed");
-    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
     let mid = emu.get(&p).await.body["properties"]["completionPercent"]
         .as_f64()
         .unwrap();
     assert!(mid > first && mid < 100.0, "{first} -> {mid}");
-    tokio::time::sleep(std::time::Duration::from_millis(900)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
     assert_eq!(
         emu.get(&p).await.body["properties"]["completionPercent"],
         100.0

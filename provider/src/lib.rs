@@ -13,12 +13,14 @@
 //! - [`value`]: protobuf `Struct` <-> property values with secret and unknown marks.
 //! - [`resource`]: the `Resource` trait and the adapter every resource goes through.
 //! - [`resources`]: `VersionedSnapshot` and its rules.
+//! - [`functions`]: `getVersions` and `getVersion`.
 //! - [`config`]: provider configuration and its environment fallbacks.
 //! - [`azure`]: authentication, the ARM client, long-running operations, models.
 //! - [`schema`]: the embedded package schema.
 
 pub mod azure;
 pub mod config;
+pub mod functions;
 pub mod proto;
 pub mod resource;
 pub mod resources;

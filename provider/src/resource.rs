@@ -175,8 +175,9 @@ impl Env {
     /// messages.
     pub fn op(&self, default: std::time::Duration) -> OpContext {
         let log = self.log.clone();
-        OpContext::new(self.timeout.unwrap_or(default), self.cancel.clone())
-            .with_progress(Arc::new(move |line: String| log.log(Severity::Info, &line, true)))
+        OpContext::new(self.timeout.unwrap_or(default), self.cancel.clone()).with_progress(
+            Arc::new(move |line: String| log.log(Severity::Info, &line, true)),
+        )
     }
 
     pub fn info(&self, message: &str) {

@@ -14,12 +14,13 @@ use tonic::{Request, Response, Status};
 
 use crate::azure::{ArmClient, CancelToken, ClientOptions};
 use crate::config::ProviderConfig;
+use crate::functions::{versions, DynFunction, FunctionAdapter, Invoked};
 use crate::proto::rpc;
 use crate::proto::{EngineClient, ResourceProvider};
 use crate::resource::{
     Adapter, ChangeKind, DiffResult, DynResource, Env, Failure, LogSink, ResourceError, Severity,
 };
-use crate::resources::versioned_snapshot;
+use crate::resources::{restored_disk, versioned_snapshot};
 use crate::schema;
 use crate::value;
 
@@ -33,7 +34,34 @@ pub fn registry() -> BTreeMap<&'static str, Arc<dyn DynResource>> {
             schema::resource(versioned_snapshot::TOKEN),
         )),
     );
+    r.insert(
+        restored_disk::TOKEN,
+        Arc::new(Adapter::new(
+            restored_disk::RestoredDisk,
+            schema::resource(restored_disk::TOKEN),
+        )),
+    );
     r
+}
+
+/// Every function the provider serves, by token: the only place one is registered.
+pub fn functions() -> BTreeMap<&'static str, Arc<dyn DynFunction>> {
+    let mut f: BTreeMap<&'static str, Arc<dyn DynFunction>> = BTreeMap::new();
+    f.insert(
+        versions::GET_VERSIONS,
+        Arc::new(FunctionAdapter {
+            function: versions::GetVersions,
+            schema: schema::function(versions::GET_VERSIONS),
+        }),
+    );
+    f.insert(
+        versions::GET_VERSION,
+        Arc::new(FunctionAdapter {
+            function: versions::GetVersion,
+            schema: schema::function(versions::GET_VERSION),
+        }),
+    );
+    f
 }
 
 /// Provider-wide state set by Handshake, Attach and Configure.
@@ -44,16 +72,20 @@ struct Shared {
     arm: Option<ArmClient>,
 }
 
+/// Reads one environment variable.
+type EnvLookup = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
+
 /// The gRPC service.
 pub struct Provider {
     resources: BTreeMap<&'static str, Arc<dyn DynResource>>,
+    functions: BTreeMap<&'static str, Arc<dyn DynFunction>>,
     shared: Mutex<Shared>,
     log: mpsc::UnboundedSender<rpc::LogRequest>,
     log_rx: Mutex<Option<mpsc::UnboundedReceiver<rpc::LogRequest>>>,
     /// Triggered by `Cancel`: every in-flight Azure wait returns promptly.
     cancel: CancelToken,
     /// Reads the process environment (tests substitute their own).
-    env: Arc<dyn Fn(&str) -> Option<String> + Send + Sync>,
+    env: EnvLookup,
 }
 
 impl Provider {
@@ -63,6 +95,7 @@ impl Provider {
         let (tx, rx) = mpsc::unbounded_channel();
         let p = Provider {
             resources: registry(),
+            functions: functions(),
             shared: Mutex::new(Shared::default()),
             log: tx,
             log_rx: Mutex::new(Some(rx)),
@@ -340,10 +373,17 @@ impl ResourceProvider for Provider {
         // With unknown values (preview) the engine will not call Configure; validate later.
         if f.is_empty() && news.is_known() {
             if let Err(fails) = ProviderConfig::resolve(&plain, &*self.env) {
-                f.extend(fails.into_iter().map(|c| Failure::new(c.property, c.reason)));
+                f.extend(
+                    fails
+                        .into_iter()
+                        .map(|c| Failure::new(c.property, c.reason)),
+                );
             }
         }
-        Ok(Response::new(rpc::CheckResponse { inputs: Some(value::encode(&news)), failures: failures(f) }))
+        Ok(Response::new(rpc::CheckResponse {
+            inputs: Some(value::encode(&news)),
+            failures: failures(f),
+        }))
     }
 
     async fn diff_config(&self, req: Request<rpc::DiffRequest>) -> Rpc<rpc::DiffResponse> {
@@ -382,10 +422,17 @@ impl ResourceProvider for Provider {
         let mut plain = args.values;
         plain.remove("version");
         let config = ProviderConfig::resolve(&plain, &*self.env).map_err(|fails| {
-            let lines: Vec<String> = fails.into_iter().map(|f| format!("datasnap:{}: {}", f.property, f.reason)).collect();
-            Status::invalid_argument(format!("the datasnap provider configuration is invalid:\n  {}", lines.join("\n  ")))
+            let lines: Vec<String> = fails
+                .into_iter()
+                .map(|f| format!("datasnap:{}: {}", f.property, f.reason))
+                .collect();
+            Status::invalid_argument(format!(
+                "the datasnap provider configuration is invalid:\n  {}",
+                lines.join("\n  ")
+            ))
         })?;
-        let arm = ArmClient::new(&config, client_options(&*self.env)).map_err(|e| Status::invalid_argument(e.to_string()))?;
+        let arm = ArmClient::new(&config, client_options(&*self.env))
+            .map_err(|e| Status::invalid_argument(e.to_string()))?;
         if let Ok(mut s) = self.shared.lock() {
             s.arm = Some(arm);
         }
@@ -399,10 +446,31 @@ impl ResourceProvider for Provider {
     }
 
     async fn invoke(&self, req: Request<rpc::InvokeRequest>) -> Rpc<rpc::InvokeResponse> {
-        Err(Status::invalid_argument(format!(
-            "unknown function \"{}\"",
-            req.get_ref().tok
-        )))
+        let r = req.get_ref();
+        let f = self.functions.get(r.tok.as_str()).ok_or_else(|| {
+            let known: Vec<&str> = self.functions.keys().copied().collect();
+            Status::invalid_argument(format!(
+                "unknown function \"{}\": this version of datasnap provides {}",
+                r.tok,
+                known.join(", ")
+            ))
+        })?;
+        let args = value::decode(r.args.as_ref());
+        let env = self.env("", 0.0);
+        match f.invoke(&env, &args.values).await.map_err(status)? {
+            Invoked::Result(m) => {
+                let mut p = value::Props::new(m);
+                p.inherit_secrets(&args);
+                Ok(Response::new(rpc::InvokeResponse {
+                    r#return: Some(value::encode(&p)),
+                    failures: vec![],
+                }))
+            }
+            Invoked::Failures(f) => Ok(Response::new(rpc::InvokeResponse {
+                r#return: None,
+                failures: failures(f),
+            })),
+        }
     }
 
     async fn call(&self, _: Request<rpc::CallRequest>) -> Rpc<rpc::CallResponse> {

@@ -50,7 +50,9 @@ pub fn versions_of(dataset: &str, snapshots: &[Snapshot]) -> Vec<Version> {
             })
         })
         .collect();
-    v.sort_by(|a, b| compare_versions(&b.version, &a.version).then_with(|| b.created.cmp(&a.created)));
+    v.sort_by(|a, b| {
+        compare_versions(&b.version, &a.version).then_with(|| b.created.cmp(&a.created))
+    });
     v
 }
 
@@ -69,16 +71,25 @@ pub fn select(rule: Retention, versions: &[Version], current: &str, now: i64) ->
             continue;
         }
         let reason = match (beyond, too_old) {
-            (true, true) => format!("beyond keepLast={} and older than maxAgeDays={}", rule.keep_last.unwrap_or(0), rule.max_age_days.unwrap_or(0)),
+            (true, true) => format!(
+                "beyond keepLast={} and older than maxAgeDays={}",
+                rule.keep_last.unwrap_or(0),
+                rule.max_age_days.unwrap_or(0)
+            ),
             (true, false) => format!("beyond keepLast={}", rule.keep_last.unwrap_or(0)),
             _ => format!("older than maxAgeDays={}", rule.max_age_days.unwrap_or(0)),
         };
-        out.push(Prune { version: v.clone(), reason });
+        out.push(Prune {
+            version: v.clone(),
+            reason,
+        });
     }
-    out.sort_by(|a, b| match compare_versions(&a.version.version, &b.version.version) {
-        Ordering::Equal => a.version.created.cmp(&b.version.created),
-        o => o,
-    });
+    out.sort_by(
+        |a, b| match compare_versions(&a.version.version, &b.version.version) {
+            Ordering::Equal => a.version.created.cmp(&b.version.created),
+            o => o,
+        },
+    );
     out
 }
 
@@ -88,7 +99,10 @@ pub async fn apply(env: &Env, arm: &ArmClient, inputs: &Inputs, rule: Retention,
     let snapshots = match arm.list_snapshots(&inputs.resource_group_name, &ctx).await {
         Ok(s) => s,
         Err(e) => {
-            env.warn(&format!("retention: could not list the versions of dataset \"{}\": {e}; nothing was pruned", inputs.dataset));
+            env.warn(&format!(
+                "retention: could not list the versions of dataset \"{}\": {e}; nothing was pruned",
+                inputs.dataset
+            ));
             return;
         }
     };
@@ -128,7 +142,8 @@ pub fn parse_rfc3339(s: &str) -> Option<i64> {
     let offset = match rest.as_bytes().first() {
         Some(b'+') | Some(b'-') if rest.len() >= 6 => {
             let sign = if rest.starts_with('-') { -1 } else { 1 };
-            sign * (rest.get(1..3)?.parse::<i64>().ok()? * 3600 + rest.get(4..6)?.parse::<i64>().ok()? * 60)
+            sign * (rest.get(1..3)?.parse::<i64>().ok()? * 3600
+                + rest.get(4..6)?.parse::<i64>().ok()? * 60)
         }
         _ => 0,
     };
@@ -148,52 +163,117 @@ mod tests {
     use super::*;
 
     fn v(version: &str, created_days_ago: i64, retained: bool, keep: bool) -> Version {
-        Version { snapshot_id: format!("/s/{version}"), version: version.into(), created: Some(NOW - created_days_ago * 86_400), keep, retained }
+        Version {
+            snapshot_id: format!("/s/{version}"),
+            version: version.into(),
+            created: Some(NOW - created_days_ago * 86_400),
+            keep,
+            retained,
+        }
     }
     const NOW: i64 = 1_800_000_000;
 
     fn pruned(rule: Retention, vs: &[Version], current: &str) -> Vec<String> {
-        select(rule, vs, current, NOW).into_iter().map(|p| p.version.version).collect()
+        select(rule, vs, current, NOW)
+            .into_iter()
+            .map(|p| p.version.version)
+            .collect()
     }
 
     #[test]
     fn keep_last_prunes_retained_versions_oldest_first() {
         // newest first
-        let vs = [v("4", 0, false, false), v("3", 1, false, false), v("2", 2, true, false), v("1", 3, true, false)];
-        assert_eq!(pruned(Retention { keep_last: Some(2), max_age_days: None }, &vs, "/s/4"), ["1", "2"]);
+        let vs = [
+            v("4", 0, false, false),
+            v("3", 1, false, false),
+            v("2", 2, true, false),
+            v("1", 3, true, false),
+        ];
+        assert_eq!(
+            pruned(
+                Retention {
+                    keep_last: Some(2),
+                    max_age_days: None
+                },
+                &vs,
+                "/s/4"
+            ),
+            ["1", "2"]
+        );
     }
 
     #[test]
     fn never_prunes_kept_held_or_current_versions() {
-        let vs = [v("3", 0, false, false), v("2", 5, false, false), v("1", 9, true, true)];
-        assert!(pruned(Retention { keep_last: Some(1), max_age_days: None }, &vs, "/s/3").is_empty());
+        let vs = [
+            v("3", 0, false, false),
+            v("2", 5, false, false),
+            v("1", 9, true, true),
+        ];
+        assert!(pruned(
+            Retention {
+                keep_last: Some(1),
+                max_age_days: None
+            },
+            &vs,
+            "/s/3"
+        )
+        .is_empty());
     }
 
     #[test]
     fn max_age_prunes_old_retained_versions() {
-        let vs = [v("3", 0, false, false), v("2", 10, true, false), v("1", 40, true, false)];
-        assert_eq!(pruned(Retention { keep_last: None, max_age_days: Some(30) }, &vs, "/s/3"), ["1"]);
+        let vs = [
+            v("3", 0, false, false),
+            v("2", 10, true, false),
+            v("1", 40, true, false),
+        ];
+        assert_eq!(
+            pruned(
+                Retention {
+                    keep_last: None,
+                    max_age_days: Some(30)
+                },
+                &vs,
+                "/s/3"
+            ),
+            ["1"]
+        );
     }
 
     #[test]
     fn versions_are_ordered_by_version_not_text() {
         let mk = |ver: &str| {
-            let mut s = Snapshot::default();
-            s.id = Some(format!("/s/{ver}"));
-            s.tags = [("datasnap.dataset".to_string(), "d".to_string()), ("datasnap.version".to_string(), ver.to_string())].into();
+            let mut s = Snapshot {
+                id: Some(format!("/s/{ver}")),
+                ..Snapshot::default()
+            };
+            s.tags = [
+                ("datasnap.dataset".to_string(), "d".to_string()),
+                ("datasnap.version".to_string(), ver.to_string()),
+            ]
+            .into();
             s
         };
         let mut other = mk("99");
         other.tags.insert("datasnap.dataset".into(), "other".into());
-        let got: Vec<String> = versions_of("d", &[mk("2"), mk("10"), mk("1"), other]).into_iter().map(|v| v.version).collect();
+        let got: Vec<String> = versions_of("d", &[mk("2"), mk("10"), mk("1"), other])
+            .into_iter()
+            .map(|v| v.version)
+            .collect();
         assert_eq!(got, ["10", "2", "1"]);
     }
 
     #[test]
     fn rfc3339_timestamps() {
         assert_eq!(parse_rfc3339("1970-01-01T00:00:00Z"), Some(0));
-        assert_eq!(parse_rfc3339("2024-06-01T12:30:00.1234567+00:00"), Some(1_717_245_000));
-        assert_eq!(parse_rfc3339("2024-06-01T14:30:00+02:00"), Some(1_717_245_000));
+        assert_eq!(
+            parse_rfc3339("2024-06-01T12:30:00.1234567+00:00"),
+            Some(1_717_245_000)
+        );
+        assert_eq!(
+            parse_rfc3339("2024-06-01T14:30:00+02:00"),
+            Some(1_717_245_000)
+        );
         assert_eq!(parse_rfc3339("nope"), None);
     }
 }

@@ -536,7 +536,12 @@ fn snapshot_id(arm: &ArmClient, inputs: &Inputs) -> Result<ResourceId, ResourceE
     let name = inputs
         .effective_name()
         .ok_or_else(|| ResourceError::Bug("create without a dataset and version".into()))?;
-    Ok(ResourceId::new(arm.subscription_id(), &inputs.resource_group_name, ResourceKind::Snapshot, name))
+    Ok(ResourceId::new(
+        arm.subscription_id(),
+        &inputs.resource_group_name,
+        ResourceKind::Snapshot,
+        name,
+    ))
 }
 
 /// The `pulumi import` command that adopts an existing snapshot.
@@ -568,7 +573,11 @@ pub fn outputs_from(inputs: Inputs, snap: &Snapshot, id: &ResourceId) -> Outputs
 
 /// Rebuilds a version's inputs from its snapshot (import) or refreshes recorded ones.
 /// Tags are the source of truth for the version's identity and lineage.
-pub fn inputs_from(snap: &Snapshot, id: &ResourceId, old: Option<&Inputs>) -> Result<Inputs, ResourceError> {
+pub fn inputs_from(
+    snap: &Snapshot,
+    id: &ResourceId,
+    old: Option<&Inputs>,
+) -> Result<Inputs, ResourceError> {
     let vt = match (tags::VersionTags::decode(&snap.tags), old) {
         (Some(vt), _) => vt,
         // The version tags were removed behind our back: the recorded identity stands, and
@@ -596,9 +605,15 @@ pub fn inputs_from(snap: &Snapshot, id: &ResourceId, old: Option<&Inputs>) -> Re
     let (mut disk, mut snapshot) = (None, None);
     if let Some(src) = source {
         if ResourceId::parse(&src, ResourceKind::Snapshot).is_ok() {
-            snapshot = Some(keep_spelling(old.and_then(|o| o.source_snapshot_id.as_ref()), &src));
+            snapshot = Some(keep_spelling(
+                old.and_then(|o| o.source_snapshot_id.as_ref()),
+                &src,
+            ));
         } else {
-            disk = Some(keep_spelling(old.and_then(|o| o.source_disk_id.as_ref()), &src));
+            disk = Some(keep_spelling(
+                old.and_then(|o| o.source_disk_id.as_ref()),
+                &src,
+            ));
         }
     } else if let Some(o) = old {
         disk = o.source_disk_id.clone();
@@ -616,11 +631,16 @@ pub fn inputs_from(snap: &Snapshot, id: &ResourceId, old: Option<&Inputs>) -> Re
         source_snapshot_id: snapshot,
         // An unset location means "the source's region"; an explicit one is compared.
         location: match old.and_then(|o| o.location.as_ref()) {
-            Some(l) if normalize_location(l) == normalize_location(&snap.location) => Some(l.clone()),
+            Some(l) if normalize_location(l) == normalize_location(&snap.location) => {
+                Some(l.clone())
+            }
             Some(_) => Some(snap.location.clone()),
             None => None,
         },
-        snapshot_name: Some(keep_spelling(old.and_then(|o| o.snapshot_name.as_ref()), &id.name)),
+        snapshot_name: Some(keep_spelling(
+            old.and_then(|o| o.snapshot_name.as_ref()),
+            &id.name,
+        )),
         incremental: Some(snap.properties.incremental.unwrap_or(false)),
         sku: match old.and_then(|o| o.sku.as_ref()) {
             Some(_) => snap.sku.as_ref().and_then(|s| s.name.clone()),
@@ -628,10 +648,18 @@ pub fn inputs_from(snap: &Snapshot, id: &ResourceId, old: Option<&Inputs>) -> Re
         },
         tags: Some(user),
         metadata: Some(vt.metadata.clone()),
-        deletion_policy: Some(vt.deletion_policy.clone().or_else(|| old.and_then(|o| o.deletion_policy.clone())).unwrap_or_else(|| RETAIN.into())),
+        deletion_policy: Some(
+            vt.deletion_policy
+                .clone()
+                .or_else(|| old.and_then(|o| o.deletion_policy.clone()))
+                .unwrap_or_else(|| RETAIN.into()),
+        ),
         retention: vt
             .retention
-            .map(|r| Retention { keep_last: r.keep_last, max_age_days: r.max_age_days })
+            .map(|r| Retention {
+                keep_last: r.keep_last,
+                max_age_days: r.max_age_days,
+            })
             .filter(|r| r.keep_last.is_some() || r.max_age_days.is_some())
             .or_else(|| old.and_then(|o| o.retention)),
     })
@@ -647,7 +675,12 @@ impl Resource for VersionedSnapshot {
     type Inputs = Inputs;
     type Outputs = Outputs;
 
-    fn check(&self, olds: Option<&Inputs>, news: Inputs, unknowns: &Unknowns) -> (Inputs, Vec<Failure>) {
+    fn check(
+        &self,
+        olds: Option<&Inputs>,
+        news: Inputs,
+        unknowns: &Unknowns,
+    ) -> (Inputs, Vec<Failure>) {
         check(olds, news, unknowns)
     }
 
@@ -675,7 +708,12 @@ impl Resource for VersionedSnapshot {
             )));
         }
         let (create_option, source, location) = if let Some(disk_id) = &inputs.source_disk_id {
-            let disk_ref = ResourceId::parse(disk_id, ResourceKind::Disk).map_err(|e| ResourceError::Invalid { property: "sourceDiskId".into(), reason: e.to_string() })?;
+            let disk_ref = ResourceId::parse(disk_id, ResourceKind::Disk).map_err(|e| {
+                ResourceError::Invalid {
+                    property: "sourceDiskId".into(),
+                    reason: e.to_string(),
+                }
+            })?;
             let location = match &inputs.location {
                 Some(l) => l.clone(),
                 None => match arm.get_disk(&disk_ref, &ctx).await? {
@@ -690,17 +728,29 @@ impl Resource for VersionedSnapshot {
             };
             ("Copy", disk_id.clone(), location)
         } else if let Some(snap_id) = &inputs.source_snapshot_id {
-            let src_ref = ResourceId::parse(snap_id, ResourceKind::Snapshot).map_err(|e| ResourceError::Invalid { property: "sourceSnapshotId".into(), reason: e.to_string() })?;
+            let src_ref = ResourceId::parse(snap_id, ResourceKind::Snapshot).map_err(|e| {
+                ResourceError::Invalid {
+                    property: "sourceSnapshotId".into(),
+                    reason: e.to_string(),
+                }
+            })?;
             let Some(src) = arm.get_snapshot(&src_ref, &ctx).await? else {
                 return Err(ResourceError::Invalid {
                     property: "sourceSnapshotId".into(),
                     reason: format!("the snapshot {snap_id} does not exist (or the identity cannot see it); check the id"),
                 });
             };
-            let location = inputs.location.clone().unwrap_or_else(|| src.location.clone());
+            let location = inputs
+                .location
+                .clone()
+                .unwrap_or_else(|| src.location.clone());
             // Another region: an incremental cross-region copy that Azure completes in the
             // background; within a region, a plain copy.
-            let option = if normalize_location(&location) != normalize_location(&src.location) { "CopyStart" } else { "Copy" };
+            let option = if normalize_location(&location) != normalize_location(&src.location) {
+                "CopyStart"
+            } else {
+                "Copy"
+            };
             (option, snap_id.clone(), location)
         } else {
             return Err(ResourceError::Bug("create without a source".into()));
@@ -708,23 +758,40 @@ impl Resource for VersionedSnapshot {
         let body = Snapshot {
             location: location.clone(),
             tags: azure_tags(&inputs),
-            sku: inputs.sku.as_ref().map(|n| Sku { name: Some(n.clone()), ..Sku::default() }),
+            sku: inputs.sku.as_ref().map(|n| Sku {
+                name: Some(n.clone()),
+                ..Sku::default()
+            }),
             properties: SnapshotProperties {
-                creation_data: CreationData { create_option: create_option.into(), source_resource_id: Some(source), ..CreationData::default() },
+                creation_data: CreationData {
+                    create_option: create_option.into(),
+                    source_resource_id: Some(source),
+                    ..CreationData::default()
+                },
                 incremental: Some(inputs.incremental.unwrap_or(true)),
                 ..SnapshotProperties::default()
             },
             ..Snapshot::default()
         };
-        env.progress(&format!("creating snapshot {} ({create_option} of version \"{}\")", id.name, inputs.version));
+        env.progress(&format!(
+            "creating snapshot {} ({create_option} of version \"{}\")",
+            id.name, inputs.version
+        ));
         let snap = match arm.create_snapshot(&id, &body, &ctx).await {
             Ok(s) => s,
-            Err(AzureError::AfterAccepted { id: accepted, source }) => {
+            Err(AzureError::AfterAccepted {
+                id: accepted,
+                source,
+            }) => {
                 // The snapshot exists: report a partial create so the engine tracks it and
                 // the next `up` converges instead of leaking it.
                 let mut partial = inputs.clone();
                 partial.location = Some(location);
-                let outputs = Outputs { inputs: partial, snapshot_id: accepted.clone(), ..Outputs::default() };
+                let outputs = Outputs {
+                    inputs: partial,
+                    snapshot_id: accepted.clone(),
+                    ..Outputs::default()
+                };
                 let values = match serde_json::to_value(&outputs) {
                     Ok(Json::Object(m)) => m,
                     _ => Map::new(),
@@ -744,13 +811,22 @@ impl Resource for VersionedSnapshot {
         Ok((outputs.snapshot_id.clone(), outputs))
     }
 
-    async fn read(&self, env: &Env, id: &str, inputs: Option<Inputs>, _state: Option<Outputs>) -> Result<Option<(Inputs, Outputs)>, ResourceError> {
+    async fn read(
+        &self,
+        env: &Env,
+        id: &str,
+        inputs: Option<Inputs>,
+        _state: Option<Outputs>,
+    ) -> Result<Option<(Inputs, Outputs)>, ResourceError> {
         let arm = env.arm()?;
         let ctx = env.op(default_timeouts::READ);
-        let rid = ResourceId::parse(id, ResourceKind::Snapshot).map_err(|e| ResourceError::Invalid {
-            property: "id".into(),
-            reason: format!("a VersionedSnapshot is imported by the ARM id of its snapshot: {e}"),
-        })?;
+        let rid =
+            ResourceId::parse(id, ResourceKind::Snapshot).map_err(|e| ResourceError::Invalid {
+                property: "id".into(),
+                reason: format!(
+                    "a VersionedSnapshot is imported by the ARM id of its snapshot: {e}"
+                ),
+            })?;
         let Some(snap) = arm.get_snapshot(&rid, &ctx).await? else {
             return Ok(None);
         };
@@ -759,13 +835,26 @@ impl Resource for VersionedSnapshot {
         Ok(Some((new_inputs, outputs)))
     }
 
-    async fn update(&self, env: &Env, id: &str, olds: Outputs, news: Inputs) -> Result<Outputs, ResourceError> {
+    async fn update(
+        &self,
+        env: &Env,
+        id: &str,
+        olds: Outputs,
+        news: Inputs,
+    ) -> Result<Outputs, ResourceError> {
         let arm = env.arm()?;
         let ctx = env.op(default_timeouts::UPDATE);
-        let rid = ResourceId::parse(id, ResourceKind::Snapshot).map_err(|e| ResourceError::Bug(format!("recorded id: {e}")))?;
-        let mut body = SnapshotUpdate { tags: Some(azure_tags(&news)), ..SnapshotUpdate::default() };
+        let rid = ResourceId::parse(id, ResourceKind::Snapshot)
+            .map_err(|e| ResourceError::Bug(format!("recorded id: {e}")))?;
+        let mut body = SnapshotUpdate {
+            tags: Some(azure_tags(&news)),
+            ..SnapshotUpdate::default()
+        };
         if news.sku.is_some() && news.sku != olds.inputs.sku {
-            body.sku = news.sku.as_ref().map(|n| Sku { name: Some(n.clone()), ..Sku::default() });
+            body.sku = news.sku.as_ref().map(|n| Sku {
+                name: Some(n.clone()),
+                ..Sku::default()
+            });
         }
         let snap = arm.update_snapshot(&rid, &body, &ctx).await?;
         let mut new_inputs = news;
@@ -778,11 +867,15 @@ impl Resource for VersionedSnapshot {
     async fn delete(&self, env: &Env, id: &str, olds: Outputs) -> Result<(), ResourceError> {
         let arm = env.arm()?;
         let ctx = env.op(default_timeouts::DELETE);
-        let rid = ResourceId::parse(id, ResourceKind::Snapshot).map_err(|e| ResourceError::Bug(format!("recorded id: {e}")))?;
+        let rid = ResourceId::parse(id, ResourceKind::Snapshot)
+            .map_err(|e| ResourceError::Bug(format!("recorded id: {e}")))?;
         let inputs = &olds.inputs;
         if inputs.deletion_policy() == DELETE {
             arm.delete_snapshot(&rid, &ctx).await?;
-            env.info(&format!("deleted snapshot {} (version \"{}\" of dataset \"{}\", deletionPolicy Delete)", rid.name, inputs.version, inputs.dataset));
+            env.info(&format!(
+                "deleted snapshot {} (version \"{}\" of dataset \"{}\", deletionPolicy Delete)",
+                rid.name, inputs.version, inputs.dataset
+            ));
             return Ok(());
         }
         // Retain: release the snapshot from the stack and mark it as a retained version, so
@@ -794,7 +887,10 @@ impl Resource for VersionedSnapshot {
         let mut t = snap.tags.clone();
         t.insert(tags::RETAINED.into(), "true".into());
         if t != snap.tags {
-            let body = SnapshotUpdate { tags: Some(t), ..SnapshotUpdate::default() };
+            let body = SnapshotUpdate {
+                tags: Some(t),
+                ..SnapshotUpdate::default()
+            };
             match arm.update_snapshot(&rid, &body, &ctx).await {
                 Ok(_) => {}
                 Err(e) if e.is_not_found() => return Ok(()),

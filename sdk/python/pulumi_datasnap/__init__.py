@@ -7,7 +7,10 @@ from . import _utilities
 import typing
 # Export this package's modules as members:
 from ._enums import *
+from .get_version import *
+from .get_versions import *
 from .provider import *
+from .restored_disk import *
 from .versioned_snapshot import *
 from ._inputs import *
 from . import outputs
@@ -27,6 +30,7 @@ _utilities.register(
   "mod": "index",
   "fqn": "pulumi_datasnap",
   "classes": {
+   "datasnap:index:RestoredDisk": "RestoredDisk",
    "datasnap:index:VersionedSnapshot": "VersionedSnapshot"
   }
  }

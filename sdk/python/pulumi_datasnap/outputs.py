@@ -16,8 +16,222 @@ from . import _utilities
 from ._enums import *
 
 __all__ = [
+    'DatasetVersion',
     'RetentionPolicy',
 ]
+
+@pulumi.output_type
+class DatasetVersion(dict):
+    """
+    One version of a dataset, as Azure's tags describe it.
+    """
+    def __init__(__self__, *,
+                 dataset: _builtins.str,
+                 disk_size_bytes: _builtins.float,
+                 disk_size_gb: _builtins.int,
+                 incremental: _builtins.bool,
+                 keep: _builtins.bool,
+                 location: _builtins.str,
+                 metadata: Mapping[str, _builtins.str],
+                 provisioning_state: _builtins.str,
+                 resource_group_name: _builtins.str,
+                 retained: _builtins.bool,
+                 snapshot_id: _builtins.str,
+                 snapshot_name: _builtins.str,
+                 tags: Mapping[str, _builtins.str],
+                 time_created: _builtins.str,
+                 version: _builtins.str,
+                 completion_percent: Optional[_builtins.float] = None,
+                 incremental_snapshot_family_id: Optional[_builtins.str] = None,
+                 source_resource_id: Optional[_builtins.str] = None):
+        """
+        One version of a dataset, as Azure's tags describe it.
+
+        :param _builtins.str dataset: The dataset.
+        :param _builtins.float disk_size_bytes: The size in bytes.
+        :param _builtins.int disk_size_gb: The size in GiB.
+        :param _builtins.bool incremental: Whether the snapshot is incremental.
+        :param _builtins.bool keep: True when the version is marked `datasnap.keep=true`, so retention never prunes it.
+        :param _builtins.str location: The Azure region of the snapshot.
+        :param Mapping[str, _builtins.str] metadata: The version's lineage metadata (its `datasnap.meta.*` tags).
+        :param _builtins.str provisioning_state: Azure's provisioning state of the snapshot.
+        :param _builtins.str resource_group_name: The resource group of the snapshot.
+        :param _builtins.bool retained: True when no stack manages the version any more (it was released under `deletionPolicy: Retain`); only retained versions are ever pruned.
+        :param _builtins.str snapshot_id: The ARM id of the version's snapshot.
+        :param _builtins.str snapshot_name: The Azure name of the snapshot.
+        :param Mapping[str, _builtins.str] tags: The snapshot's other tags.
+        :param _builtins.str time_created: When Azure created the snapshot (RFC 3339).
+        :param _builtins.str version: The version.
+        :param _builtins.float completion_percent: Copy progress for cross-region copies (100 when complete).
+        :param _builtins.str incremental_snapshot_family_id: The family id shared by the incremental snapshots of one disk.
+        :param _builtins.str source_resource_id: The ARM id of the disk or snapshot the version was taken from.
+        """
+        pulumi.set(__self__, "dataset", dataset)
+        pulumi.set(__self__, "disk_size_bytes", disk_size_bytes)
+        pulumi.set(__self__, "disk_size_gb", disk_size_gb)
+        pulumi.set(__self__, "incremental", incremental)
+        pulumi.set(__self__, "keep", keep)
+        pulumi.set(__self__, "location", location)
+        pulumi.set(__self__, "metadata", metadata)
+        pulumi.set(__self__, "provisioning_state", provisioning_state)
+        pulumi.set(__self__, "resource_group_name", resource_group_name)
+        pulumi.set(__self__, "retained", retained)
+        pulumi.set(__self__, "snapshot_id", snapshot_id)
+        pulumi.set(__self__, "snapshot_name", snapshot_name)
+        pulumi.set(__self__, "tags", tags)
+        pulumi.set(__self__, "time_created", time_created)
+        pulumi.set(__self__, "version", version)
+        if completion_percent is not None:
+            pulumi.set(__self__, "completion_percent", completion_percent)
+        if incremental_snapshot_family_id is not None:
+            pulumi.set(__self__, "incremental_snapshot_family_id", incremental_snapshot_family_id)
+        if source_resource_id is not None:
+            pulumi.set(__self__, "source_resource_id", source_resource_id)
+
+    @_builtins.property
+    @pulumi.getter
+    def dataset(self) -> _builtins.str:
+        """
+        The dataset.
+        """
+        return pulumi.get(self, "dataset")
+
+    @_builtins.property
+    @pulumi.getter(name="diskSizeBytes")
+    def disk_size_bytes(self) -> _builtins.float:
+        """
+        The size in bytes.
+        """
+        return pulumi.get(self, "disk_size_bytes")
+
+    @_builtins.property
+    @pulumi.getter(name="diskSizeGb")
+    def disk_size_gb(self) -> _builtins.int:
+        """
+        The size in GiB.
+        """
+        return pulumi.get(self, "disk_size_gb")
+
+    @_builtins.property
+    @pulumi.getter
+    def incremental(self) -> _builtins.bool:
+        """
+        Whether the snapshot is incremental.
+        """
+        return pulumi.get(self, "incremental")
+
+    @_builtins.property
+    @pulumi.getter
+    def keep(self) -> _builtins.bool:
+        """
+        True when the version is marked `datasnap.keep=true`, so retention never prunes it.
+        """
+        return pulumi.get(self, "keep")
+
+    @_builtins.property
+    @pulumi.getter
+    def location(self) -> _builtins.str:
+        """
+        The Azure region of the snapshot.
+        """
+        return pulumi.get(self, "location")
+
+    @_builtins.property
+    @pulumi.getter
+    def metadata(self) -> Mapping[str, _builtins.str]:
+        """
+        The version's lineage metadata (its `datasnap.meta.*` tags).
+        """
+        return pulumi.get(self, "metadata")
+
+    @_builtins.property
+    @pulumi.getter(name="provisioningState")
+    def provisioning_state(self) -> _builtins.str:
+        """
+        Azure's provisioning state of the snapshot.
+        """
+        return pulumi.get(self, "provisioning_state")
+
+    @_builtins.property
+    @pulumi.getter(name="resourceGroupName")
+    def resource_group_name(self) -> _builtins.str:
+        """
+        The resource group of the snapshot.
+        """
+        return pulumi.get(self, "resource_group_name")
+
+    @_builtins.property
+    @pulumi.getter
+    def retained(self) -> _builtins.bool:
+        """
+        True when no stack manages the version any more (it was released under `deletionPolicy: Retain`); only retained versions are ever pruned.
+        """
+        return pulumi.get(self, "retained")
+
+    @_builtins.property
+    @pulumi.getter(name="snapshotId")
+    def snapshot_id(self) -> _builtins.str:
+        """
+        The ARM id of the version's snapshot.
+        """
+        return pulumi.get(self, "snapshot_id")
+
+    @_builtins.property
+    @pulumi.getter(name="snapshotName")
+    def snapshot_name(self) -> _builtins.str:
+        """
+        The Azure name of the snapshot.
+        """
+        return pulumi.get(self, "snapshot_name")
+
+    @_builtins.property
+    @pulumi.getter
+    def tags(self) -> Mapping[str, _builtins.str]:
+        """
+        The snapshot's other tags.
+        """
+        return pulumi.get(self, "tags")
+
+    @_builtins.property
+    @pulumi.getter(name="timeCreated")
+    def time_created(self) -> _builtins.str:
+        """
+        When Azure created the snapshot (RFC 3339).
+        """
+        return pulumi.get(self, "time_created")
+
+    @_builtins.property
+    @pulumi.getter
+    def version(self) -> _builtins.str:
+        """
+        The version.
+        """
+        return pulumi.get(self, "version")
+
+    @_builtins.property
+    @pulumi.getter(name="completionPercent")
+    def completion_percent(self) -> Optional[_builtins.float]:
+        """
+        Copy progress for cross-region copies (100 when complete).
+        """
+        return pulumi.get(self, "completion_percent")
+
+    @_builtins.property
+    @pulumi.getter(name="incrementalSnapshotFamilyId")
+    def incremental_snapshot_family_id(self) -> Optional[_builtins.str]:
+        """
+        The family id shared by the incremental snapshots of one disk.
+        """
+        return pulumi.get(self, "incremental_snapshot_family_id")
+
+    @_builtins.property
+    @pulumi.getter(name="sourceResourceId")
+    def source_resource_id(self) -> Optional[_builtins.str]:
+        """
+        The ARM id of the disk or snapshot the version was taken from.
+        """
+        return pulumi.get(self, "source_resource_id")
+
 
 @pulumi.output_type
 class RetentionPolicy(dict):

@@ -93,6 +93,14 @@ pub struct CopyProgress {
     /// The family whose copies run one at a time, and the target region.
     pub family_id: String,
     pub location: String,
+    /// The snapshot being copied: if it is deleted mid-copy, the copy fails with CopySourceNotFound.
+    #[serde(default)]
+    pub source: Option<Key>,
+    /// Set when the copy failed; completionPercent stays where it stopped.
+    #[serde(default)]
+    pub error: Option<Value>,
+    #[serde(default)]
+    pub stopped_percent: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -142,7 +150,13 @@ impl Resource {
     pub fn render(&self, now: u64) -> Value {
         let mut body = self.body.clone();
         if let Some(copy) = &self.copy {
-            body["properties"]["completionPercent"] = json!(copy_percent(copy, now));
+            let percent = copy
+                .stopped_percent
+                .unwrap_or_else(|| copy_percent(copy, now));
+            body["properties"]["completionPercent"] = json!(percent);
+            if let Some(error) = &copy.error {
+                body["properties"]["copyCompletionError"] = error.clone();
+            }
         }
         body
     }
@@ -339,7 +353,7 @@ impl World {
                 let lower = group.to_ascii_lowercase();
                 if ok {
                     self.resource_groups.remove(&lower);
-                    self.resources.retain(|k, _| k.1 != lower);
+                    self.remove_where(|k| k.1 == lower);
                 } else if let Some(g) = self.resource_groups.get_mut(&lower) {
                     g.deleting = false;
                 }
@@ -355,7 +369,8 @@ impl World {
         }
         match (op.kind, ok) {
             (OpKind::Delete, true) => {
-                self.resources.remove(key);
+                let key = key.clone();
+                self.remove_where(|k| *k == key);
             }
             (OpKind::Delete, false) => {
                 let prior = op.prior_state.as_deref().unwrap_or("Succeeded");
@@ -373,6 +388,32 @@ impl World {
         }
     }
 
+    /// Remove resources, failing any CopyStart copy still reading from one of them.
+    pub fn remove_where(&mut self, gone: impl Fn(&Key) -> bool) {
+        let removed: Vec<Key> = self.resources.keys().filter(|k| gone(k)).cloned().collect();
+        if removed.is_empty() {
+            return;
+        }
+        let now = crate::time::now_ms();
+        for key in &removed {
+            self.resources.remove(key);
+        }
+        for r in self.resources.values_mut() {
+            let Some(copy) = r.copy.as_mut() else {
+                continue;
+            };
+            let reading = copy.source.as_ref().is_some_and(|s| removed.contains(s));
+            if reading && copy.error.is_none() && now < copy.end_ms {
+                copy.stopped_percent = Some(copy_percent(copy, now));
+                copy.error = Some(json!({
+                    "errorCode": "CopySourceNotFound",
+                    "errorMessage": "The source snapshot of this copy was deleted before the copy completed."
+                }));
+            }
+        }
+        self.dirty = true;
+    }
+
     /// Regions' and families' copies in flight (CopyStart copies of one family run one at a time).
     pub fn copy_in_progress(&self, family_id: &str, location: &str, now: u64) -> Option<&Resource> {
         let location = normalize_location(location);
@@ -381,6 +422,7 @@ impl World {
                 c.family_id == family_id
                     && normalize_location(&c.location) == location
                     && now < c.end_ms
+                    && c.error.is_none()
             })
         })
     }

@@ -635,3 +635,36 @@ async fn lists_access_and_resource_groups() {
     assert_eq!(groups.body["value"].as_array().unwrap().len(), 2);
     emu.stop().await;
 }
+
+#[tokio::test]
+async fn copy_fails_with_copy_source_not_found_when_the_source_goes() {
+    let emu = Emu::start_with(|c| c.copy_duration_ms = Some(5000)).await;
+    emu.create_group(RG).await;
+    emu.create_disk(RG, "disk1", 8).await;
+    emu.create_snapshot(RG, "inc", &emu.id(RG, "disks", "disk1"), true)
+        .await;
+    let p = emu.path(RG, "snapshots", "copy");
+    let r = emu
+        .put(&p, json!({"location": "eastus", "properties": {"creationData": {"createOption": "CopyStart", "sourceResourceId": emu.id(RG, "snapshots", "inc")}}}))
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        emu.delete(&emu.path(RG, "snapshots", "inc")).await.status,
+        200
+    );
+    let body = emu.get(&p).await.body;
+    assert_eq!(
+        body["properties"]["copyCompletionError"]["errorCode"],
+        "CopySourceNotFound"
+    );
+    let stopped = body["properties"]["completionPercent"].as_f64().unwrap();
+    assert!(stopped < 100.0);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(
+        emu.get(&p).await.body["properties"]["completionPercent"]
+            .as_f64()
+            .unwrap(),
+        stopped
+    );
+    emu.stop().await;
+}

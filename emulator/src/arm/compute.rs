@@ -445,7 +445,10 @@ fn put(ctx: &Ctx, kind: Kind, group: &str, name: &str, body: &Bytes) -> ArmResul
             };
             let source_incremental = source.is_incremental();
             let source_location = source.location();
-            let source_copying = source.copy.as_ref().is_some_and(|c| now < c.end_ms);
+            let source_copying = source
+                .copy
+                .as_ref()
+                .is_some_and(|c| now < c.end_ms && c.error.is_none());
             for inherited in [
                 "osType",
                 "hyperVGeneration",
@@ -496,6 +499,9 @@ fn put(ctx: &Ctx, kind: Kind, group: &str, name: &str, body: &Bytes) -> ArmResul
                     end_ms: now + cfg.copy_duration_ms(),
                     family_id: fam,
                     location: location.clone(),
+                    source: Some(source_key.clone()),
+                    error: None,
+                    stopped_percent: None,
                 });
             }
             if kind == Kind::Snapshot && incremental {
@@ -900,7 +906,7 @@ fn delete(ctx: &Ctx, kind: Kind, group: &str, name: &str) -> ArmResult<Response>
         .to_string();
     match operations::plan(ctx, OpKind::Delete, Some(key.clone()), &location) {
         None => {
-            world.resources.remove(&key);
+            world.remove_where(|k| *k == key);
             world.dirty = true;
             Ok(StatusCode::OK.into_response())
         }

@@ -128,7 +128,7 @@ pub fn handle(ctx: &Ctx, name: &str, body: &Bytes) -> ArmResult<Response> {
             match operations::plan(ctx, OpKind::DeleteGroup, None, &op) {
                 None => {
                     world.resource_groups.remove(&lower);
-                    world.resources.retain(|k, _| k.1 != lower);
+                    world.remove_where(|k| k.1 == lower);
                     world.dirty = true;
                     Ok(StatusCode::OK.into_response())
                 }

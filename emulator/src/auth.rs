@@ -145,13 +145,17 @@ pub async fn token(
             "The request body must contain the following parameter: 'scope'.",
         );
     };
-    let ttl = state
-        .faults()
-        .spec
-        .token_ttl_secs
-        .unwrap_or(cfg.token_ttl_secs);
+    let (ttl, early) = {
+        let faults = state.faults();
+        (
+            faults.spec.token_ttl_secs.unwrap_or(cfg.token_ttl_secs),
+            faults.spec.token_expires_early_secs,
+        )
+    };
     let now = now_ms();
-    let access_token = issue(&state, &audience, now, ttl);
+    // `tokenExpiresEarlySecs`: the token says `expires_in: ttl` but stops working sooner.
+    let real_ttl = early.map_or(ttl, |e| e.min(ttl));
+    let access_token = issue(&state, &audience, now, ttl, real_ttl);
     Json(json!({
         "token_type": "Bearer",
         "expires_in": ttl,
@@ -203,8 +207,14 @@ fn looks_like_jwt(token: &str) -> bool {
         })
 }
 
-/// Sign a token for `audience` valid `ttl_secs` from `now` (ms).
-pub fn issue(state: &AppState, audience: &str, now: u64, ttl_secs: u64) -> String {
+/// Sign a token for `audience` that claims `ttl_secs` from `now` (ms) and works for `real_ttl_secs`.
+pub fn issue(
+    state: &AppState,
+    audience: &str,
+    now: u64,
+    ttl_secs: u64,
+    real_ttl_secs: u64,
+) -> String {
     let cfg = &state.config;
     let header = URL_SAFE_NO_PAD.encode(br#"{"typ":"JWT","alg":"HS256"}"#);
     let claims = json!({
@@ -214,7 +224,7 @@ pub fn issue(state: &AppState, audience: &str, now: u64, ttl_secs: u64) -> Strin
         "nbf": now / 1000,
         "exp": now / 1000 + ttl_secs,
         "iat_ms": now,
-        "exp_ms": now + ttl_secs * 1000,
+        "exp_ms": now + real_ttl_secs * 1000,
         "appid": cfg.client_id,
         "oid": cfg.client_id,
         "sub": cfg.client_id,
@@ -283,7 +293,7 @@ pub fn check(state: &AppState, header: Option<&str>, now: u64) -> Result<(), Arm
     let issued_ms = claims["iat_ms"].as_u64().unwrap_or(0);
     let revoked_before = state.tokens_revoked_before_ms.load(Ordering::Relaxed);
     let effective_exp = if issued_ms < revoked_before {
-        exp_ms.min(revoked_before)
+        exp_ms.min(revoked_before - 1)
     } else {
         exp_ms
     };

@@ -78,6 +78,10 @@ pub struct FaultSpec {
     /// Overrides `--token-ttl-secs` for tokens issued from now on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token_ttl_secs: Option<u64>,
+    /// Tokens issued from now on still advertise the normal `expires_in` but stop
+    /// working after this many seconds (a client must handle the 401 and refresh).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_expires_early_secs: Option<u64>,
     /// Action, not stored: every token issued so far is expired from now on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expire_tokens: Option<bool>,
@@ -137,7 +141,8 @@ impl Faults {
             lro_failure,
             slow,
             op_duration_ms,
-            token_ttl_secs
+            token_ttl_secs,
+            token_expires_early_secs
         );
     }
 

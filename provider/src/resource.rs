@@ -239,6 +239,10 @@ pub trait Resource: Send + Sync + 'static {
     ) -> Result<Self::Outputs, ResourceError>;
 
     async fn delete(&self, env: &Env, id: &str, olds: Self::Outputs) -> Result<(), ResourceError>;
+
+    /// Called during preview of a create, after `preview`: may read Azure (never write)
+    /// to warn about what the real operation will do. The default says nothing.
+    async fn plan_create(&self, _env: &Env, _news: &Self::Inputs, _unknowns: &Unknowns) {}
 }
 
 /// The result of an adapter `check`.
@@ -261,6 +265,8 @@ pub trait DynResource: Send + Sync {
     fn check(&self, olds: &Props, news: &Props) -> Checked;
     fn diff(&self, olds: &Props, news: &Props) -> Result<DiffResult, ResourceError>;
     fn preview(&self, news: &Props) -> Result<Props, ResourceError>;
+    /// Warnings for a planned create (reads only).
+    async fn plan_create(&self, env: &Env, news: &Props);
     async fn create(&self, env: &Env, news: &Props) -> Result<(String, Props), ResourceError>;
     async fn read(
         &self,
@@ -388,6 +394,14 @@ impl<R: Resource> DynResource for Adapter<R> {
             }
         }
         Ok(p)
+    }
+
+    async fn plan_create(&self, env: &Env, news: &Props) {
+        if let Ok(new) = from_map::<R::Inputs>(&news.values, "the inputs") {
+            self.resource
+                .plan_create(env, &new, &Unknowns::from_props(news))
+                .await;
+        }
     }
 
     async fn create(&self, env: &Env, news: &Props) -> Result<(String, Props), ResourceError> {

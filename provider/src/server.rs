@@ -513,6 +513,7 @@ impl ResourceProvider for Provider {
         let news = value::decode(r.properties.as_ref());
         if r.preview {
             let outputs = res.preview(&news).map_err(status)?;
+            res.plan_create(&self.env(&r.urn, 0.0), &news).await;
             return Ok(Response::new(rpc::CreateResponse {
                 id: String::new(),
                 properties: Some(value::encode(&outputs)),

@@ -119,6 +119,38 @@ pub async fn apply(env: &Env, arm: &ArmClient, inputs: &Inputs, rule: Retention,
     }
 }
 
+/// During preview: warns which versions the coming create would let the rule prune.
+pub async fn warn_planned(env: &Env, arm: &ArmClient, inputs: &Inputs, rule: Retention) {
+    let ctx = env.op(default_timeouts::READ);
+    let Ok(snapshots) = arm.list_snapshots(&inputs.resource_group_name, &ctx).await else {
+        return;
+    };
+    let mut versions = versions_of(&inputs.dataset, &snapshots);
+    // The version about to be created counts as the newest one.
+    let planned = format!("(planned) {}", inputs.version);
+    versions.push(Version {
+        snapshot_id: planned.clone(),
+        version: inputs.version.clone(),
+        created: Some(now()),
+        keep: false,
+        retained: false,
+    });
+    versions.sort_by(|a, b| {
+        compare_versions(&b.version, &a.version).then_with(|| b.created.cmp(&a.created))
+    });
+    let pruned = select(rule, &versions, &planned, now());
+    if !pruned.is_empty() {
+        let list: Vec<String> = pruned
+            .iter()
+            .map(|p| format!("\"{}\" ({})", p.version.version, p.reason))
+            .collect();
+        env.warn(&format!(
+            "retention: creating version \"{}\" of dataset \"{}\" will prune {} retained version(s): {}",
+            inputs.version, inputs.dataset, pruned.len(), list.join(", ")
+        ));
+    }
+}
+
 fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

@@ -17,7 +17,7 @@ use super::tags::{self, VersionTags};
 use crate::azure::client::default_timeouts;
 use crate::azure::id::{ids_equal, ResourceId, ResourceKind};
 use crate::azure::models::{CreationData, Sku, Snapshot, SnapshotProperties, SnapshotUpdate};
-use crate::azure::{ArmClient, AzureError};
+use crate::azure::{ArmClient, AzureError, OpContext};
 use crate::resource::{
     Change, ChangeKind, DiffResult, Env, Failure, Resource, ResourceError, Unknowns,
 };
@@ -692,6 +692,19 @@ impl Resource for VersionedSnapshot {
         preview(news)
     }
 
+    async fn plan_create(&self, env: &Env, news: &Inputs, unknowns: &Unknowns) {
+        let Some(rule) = news.retention else { return };
+        if unknowns.contains("resourceGroupName")
+            || unknowns.contains("dataset")
+            || unknowns.contains("version")
+            || unknowns.contains("retention")
+        {
+            return;
+        }
+        let Ok(arm) = env.arm() else { return };
+        super::retention::warn_planned(env, arm, news, rule).await;
+    }
+
     async fn create(&self, env: &Env, inputs: Inputs) -> Result<(String, Outputs), ResourceError> {
         let arm = env.arm()?;
         let ctx = env.op(default_timeouts::CREATE);
@@ -779,6 +792,29 @@ impl Resource for VersionedSnapshot {
         ));
         let snap = match arm.create_snapshot(&id, &body, &ctx).await {
             Ok(s) => s,
+            Err(AzureError::AfterAccepted {
+                id: accepted,
+                source,
+            }) if matches!(*source, AzureError::OperationFailed { .. }) => {
+                // Azure says the snapshot (or its copy) failed: it holds no usable data.
+                // Delete it so nothing half-made is left; if that fails too, track it.
+                let cleanup = OpContext::new(default_timeouts::DELETE, env.cancel.clone());
+                match arm.delete_snapshot(&id, &cleanup).await {
+                    Ok(()) => return Err(ResourceError::Failed(format!("creating snapshot {} failed in Azure: {source}. The failed snapshot was deleted; nothing was created", id.name))),
+                    Err(e) => {
+                        let outputs = Outputs { inputs: Inputs { location: Some(location), ..inputs.clone() }, snapshot_id: accepted.clone(), ..Outputs::default() };
+                        let values = match serde_json::to_value(&outputs) {
+                            Ok(Json::Object(m)) => m,
+                            _ => Map::new(),
+                        };
+                        return Err(ResourceError::Partial {
+                            id: accepted.clone(),
+                            outputs: values,
+                            message: format!("creating snapshot {} failed in Azure: {source}; deleting the failed snapshot also failed ({e}), so it is tracked in the stack: run `pulumi destroy` or fix and `pulumi up`", id.name),
+                        });
+                    }
+                }
+            }
             Err(AzureError::AfterAccepted {
                 id: accepted,
                 source,

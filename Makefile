@@ -66,19 +66,29 @@ sdk: pulumi
 	@echo "[sdk] regenerated sdk/python from schema.json"
 
 lint:
+	@echo "[test] cargo fmt --check, cargo clippy -D warnings"
 	@$(CARGO) fmt --all -- --check
 	@$(CARGO) clippy -q --workspace --all-targets -- -D warnings
 
-test-rust: build
-	@echo "[test] cargo test"
-	@DATASNAP_BIN_DIR=$(ROOT)/bin $(CARGO) test -q --workspace 2>&1
+# Microsoft's LRO test server (npm, pinned by its lockfile) for the poller and retry tests.
+LRO_TESTSERVER := provider/tests/lro-testserver
+$(LRO_TESTSERVER)/node_modules/.package-lock.json: $(LRO_TESTSERVER)/package.json $(LRO_TESTSERVER)/package-lock.json
+	@echo "[tools] npm ci in $(LRO_TESTSERVER)"
+	@cd $(LRO_TESTSERVER) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# The emulator and the LRO test server must be there: a missing one fails, never skips.
+test-rust: build $(LRO_TESTSERVER)/node_modules/.package-lock.json
+	@echo "[test] cargo test (workspace)"
+	@DATASNAP_BIN_DIR=$(ROOT)/bin DATASNAP_EMULATOR=$(ROOT)/bin/datasnap-emulator \
+	  DATASNAP_REQUIRE_EMULATOR=1 DATASNAP_REQUIRE_LRO_TESTSERVER=1 $(CARGO) test -q --workspace 2>&1
 
 test-e2e: tools build
 	@echo "[test] end to end (pytest, real pulumi CLI)"
 	@PATH="$(PULUMI_DIR):$$PATH" DATASNAP_BIN_DIR=$(ROOT)/bin DATASNAP_PULUMI_DIR=$(PULUMI_DIR) \
-	  $(PY) -m pytest -q tests/ -p no:cacheprovider
+	  $(PY) -m pytest -q tests/ -p no:cacheprovider --timeout 900
 
-test: tools build test-rust validate-arm test-e2e
+test: tools build lint test-rust validate-arm test-e2e
 
 demo: tools build
 	@PATH="$(PULUMI_DIR):$$PATH" DATASNAP_BIN_DIR=$(ROOT)/bin $(PY) tools/demo.py

@@ -55,6 +55,8 @@ pub struct Config {
     pub retry_after_secs: Option<u64>,
     /// `https://127.0.0.1:PORT`: base of Location / Azure-AsyncOperation URLs and of the OIDC document.
     pub base_url: String,
+    /// Items per page of a list; more items are reached through `nextLink`.
+    pub list_page_size: usize,
     pub state_file: Option<PathBuf>,
     pub record_dir: Option<PathBuf>,
     /// Applied at start and again on `POST /_emulator/reset`.
@@ -73,6 +75,7 @@ impl Default for Config {
             copy_duration_ms: None,
             retry_after_secs: None,
             base_url: "https://127.0.0.1".into(),
+            list_page_size: 100,
             state_file: None,
             record_dir: None,
             seed: None,

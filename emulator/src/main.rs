@@ -13,7 +13,7 @@ use std::process::ExitCode;
 
 const USAGE: &str = "usage:
   datasnap-emulator serve [--port 0] [--host 127.0.0.1] [--plain-http] [--state FILE] [--record DIR]
-                          [--op-duration-ms N] [--copy-duration-ms N] [--retry-after-secs N]
+                          [--op-duration-ms N] [--copy-duration-ms N] [--retry-after-secs N] [--list-page-size N]
                           [--client-id X] [--client-secret Y] [--tenant-id T] [--subscription-id S]
                           [--token-ttl-secs N] [--ca-file PATH] [--faults JSON | --faults-file FILE]
                           [--seed | --seed-file FILE] [--seed-resource-group RG] [--seed-location LOC]
@@ -167,6 +167,9 @@ fn serve(mut args: Args) -> Result<(), String> {
     }
     config.copy_duration_ms = args.number("--copy-duration-ms")?;
     config.retry_after_secs = args.number("--retry-after-secs")?;
+    if let Some(n) = args.number("--list-page-size")? {
+        config.list_page_size = n.max(1) as usize;
+    }
     if let Some(v) = args.value("--client-id")? {
         config.client_id = v;
     }

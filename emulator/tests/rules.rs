@@ -668,3 +668,38 @@ async fn copy_fails_with_copy_source_not_found_when_the_source_goes() {
     );
     emu.stop().await;
 }
+
+#[tokio::test]
+async fn lists_page_through_next_link() {
+    let emu = Emu::start_with(|c| c.list_page_size = 2).await;
+    emu.create_group(RG).await;
+    emu.create_disk(RG, "disk1", 8).await;
+    for i in 0..5 {
+        let r = emu
+            .create_snapshot(RG, &format!("s{i}"), &emu.id(RG, "disks", "disk1"), false)
+            .await;
+        assert_eq!(r.status, 200);
+    }
+    let mut url = format!("/subscriptions/{}/resourceGroups/{RG}/providers/Microsoft.Compute/snapshots?api-version={API}", emu.sub());
+    let mut names = Vec::new();
+    let mut pages = 0;
+    loop {
+        let r = emu.get(&url).await;
+        assert_eq!(r.status, 200);
+        pages += 1;
+        names.extend(
+            r.body["value"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v["name"].as_str().unwrap().to_string()),
+        );
+        match r.body["nextLink"].as_str() {
+            Some(next) => url = next.to_string(),
+            None => break,
+        }
+    }
+    assert_eq!(pages, 3);
+    assert_eq!(names, ["s0", "s1", "s2", "s3", "s4"]);
+    emu.stop().await;
+}

@@ -62,7 +62,7 @@ async function main() {
     process.exit(2);
   }
   fs.mkdirSync(recordDir, { recursive: true });
-  const child = spawn(bin, ["serve", "--seed", "--record", recordDir, "--op-duration-ms", "300", "--retry-after-secs", "0"], {
+  const child = spawn(bin, ["serve", "--seed", "--record", recordDir, "--op-duration-ms", "300", "--retry-after-secs", "0", "--list-page-size", "1"], {
     stdio: ["ignore", "pipe", "inherit"],
   });
   try {
@@ -169,6 +169,11 @@ async function run(ctx, start) {
   await sleep(350);
   r = await arm("GET", url("scenario-rg", "disks", "images-restored"));
   expect(r.body.properties.diskSizeGB === 64 && r.body.properties.provisioningState === "Succeeded", "restored disk has the snapshot's size", r.body);
+
+  r = await arm("GET", `/subscriptions/${sub}/providers/Microsoft.Compute/disks?api-version=${API}`);
+  expect(r.status === 200 && r.body.value.length === 1 && r.body.nextLink, "list disks, first page", r.body);
+  r = await arm("GET", r.body.nextLink);
+  expect(r.status === 200 && r.body.value.length === 1 && !r.body.nextLink, "list disks, last page via nextLink", r.body);
 
   await request(ctx, "POST", "/_emulator/faults", { throttle: { count: 1, retryAfterSecs: 1 } });
   r = await arm("GET", url("scenario-rg", "disks", "images-restored"));

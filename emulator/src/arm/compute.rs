@@ -165,13 +165,32 @@ pub fn list(ctx: &Ctx, kind: Kind, group: Option<&str>) -> ArmResult<Response> {
     }
     let now = now_ms();
     let lower = group.map(str::to_ascii_lowercase);
-    let value: Vec<Value> = world
+    // Pages of `--list-page-size` in key order; `$skiptoken` is the offset of the next page.
+    let page = ctx.state.config.list_page_size.max(1);
+    let skip: usize = super::query_param(ctx.uri, "$skiptoken")
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(0);
+    let mut matching = world
         .resources
         .iter()
         .filter(|(k, _)| k.0 == kind && lower.as_ref().is_none_or(|g| &k.1 == g))
+        .skip(skip);
+    let value: Vec<Value> = matching
+        .by_ref()
+        .take(page)
         .map(|(_, r)| r.render(now))
         .collect();
-    Ok(Json(json!({ "value": value })).into_response())
+    let mut doc = json!({ "value": value });
+    if matching.next().is_some() {
+        doc["nextLink"] = json!(format!(
+            "{}{}?api-version={}&$skiptoken={}",
+            ctx.state.config.base_url,
+            ctx.uri.path(),
+            ctx.api,
+            skip + page
+        ));
+    }
+    Ok(Json(doc).into_response())
 }
 
 pub fn handle(ctx: &Ctx, kind: Kind, group: &str, name: &str, body: &Bytes) -> ArmResult<Response> {

@@ -108,6 +108,15 @@ impl Provider {
         p
     }
 
+    /// Reads configuration fallbacks from `env` instead of the process environment (tests).
+    pub fn with_env(
+        mut self,
+        env: impl Fn(&str) -> Option<String> + Send + Sync + 'static,
+    ) -> Provider {
+        self.env = Arc::new(env);
+        self
+    }
+
     /// Records the engine address and starts the task that forwards log messages to it,
     /// in order, on one connection.
     fn set_engine(&self, address: String) {

@@ -37,17 +37,27 @@ fn launch(args: &[&str]) -> Plugin {
     BufReader::new(child.stdout.take().expect("stdout"))
         .read_line(&mut line)
         .expect("read the port line");
-    assert!(line.ends_with('\n'), "the port line ends with a newline: {line:?}");
-    let port: u16 = line.trim().parse().unwrap_or_else(|_| panic!("the only stdout line is a port: {line:?}"));
+    assert!(
+        line.ends_with('\n'),
+        "the port line ends with a newline: {line:?}"
+    );
+    let port: u16 = line
+        .trim()
+        .parse()
+        .unwrap_or_else(|_| panic!("the only stdout line is a port: {line:?}"));
     Plugin { child, port }
 }
 
 async fn client(p: &Plugin) -> ResourceProviderClient<tonic::transport::Channel> {
-    ResourceProviderClient::connect(format!("http://127.0.0.1:{}", p.port)).await.expect("connect")
+    ResourceProviderClient::connect(format!("http://127.0.0.1:{}", p.port))
+        .await
+        .expect("connect")
 }
 
 fn s(v: &str) -> Value {
-    Value { kind: Some(Kind::StringValue(v.into())) }
+    Value {
+        kind: Some(Kind::StringValue(v.into())),
+    }
 }
 
 fn obj(fields: &[(&str, Value)]) -> Value {
@@ -55,7 +65,9 @@ fn obj(fields: &[(&str, Value)]) -> Value {
     for (k, v) in fields {
         st.fields.insert(k.to_string(), v.clone());
     }
-    Value { kind: Some(Kind::StructValue(st)) }
+    Value {
+        kind: Some(Kind::StructValue(st)),
+    }
 }
 
 fn strct(fields: &[(&str, Value)]) -> Struct {
@@ -66,7 +78,10 @@ fn strct(fields: &[(&str, Value)]) -> Struct {
 }
 
 fn secret(v: Value) -> Value {
-    obj(&[(SIG_KEY, s("1b47061264138c4ac30d75fd1eb44270")), ("value", v)])
+    obj(&[
+        (SIG_KEY, s("1b47061264138c4ac30d75fd1eb44270")),
+        ("value", v),
+    ])
 }
 
 fn str_of(st: &Struct, key: &str) -> Option<String> {
@@ -79,18 +94,36 @@ fn str_of(st: &Struct, key: &str) -> Option<String> {
 #[tokio::test]
 async fn the_binary_serves_the_protocol() {
     // The engine passes flags and its address; the address need not answer for these calls.
-    let p = launch(&["--logtostderr", "-v=3", "--tracing", "127.0.0.1:1", "127.0.0.1:1"]);
+    let p = launch(&[
+        "--logtostderr",
+        "-v=3",
+        "--tracing",
+        "127.0.0.1:1",
+        "127.0.0.1:1",
+    ]);
     let mut c = client(&p).await;
 
-    let schema = c.get_schema(rpc::GetSchemaRequest::default()).await.unwrap().into_inner().schema;
-    let embedded: serde_json::Value = serde_json::from_str(include_str!("../../schema.json")).unwrap();
-    assert_eq!(serde_json::from_str::<serde_json::Value>(&schema).unwrap(), embedded);
+    let schema = c
+        .get_schema(rpc::GetSchemaRequest::default())
+        .await
+        .unwrap()
+        .into_inner()
+        .schema;
+    let embedded: serde_json::Value =
+        serde_json::from_str(include_str!("../../schema.json")).unwrap();
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&schema).unwrap(),
+        embedded
+    );
 
     let info = c.get_plugin_info(()).await.unwrap().into_inner();
     assert_eq!(info.version, env!("CARGO_PKG_VERSION"));
 
     let hs = c
-        .handshake(rpc::ProviderHandshakeRequest { engine_address: "127.0.0.1:1".into(), ..Default::default() })
+        .handshake(rpc::ProviderHandshakeRequest {
+            engine_address: "127.0.0.1:1".into(),
+            ..Default::default()
+        })
         .await
         .unwrap()
         .into_inner();
@@ -111,14 +144,27 @@ async fn the_binary_serves_the_protocol() {
         ("tags", obj(&[("owner", secret(s("alice")))])),
     ]);
     let checked = c
-        .check(rpc::CheckRequest { urn: URN.into(), r#type: TOKEN.into(), news: Some(news), ..Default::default() })
+        .check(rpc::CheckRequest {
+            urn: URN.into(),
+            r#type: TOKEN.into(),
+            news: Some(news),
+            ..Default::default()
+        })
         .await
         .unwrap()
         .into_inner();
     assert!(checked.failures.is_empty(), "{:?}", checked.failures);
     let inputs = checked.inputs.unwrap();
-    assert_eq!(str_of(&inputs, "sourceDiskId").as_deref(), Some(UNKNOWN), "unknowns stay unknown");
-    assert_eq!(str_of(&inputs, "snapshotName").as_deref(), Some("imagenet-v1"), "defaults are applied");
+    assert_eq!(
+        str_of(&inputs, "sourceDiskId").as_deref(),
+        Some(UNKNOWN),
+        "unknowns stay unknown"
+    );
+    assert_eq!(
+        str_of(&inputs, "snapshotName").as_deref(),
+        Some("imagenet-v1"),
+        "defaults are applied"
+    );
     let owner = match inputs.fields["tags"].kind.as_ref() {
         Some(Kind::StructValue(t)) => t.fields["owner"].clone(),
         other => panic!("tags: {other:?}"),
@@ -131,10 +177,18 @@ async fn the_binary_serves_the_protocol() {
         ("dataset", s("imagenet")),
         ("version", s("1")),
         ("snapshotName", s("no spaces allowed")),
-        ("sourceDiskId", s("/subscriptions/x/resourceGroups/rg/providers/Microsoft.Compute/snapshots/s")),
+        (
+            "sourceDiskId",
+            s("/subscriptions/x/resourceGroups/rg/providers/Microsoft.Compute/snapshots/s"),
+        ),
     ]);
     let f = c
-        .check(rpc::CheckRequest { urn: URN.into(), r#type: TOKEN.into(), news: Some(bad), ..Default::default() })
+        .check(rpc::CheckRequest {
+            urn: URN.into(),
+            r#type: TOKEN.into(),
+            news: Some(bad),
+            ..Default::default()
+        })
         .await
         .unwrap()
         .into_inner()
@@ -144,12 +198,21 @@ async fn the_binary_serves_the_protocol() {
 
     // Create(preview) leaves what Azure decides unknown and keeps the secret.
     let preview = c
-        .create(rpc::CreateRequest { urn: URN.into(), r#type: TOKEN.into(), properties: Some(inputs.clone()), preview: true, ..Default::default() })
+        .create(rpc::CreateRequest {
+            urn: URN.into(),
+            r#type: TOKEN.into(),
+            properties: Some(inputs.clone()),
+            preview: true,
+            ..Default::default()
+        })
         .await
         .unwrap()
         .into_inner();
     let out = preview.properties.unwrap();
-    assert!(!out.fields.contains_key("snapshotId"), "snapshotId is unknown in preview");
+    assert!(
+        !out.fields.contains_key("snapshotId"),
+        "snapshotId is unknown in preview"
+    );
     assert_eq!(str_of(&out, "sourceDiskId").as_deref(), Some(UNKNOWN));
     assert_eq!(str_of(&out, "dataset").as_deref(), Some("imagenet"));
 
@@ -170,31 +233,55 @@ async fn the_binary_serves_the_protocol() {
     let mut news = olds.clone();
     news.fields.remove("snapshotId");
     news.fields.remove("location");
-    news.fields.insert("tags".into(), obj(&[("env", s("prod"))]));
+    news.fields
+        .insert("tags".into(), obj(&[("env", s("prod"))]));
     let d = c
-        .diff(rpc::DiffRequest { urn: URN.into(), r#type: TOKEN.into(), olds: Some(olds.clone()), news: Some(news.clone()), ..Default::default() })
+        .diff(rpc::DiffRequest {
+            urn: URN.into(),
+            r#type: TOKEN.into(),
+            olds: Some(olds.clone()),
+            news: Some(news.clone()),
+            ..Default::default()
+        })
         .await
         .unwrap()
         .into_inner();
     assert_eq!(d.changes, rpc::diff_response::DiffChanges::DiffSome as i32);
     assert!(d.replaces.is_empty());
     assert_eq!(d.diffs, ["tags"]);
-    assert_eq!(d.detailed_diff["tags.env"].kind, rpc::property_diff::Kind::Update as i32);
+    assert_eq!(
+        d.detailed_diff["tags.env"].kind,
+        rpc::property_diff::Kind::Update as i32
+    );
 
     news.fields.insert("version".into(), s("2"));
     news.fields.insert("snapshotName".into(), s("imagenet-v2"));
-    olds.fields.insert("tags".into(), obj(&[("env", s("prod"))]));
+    olds.fields
+        .insert("tags".into(), obj(&[("env", s("prod"))]));
     let d = c
-        .diff(rpc::DiffRequest { urn: URN.into(), r#type: TOKEN.into(), olds: Some(olds), news: Some(news), ..Default::default() })
+        .diff(rpc::DiffRequest {
+            urn: URN.into(),
+            r#type: TOKEN.into(),
+            olds: Some(olds),
+            news: Some(news),
+            ..Default::default()
+        })
         .await
         .unwrap()
         .into_inner();
     assert!(d.replaces.contains(&"version".to_string()), "{d:?}");
-    assert!(!d.delete_before_replace, "replacement is create-before-delete");
+    assert!(
+        !d.delete_before_replace,
+        "replacement is create-before-delete"
+    );
 
     // An unknown type token has one clear error.
     let err = c
-        .check(rpc::CheckRequest { urn: "urn:pulumi:dev::proj::datasnap:index:Nope::n".into(), r#type: "datasnap:index:Nope".into(), ..Default::default() })
+        .check(rpc::CheckRequest {
+            urn: "urn:pulumi:dev::proj::datasnap:index:Nope::n".into(),
+            r#type: "datasnap:index:Nope".into(),
+            ..Default::default()
+        })
         .await
         .unwrap_err();
     assert_eq!(err.code(), tonic::Code::InvalidArgument);
@@ -205,7 +292,11 @@ async fn the_binary_serves_the_protocol() {
 async fn attach_mode_serves_without_an_engine_address() {
     let p = launch(&[]);
     let mut c = client(&p).await;
-    c.attach(rpc::PluginAttach { address: "127.0.0.1:1".into() }).await.unwrap();
+    c.attach(rpc::PluginAttach {
+        address: "127.0.0.1:1".into(),
+    })
+    .await
+    .unwrap();
     let info = c.get_plugin_info(()).await.unwrap().into_inner();
     assert!(!info.version.is_empty());
 }

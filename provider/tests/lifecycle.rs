@@ -234,12 +234,7 @@ impl Harness {
         plain(r.properties)
     }
 
-    async fn read(
-        &mut self,
-        ty: &str,
-        id: &str,
-        state: Option<(&Map<String, Json>, &Map<String, Json>)>,
-    ) -> rpc::ReadResponse {
+    async fn read(&mut self, ty: &str, id: &str, state: Option<Recorded<'_>>) -> rpc::ReadResponse {
         let (props, inputs) = match state {
             Some((p, i)) => (Some(value::to_struct(p)), Some(value::to_struct(i))),
             None => (None, None),
@@ -272,6 +267,9 @@ impl Harness {
             .expect("Delete succeeds");
     }
 }
+
+/// Recorded outputs and inputs, as a refresh sends them.
+type Recorded<'a> = (&'a Map<String, Json>, &'a Map<String, Json>);
 
 fn urn(ty: &str) -> String {
     format!("urn:pulumi:test::lifecycle::{ty}::r")

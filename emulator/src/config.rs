@@ -55,6 +55,8 @@ pub struct Config {
     pub retry_after_secs: Option<u64>,
     /// `https://127.0.0.1:PORT`: base of Location / Azure-AsyncOperation URLs and of the OIDC document.
     pub base_url: String,
+    /// Enforce ARM's subscription token buckets (429 when empty).
+    pub arm_rate_limits: bool,
     /// Items per page of a list; more items are reached through `nextLink`.
     pub list_page_size: usize,
     pub state_file: Option<PathBuf>,
@@ -76,6 +78,7 @@ impl Default for Config {
             retry_after_secs: None,
             base_url: "https://127.0.0.1".into(),
             list_page_size: 100,
+            arm_rate_limits: false,
             state_file: None,
             record_dir: None,
             seed: None,
@@ -106,6 +109,7 @@ pub struct Inner {
     /// Tokens issued before this instant (ms) count as expired (the "expire tokens now" fault).
     pub tokens_revoked_before_ms: AtomicU64,
     pub recorder: Option<Recorder>,
+    pub buckets: Mutex<crate::ratelimit::Buckets>,
 }
 
 pub type AppState = Arc<Inner>;
@@ -138,6 +142,7 @@ impl Inner {
             token_key,
             tokens_revoked_before_ms: AtomicU64::new(0),
             recorder,
+            buckets: Mutex::new(Default::default()),
         });
         state.persist();
         Ok(state)

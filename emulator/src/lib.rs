@@ -11,6 +11,7 @@
 //! | [`rules`] | Azure's name, tag and SKU rules as pure functions |
 //! | [`auth`] | token endpoint, OIDC discovery, the bearer check |
 //! | [`faults`] | fault rules and their layer |
+//! | [`ratelimit`] | ARM's subscription token buckets and their headers |
 //! | [`record`] | `--record DIR` in oav's LiveValidator format |
 //! | [`control`] | `/_emulator/` control API |
 //! | [`seed`] | the demo's resource group and dataset disk |
@@ -26,6 +27,7 @@ pub mod config;
 pub mod control;
 pub mod error;
 pub mod faults;
+pub mod ratelimit;
 pub mod record;
 pub mod rules;
 pub mod seed;
@@ -55,7 +57,7 @@ use tower::ServiceExt;
 ///    echoed `x-ms-client-request-id`;
 /// 2. on ARM (`/subscriptions/...`) only:
 ///    recording (sees exactly what the client sees, faults included) ->
-///    ARM quota headers -> fault injection -> bearer auth (401 before anything else,
+///    ARM subscription rate limits and their headers -> fault injection -> bearer auth (401 before anything else,
 ///    as ARM does) -> api-version check -> [`arm::handle`].
 ///
 /// Token, OIDC and `/_emulator/` routes have no auth and no faults.
@@ -66,7 +68,7 @@ pub fn app(state: AppState) -> Router {
         .layer(from_fn(arm::api_version_layer))
         .layer(from_fn_with_state(state.clone(), auth::layer))
         .layer(from_fn_with_state(state.clone(), faults::layer))
-        .layer(from_fn(arm::arm_headers_layer))
+        .layer(from_fn_with_state(state.clone(), ratelimit::layer))
         .layer(from_fn_with_state(state.clone(), record::layer))
         .with_state(state.clone());
     Router::new()

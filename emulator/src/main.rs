@@ -13,7 +13,7 @@ use std::process::ExitCode;
 
 const USAGE: &str = "usage:
   datasnap-emulator serve [--port 0] [--host 127.0.0.1] [--plain-http] [--state FILE] [--record DIR]
-                          [--op-duration-ms N] [--copy-duration-ms N] [--retry-after-secs N] [--list-page-size N]
+                          [--op-duration-ms N] [--copy-duration-ms N] [--retry-after-secs N] [--list-page-size N] [--arm-rate-limits]
                           [--client-id X] [--client-secret Y] [--tenant-id T] [--subscription-id S]
                           [--token-ttl-secs N] [--ca-file PATH] [--faults JSON | --faults-file FILE]
                           [--seed | --seed-file FILE] [--seed-resource-group RG] [--seed-location LOC]
@@ -160,6 +160,7 @@ fn serve(mut args: Args) -> Result<(), String> {
     let port = args.number("--port")?.unwrap_or(0);
     let host = args.value("--host")?.unwrap_or_else(|| "127.0.0.1".into());
     let plain = args.flag("--plain-http");
+    config.arm_rate_limits = args.flag("--arm-rate-limits");
     config.state_file = args.value("--state")?.map(PathBuf::from);
     config.record_dir = args.value("--record")?.map(PathBuf::from);
     if let Some(n) = args.number("--op-duration-ms")? {

@@ -304,3 +304,39 @@ async fn state_file_survives_restarts() {
     );
     emu.stop().await;
 }
+
+#[tokio::test]
+async fn arm_rate_limits_drain_the_subscription_write_bucket() {
+    let emu = Emu::start_with(|c| c.arm_rate_limits = true).await;
+    emu.create_group(RG).await;
+    let first = emu
+        .put(&emu.group_path(RG), json!({"location": "westus"}))
+        .await;
+    let remaining: u64 = first
+        .header("x-ms-ratelimit-remaining-subscription-writes")
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(remaining < 199, "{remaining}");
+    let mut throttled = None;
+    for _ in 0..400 {
+        let r = emu
+            .put(&emu.group_path(RG), json!({"location": "westus"}))
+            .await;
+        if r.status == 429 {
+            throttled = Some(r);
+            break;
+        }
+    }
+    let r = throttled.expect("the write bucket runs dry");
+    assert_eq!(r.code(), "TooManyRequests");
+    assert_eq!(r.header("retry-after").as_deref(), Some("1"));
+    assert_eq!(
+        r.header("x-ms-ratelimit-remaining-subscription-writes")
+            .as_deref(),
+        Some("0")
+    );
+    // Reads have their own bucket.
+    assert_eq!(emu.get(&emu.group_path(RG)).await.status, 200);
+    emu.stop().await;
+}

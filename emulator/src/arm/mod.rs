@@ -15,7 +15,7 @@ use crate::error::ArmError;
 use crate::world::Kind;
 use axum::body::Bytes;
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, Method, StatusCode, Uri};
+use axum::http::{Method, StatusCode, Uri};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
@@ -155,21 +155,6 @@ pub async fn api_version_layer(request: Request, next: Next) -> Response {
         .into_response();
     }
     next.run(request).await
-}
-
-/// Layer body: ARM's per-response headers (remaining-quota counters by request class).
-pub async fn arm_headers_layer(request: Request, next: Next) -> Response {
-    let (name, value) = match *request.method() {
-        Method::GET | Method::HEAD => ("x-ms-ratelimit-remaining-subscription-reads", "249"),
-        Method::DELETE => ("x-ms-ratelimit-remaining-subscription-deletes", "199"),
-        _ => ("x-ms-ratelimit-remaining-subscription-writes", "199"),
-    };
-    let mut response = next.run(request).await;
-    response
-        .headers_mut()
-        .entry(name)
-        .or_insert(HeaderValue::from_static(value));
-    response
 }
 
 /// Parse a JSON request body; malformed content is ARM's 400 InvalidRequestContent.

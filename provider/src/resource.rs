@@ -114,9 +114,6 @@ pub enum ResourceError {
     /// A failure the user can act on (Azure errors land here with their code).
     #[error("{0}")]
     Failed(String),
-    /// An operation this build does not perform yet; answered as gRPC UNIMPLEMENTED.
-    #[error("{0}")]
-    Unimplemented(String),
     /// A broken invariant.
     #[error("provider bug: {0}; please report it")]
     Bug(String),

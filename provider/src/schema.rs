@@ -277,6 +277,47 @@ mod tests {
         );
     }
 
+    /// The SDK's docstrings come from these descriptions (issue 5): none may be missing.
+    #[test]
+    fn everything_users_see_has_a_description() {
+        let doc: Json = serde_json::from_str(SCHEMA_JSON).unwrap();
+        let mut missing = Vec::new();
+        let described = |v: &Json| {
+            v["description"]
+                .as_str()
+                .is_some_and(|d| d.trim().len() > 10)
+        };
+        let mut props = |owner: &str, v: &Json, missing: &mut Vec<String>| {
+            for (k, p) in v.as_object().into_iter().flatten() {
+                if !described(p) {
+                    missing.push(format!("{owner}.{k}"));
+                }
+            }
+        };
+        for (tok, r) in doc["resources"].as_object().unwrap() {
+            if !described(r) {
+                missing.push(tok.clone());
+            }
+            props(tok, &r["inputProperties"], &mut missing);
+            props(tok, &r["properties"], &mut missing);
+        }
+        for (tok, f) in doc["functions"].as_object().unwrap() {
+            if !described(f) {
+                missing.push(tok.clone());
+            }
+            props(tok, &f["inputs"]["properties"], &mut missing);
+            props(tok, &f["outputs"]["properties"], &mut missing);
+        }
+        for (tok, t) in doc["types"].as_object().unwrap() {
+            if !described(t) {
+                missing.push(tok.clone());
+            }
+            props(tok, &t["properties"], &mut missing);
+        }
+        props("config", &doc["config"]["variables"], &mut missing);
+        assert!(missing.is_empty(), "no description: {missing:?}");
+    }
+
     #[test]
     fn wrong_types_and_unknown_properties_name_the_path() {
         let vs = resource(VS);

@@ -243,7 +243,6 @@ pub fn status(e: ResourceError) -> Status {
         ResourceError::Invalid { .. } => Status::invalid_argument(e.to_string()),
         ResourceError::NotConfigured => Status::failed_precondition(e.to_string()),
         ResourceError::Cancelled(m) => Status::cancelled(m),
-        ResourceError::Unimplemented(m) => Status::unimplemented(m),
         ResourceError::Partial {
             id,
             outputs,

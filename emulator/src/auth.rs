@@ -383,3 +383,24 @@ pub async fn instance_discovery(State(state): State<AppState>) -> Response {
     }))
     .into_response()
 }
+
+/// `GET /metadata/endpoints`: the cloud-metadata document Azure CLI and SDKs read to
+/// register a custom cloud (`az cloud register --endpoint-resource-manager …`).
+pub async fn cloud_metadata(State(state): State<AppState>) -> Response {
+    let base = &state.config.base_url;
+    Json(json!({
+        "galleryEndpoint": format!("{base}/"),
+        "graphEndpoint": format!("{base}/"),
+        "portalEndpoint": format!("{base}/"),
+        "authentication": {
+            "loginEndpoint": format!("{base}/"),
+            "audiences": ["https://management.core.windows.net/", "https://management.azure.com/"],
+            "tenant": "common",
+            "identityProvider": "AAD"
+        },
+        "resourceManager": format!("{base}/"),
+        "name": "DatasnapEmulator",
+        "suffixes": {"storage": "core.windows.net", "keyVaultDns": "vault.azure.net"}
+    }))
+    .into_response()
+}

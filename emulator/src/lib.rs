@@ -85,6 +85,7 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/{tenant}/discovery/v2.0/keys", get(auth::jwks))
         .route("/common/discovery/instance", get(auth::instance_discovery))
+        .route("/metadata/endpoints", get(auth::cloud_metadata))
         .route(
             "/{tenant}/discovery/instance",
             get(auth::instance_discovery),

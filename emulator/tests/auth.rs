@@ -181,6 +181,23 @@ async fn openid_configuration_points_at_the_emulator() {
         .as_str()
         .unwrap()
         .starts_with(&emu.base));
+    let cloud: Value = emu
+        .client
+        .get(format!(
+            "{}/metadata/endpoints?api-version=2019-05-01",
+            emu.base
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(cloud["resourceManager"], format!("{}/", emu.base));
+    assert_eq!(
+        cloud["authentication"]["loginEndpoint"],
+        format!("{}/", emu.base)
+    );
     emu.stop().await;
 }
 

@@ -125,11 +125,27 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
     } else {
         class.limits().0 as u64 - 1
     };
+    // Compute's own per-resource counters, as DiskRP reports them (static here).
+    let path = request.uri().path().to_ascii_lowercase();
+    let compute = if path.contains("/diskoperations/") {
+        Some("Microsoft.Compute/GetOperation3Min;49999,Microsoft.Compute/GetOperation30Min;399999")
+    } else if path.contains("/providers/microsoft.compute/snapshots/")
+        && request.method() == Method::PUT
+    {
+        Some("Microsoft.Compute/HighCostSnapshotCreateHydrate3Min;239,Microsoft.Compute/HighCostSnapshotCreateHydrate30Min;1918")
+    } else {
+        None
+    };
     let mut response = next.run(request).await;
-    response
-        .headers_mut()
+    let headers = response.headers_mut();
+    headers
         .entry(class.header())
         .or_insert(HeaderValue::from(remaining));
+    if let Some(v) = compute {
+        headers
+            .entry("x-ms-ratelimit-remaining-resource")
+            .or_insert(HeaderValue::from_static(v));
+    }
     response
 }
 

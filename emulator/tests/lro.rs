@@ -40,6 +40,9 @@ async fn put_snapshot_is_a_long_running_operation() {
     );
     assert!(status_url.contains(&format!("api-version={API}")));
     assert!(location.contains("monitor=true"));
+    assert!(r
+        .header("x-ms-ratelimit-remaining-resource")
+        .is_some_and(|v| v.contains("HighCostSnapshotCreateHydrate3Min")));
 
     let s = emu.get(&status_url).await;
     assert_eq!(s.status, 200);

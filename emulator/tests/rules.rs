@@ -703,3 +703,21 @@ async fn lists_page_through_next_link() {
     assert_eq!(names, ["s0", "s1", "s2", "s3", "s4"]);
     emu.stop().await;
 }
+
+#[tokio::test]
+async fn restore_from_a_disk_restore_point_is_accepted() {
+    let emu = world().await;
+    let r = emu
+        .put(
+            &emu.path(RG, "disks", "restored"),
+            json!({"location": "westus", "properties": {"creationData": {"createOption": "Restore",
+                "sourceResourceId": format!("/subscriptions/{}/resourceGroups/{RG}/providers/Microsoft.Compute/restorePointCollections/rpc/restorePoints/rp/diskRestorePoints/d", emu.sub())}}}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(
+        r.body["properties"]["creationData"]["createOption"],
+        "Restore"
+    );
+    emu.stop().await;
+}

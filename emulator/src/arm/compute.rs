@@ -421,6 +421,15 @@ fn put(ctx: &Ctx, kind: Kind, group: &str, name: &str, body: &Bytes) -> ArmResul
         "Empty" => requested_size
             .filter(|s| *s > 0)
             .ok_or_else(|| missing("diskSizeGB"))?,
+        // Restore reads a disk restore point (not emulated): only its presence is checked.
+        "Restore"
+            if creation
+                .get("sourceResourceId")
+                .and_then(Value::as_str)
+                .is_some_and(|id| parse_source_id(id).is_none()) =>
+        {
+            requested_size.unwrap_or(32)
+        }
         "Copy" | "CopyStart" | "Restore" => {
             let source_id = creation
                 .get("sourceResourceId")

@@ -233,7 +233,7 @@ def start_emulator(*args: str) -> Emulator:
 @pytest.fixture
 def emulator():
     """A fresh emulator per test, seeded with datasets-rg and dataset-disk."""
-    emu = start_emulator("--op-duration-ms", "200")
+    emu = start_emulator("--op-duration-ms", "200", "--retry-after-secs", "0")
     yield emu
     emu.proc.terminate()
     try:

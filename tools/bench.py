@@ -63,6 +63,7 @@ class Emulator:
             stdout=subprocess.PIPE,
             stderr=open(workdir / "emulator.log", "w"),
             text=True,
+            start_new_session=True,
         )
         line = self.proc.stdout.readline()
         if not line:

@@ -43,6 +43,15 @@ class DemoError(Exception):
     pass
 
 
+# The signal that interrupted the demo, if any.
+INTERRUPTED: dict = {}
+
+
+def on_signal(signum, _frame):
+    INTERRUPTED["signal"] = signal.Signals(signum).name
+    raise KeyboardInterrupt(INTERRUPTED["signal"])
+
+
 def heading(text: str) -> None:
     print(f"\n{BOLD}==> {text}{RESET}", flush=True)
 
@@ -73,6 +82,7 @@ class Emulator:
             stdout=subprocess.PIPE,
             stderr=self.log,
             text=True,
+            start_new_session=True,  # a Ctrl-C reaches pulumi, not the emulator: we stop it last
         )
         line = self.proc.stdout.readline()
         if not line:
@@ -195,17 +205,28 @@ class Project:
             say(f"{DIM}$ pulumi {' '.join(args)}{RESET}")
         p = subprocess.Popen(cmd, cwd=self.dir, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         lines = []
+
+        def echo(line: str) -> None:
+            lines.append(line)
+            if not quiet and line.strip() and not line.startswith("@ "):
+                say(f"{DIM}|{RESET} {line.rstrip()}")
+
         try:
             for line in p.stdout:
-                lines.append(line)
-                if not quiet and line.strip() and not line.startswith("@ "):
-                    say(f"{DIM}|{RESET} {line.rstrip()}")
+                echo(line)
             rc = p.wait()
         except BaseException:
-            # Ctrl-C: pulumi got the SIGINT too and cancels; give it a moment, then stop it.
+            # Ctrl-C reaches pulumi too (same process group) and it cancels gracefully. On
+            # any other way out (SIGTERM to us only, an error) ask it to cancel likewise.
+            if INTERRUPTED.get("signal") != "SIGINT" and p.poll() is None:
+                p.send_signal(signal.SIGINT)
             try:
-                p.wait(timeout=15)
-            except subprocess.TimeoutExpired:
+                if p.poll() is None:
+                    say("waiting for pulumi to cancel (Ctrl-C again to stop it at once)")
+                for line in p.stdout:
+                    echo(line)
+                p.wait(timeout=30)
+            except BaseException:
                 p.kill()
                 p.wait()
             raise
@@ -334,9 +355,7 @@ def main() -> int:
     emu = None
     started = time.monotonic()
 
-    def on_signal(signum, _frame):
-        raise KeyboardInterrupt(signal.Signals(signum).name)
-
+    signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     try:
         heading(f"Starting the local Azure emulator (each operation takes {OP_DURATION_MS} ms)")
@@ -349,9 +368,12 @@ def main() -> int:
         heading(f"Demo complete in {time.monotonic() - started:.0f} s")
         return 0
     except KeyboardInterrupt:
-        print("\ninterrupted", file=sys.stderr)
+        print("\ninterrupted: stopping", file=sys.stderr)
         return 130
     except DemoError as e:
+        if INTERRUPTED:
+            print(f"\ninterrupted ({INTERRUPTED['signal']}): stopping", file=sys.stderr)
+            return 130
         print(f"\ndemo failed: {e}", file=sys.stderr)
         if emu is not None:
             print(f"emulator log: {workdir / 'emulator.log'}", file=sys.stderr)

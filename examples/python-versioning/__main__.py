@@ -100,6 +100,8 @@ if restore_version:
         version=restore_version,
         disk_name=f"{dataset_name}-restored",
         tags={"project": "ai-data-versioning", "restoredFrom": restore_version},
+        # After this run's version exists, so that "latest" can mean it.
+        opts=pulumi.ResourceOptions(depends_on=[snapshot]),
     )
     pulumi.export("restored_disk_id", restored.disk_id)
     pulumi.export("restored_version", restored.restored_version)

@@ -119,6 +119,15 @@ pub enum ResourceError {
     Bug(String),
 }
 
+/// The message of a partial create: Azure accepted `what` but a later step failed.
+pub fn partial_message(what: &str, source: &AzureError) -> String {
+    if source.is_cancelled() {
+        format!("{what} was accepted by Azure before the operation was cancelled; it is tracked in the stack: run `pulumi refresh` then `pulumi up` to converge")
+    } else {
+        format!("{what} was accepted by Azure but did not become ready: {source} It is tracked in the stack: run `pulumi refresh` then `pulumi up` to converge")
+    }
+}
+
 impl From<AzureError> for ResourceError {
     fn from(e: AzureError) -> Self {
         if e.is_cancelled() {

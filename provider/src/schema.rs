@@ -287,7 +287,7 @@ mod tests {
                 .as_str()
                 .is_some_and(|d| d.trim().len() > 10)
         };
-        let mut props = |owner: &str, v: &Json, missing: &mut Vec<String>| {
+        let props = |owner: &str, v: &Json, missing: &mut Vec<String>| {
             for (k, p) in v.as_object().into_iter().flatten() {
                 if !described(p) {
                     missing.push(format!("{owner}.{k}"));

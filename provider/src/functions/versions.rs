@@ -44,6 +44,12 @@ pub struct DatasetVersion {
 }
 
 impl DatasetVersion {
+    /// Provisioned, and (for a copy) copied to 100%.
+    pub fn is_complete(&self) -> bool {
+        matches!(self.provisioning_state.as_str(), "" | "Succeeded")
+            && self.completion_percent.is_none_or(|p| p >= 100.0)
+    }
+
     /// The version a snapshot holds, if it is a datasnap version.
     pub fn from_snapshot(s: &Snapshot, resource_group: &str) -> Option<DatasetVersion> {
         let t = VersionTags::decode(&s.tags)?;
@@ -85,9 +91,11 @@ pub fn ordered(dataset: &str, resource_group: &str, snapshots: &[Snapshot]) -> V
 }
 
 /// Finds `version` (or `latest`) among ordered versions.
+/// `latest` is the newest version that is complete (provisioned, and fully copied for a
+/// cross-region copy); an explicit version is returned in whatever state it is.
 pub fn find<'a>(versions: &'a [DatasetVersion], version: &str) -> Option<&'a DatasetVersion> {
     if version.eq_ignore_ascii_case("latest") {
-        return versions.last();
+        return versions.iter().rev().find(|v| v.is_complete());
     }
     versions.iter().rev().find(|v| v.version == version)
 }
@@ -265,6 +273,13 @@ mod tests {
             BTreeMap::from([("team".to_string(), "ml".to_string())])
         );
         assert!(find(&v, "11").is_none());
+        let mut unfinished = ordered("d", "rg", &[snap("d", "9", "a"), snap("d", "10", "b")]);
+        unfinished[1].provisioning_state = "Updating".into();
+        assert_eq!(
+            find(&unfinished, "latest").unwrap().version,
+            "9",
+            "latest skips a version still being created"
+        );
         let e = not_found("d", "rg", "11", &v).to_string();
         assert!(e.contains("9, 10"), "{e}");
     }

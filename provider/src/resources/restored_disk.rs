@@ -20,12 +20,13 @@ use super::versioned_snapshot::normalize_location;
 use crate::azure::client::default_timeouts;
 use crate::azure::id::{ids_equal, ResourceId, ResourceKind};
 use crate::azure::models::{
-    CreationData, Disk, DiskProperties, DiskUpdate, DiskUpdateProperties, Sku,
+    CreationData, Disk, DiskProperties, DiskUpdate, DiskUpdateProperties, Sku, Snapshot,
 };
-use crate::azure::AzureError;
+use crate::azure::{ArmClient, AzureError, OpContext};
 use crate::functions::versions;
 use crate::resource::{
-    Change, ChangeKind, DiffResult, Env, Failure, Resource, ResourceError, Unknowns,
+    partial_message, Change, ChangeKind, DiffResult, Env, Failure, Resource, ResourceError,
+    Unknowns,
 };
 use crate::value::path_join;
 
@@ -492,6 +493,54 @@ fn inputs_from(disk: &Disk, id: &ResourceId, old: Option<&Inputs>) -> Inputs {
     }
 }
 
+/// Azure refuses to copy from a snapshot that is still being provisioned: wait for it
+/// (within the operation's deadline), as the engine would have if the program had declared
+/// the dependency.
+async fn wait_until_ready(
+    env: &Env,
+    arm: &ArmClient,
+    mut snapshot: Snapshot,
+    ctx: &OpContext,
+) -> Result<Snapshot, ResourceError> {
+    let name = snapshot.name.clone().unwrap_or_default();
+    loop {
+        let state = snapshot
+            .properties
+            .provisioning_state
+            .clone()
+            .unwrap_or_default();
+        match state.as_str() {
+            "" | "Succeeded" => return Ok(snapshot),
+            "Failed" | "Canceled" => {
+                return Err(ResourceError::Failed(format!(
+                    "snapshot {name} is in provisioning state {state}; restore another version"
+                )))
+            }
+            _ => {}
+        }
+        env.progress(&format!(
+            "waiting for snapshot {name} to finish provisioning ({state})"
+        ));
+        if tokio::time::Instant::now() + WAIT_STEP > ctx.deadline {
+            return Err(ResourceError::Failed(format!("snapshot {name} was still {state} when the operation's deadline came; raise customTimeouts or run `pulumi up` again later")));
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(WAIT_STEP) => {}
+            _ = env.cancel.cancelled() => return Err(ResourceError::Cancelled("the operation was cancelled while waiting for the snapshot".into())),
+        }
+        let id = ResourceId::parse(
+            snapshot.id.as_deref().unwrap_or_default(),
+            ResourceKind::Snapshot,
+        )
+        .map_err(|e| ResourceError::Bug(e.to_string()))?;
+        snapshot = arm.get_snapshot(&id, ctx).await?.ok_or_else(|| {
+            ResourceError::Failed(format!("snapshot {name} disappeared while waiting for it"))
+        })?;
+    }
+}
+
+const WAIT_STEP: std::time::Duration = std::time::Duration::from_millis(500);
+
 pub struct RestoredDisk;
 
 #[tonic::async_trait]
@@ -562,6 +611,7 @@ impl Resource for RestoredDisk {
                 }
                 _ => return Err(ResourceError::Bug("create without a source".into())),
             };
+        let snapshot = wait_until_ready(env, arm, snapshot, &ctx).await?;
         let snapshot_id = snapshot.id.clone().unwrap_or_default();
         if snapshot
             .properties
@@ -649,7 +699,11 @@ impl Resource for RestoredDisk {
                     Ok(Json::Object(m)) => m,
                     _ => Map::new(),
                 };
-                return Err(ResourceError::Partial { id: accepted.clone(), outputs: values, message: format!("disk {accepted} was created but did not become ready: {source}. It is tracked in the stack; run `pulumi refresh` and `pulumi up` to converge") });
+                return Err(ResourceError::Partial {
+                    id: accepted.clone(),
+                    outputs: values,
+                    message: partial_message(&format!("disk {accepted}"), &source),
+                });
             }
             Err(e) => return Err(e.into()),
         };

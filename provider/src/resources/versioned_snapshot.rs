@@ -19,7 +19,8 @@ use crate::azure::id::{ids_equal, ResourceId, ResourceKind};
 use crate::azure::models::{CreationData, Sku, Snapshot, SnapshotProperties, SnapshotUpdate};
 use crate::azure::{ArmClient, AzureError, OpContext};
 use crate::resource::{
-    Change, ChangeKind, DiffResult, Env, Failure, Resource, ResourceError, Unknowns,
+    partial_message, Change, ChangeKind, DiffResult, Env, Failure, Resource, ResourceError,
+    Unknowns,
 };
 use crate::value::path_join;
 
@@ -835,7 +836,7 @@ impl Resource for VersionedSnapshot {
                 return Err(ResourceError::Partial {
                     id: accepted.clone(),
                     outputs: values,
-                    message: format!("snapshot {accepted} was created but did not become ready: {source}. It is tracked in the stack; run `pulumi refresh` and `pulumi up` to converge"),
+                    message: partial_message(&format!("snapshot {accepted}"), &source),
                 });
             }
             Err(e) => return Err(e.into()),

@@ -350,6 +350,7 @@ mod tests {
         assert_eq!(a.secret(None).await.unwrap(), "jwt-2");
         std::fs::remove_file(&path).unwrap();
         let err = a.secret(None).await.unwrap_err().to_string();
+        let _ = std::fs::remove_dir(&dir);
         assert!(err.contains("ARM_OIDC_TOKEN_FILE_PATH"), "{err}");
         let s = format!("{:?}", Assertion::Static(Secret::new("jwt")));
         assert!(!s.contains("jwt\""), "{s}");

@@ -119,6 +119,25 @@ pub enum ResourceError {
     Bug(String),
 }
 
+impl ResourceError {
+    /// A partial create: `id` exists in Azure with these outputs.
+    pub fn partial<T: Serialize>(id: &str, outputs: &T, message: String) -> ResourceError {
+        ResourceError::Partial {
+            id: id.to_string(),
+            outputs: json_map(outputs),
+            message,
+        }
+    }
+}
+
+/// A serde value as a JSON object (empty if it does not encode as one).
+pub fn json_map<T: Serialize>(v: &T) -> Map<String, Json> {
+    match serde_json::to_value(v) {
+        Ok(Json::Object(m)) => m,
+        _ => Map::new(),
+    }
+}
+
 /// The message of a partial create: Azure accepted `what` but a later step failed.
 pub fn partial_message(what: &str, source: &AzureError) -> String {
     if source.is_cancelled() {

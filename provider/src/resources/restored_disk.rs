@@ -25,8 +25,8 @@ use crate::azure::models::{
 use crate::azure::{ArmClient, AzureError, OpContext};
 use crate::functions::versions;
 use crate::resource::{
-    partial_message, Change, ChangeKind, DiffResult, Env, Failure, Resource, ResourceError,
-    Unknowns,
+    json_map, partial_message, Change, ChangeKind, DiffResult, Env, Failure, Resource,
+    ResourceError, Unknowns,
 };
 use crate::value::path_join;
 
@@ -562,10 +562,7 @@ impl Resource for RestoredDisk {
     }
 
     fn preview(&self, news: &Inputs, _unknowns: &Unknowns) -> Map<String, Json> {
-        match serde_json::to_value(news) {
-            Ok(Json::Object(m)) => m,
-            _ => Map::new(),
-        }
+        json_map(news)
     }
 
     async fn create(&self, env: &Env, inputs: Inputs) -> Result<(String, Outputs), ResourceError> {
@@ -695,15 +692,11 @@ impl Resource for RestoredDisk {
                     restored_version: version,
                     ..Outputs::default()
                 };
-                let values = match serde_json::to_value(&outputs) {
-                    Ok(Json::Object(m)) => m,
-                    _ => Map::new(),
-                };
-                return Err(ResourceError::Partial {
-                    id: accepted.clone(),
-                    outputs: values,
-                    message: partial_message(&format!("disk {accepted}"), &source),
-                });
+                return Err(ResourceError::partial(
+                    &accepted,
+                    &outputs,
+                    partial_message(&format!("disk {accepted}"), &source),
+                ));
             }
             Err(e) => return Err(e.into()),
         };

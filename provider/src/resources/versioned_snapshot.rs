@@ -19,8 +19,8 @@ use crate::azure::id::{ids_equal, ResourceId, ResourceKind};
 use crate::azure::models::{CreationData, Sku, Snapshot, SnapshotProperties, SnapshotUpdate};
 use crate::azure::{ArmClient, AzureError, OpContext};
 use crate::resource::{
-    partial_message, Change, ChangeKind, DiffResult, Env, Failure, Resource, ResourceError,
-    Unknowns,
+    json_map, partial_message, Change, ChangeKind, DiffResult, Env, Failure, Resource,
+    ResourceError, Unknowns,
 };
 use crate::value::path_join;
 
@@ -523,10 +523,7 @@ fn map_diff(
 /// decides (the id, sizes, times, the region when it defaults to the source's) is left out,
 /// so the engine shows it as unknown.
 pub fn preview(news: &Inputs) -> Map<String, Json> {
-    match serde_json::to_value(news) {
-        Ok(Json::Object(m)) => m,
-        _ => Map::new(),
-    }
+    json_map(news)
 }
 
 /// The resource controller.
@@ -666,7 +663,7 @@ pub fn inputs_from(
     })
 }
 
-/// The tags a version carries, plus the retained mark when it has been released.
+/// The tags a version carries in Azure.
 fn azure_tags(inputs: &Inputs) -> BTreeMap<String, String> {
     inputs.version_tags().encode()
 }
@@ -804,15 +801,7 @@ impl Resource for VersionedSnapshot {
                     Ok(()) => return Err(ResourceError::Failed(format!("creating snapshot {} failed in Azure: {source}. The failed snapshot was deleted; nothing was created", id.name))),
                     Err(e) => {
                         let outputs = Outputs { inputs: Inputs { location: Some(location), ..inputs.clone() }, snapshot_id: accepted.clone(), ..Outputs::default() };
-                        let values = match serde_json::to_value(&outputs) {
-                            Ok(Json::Object(m)) => m,
-                            _ => Map::new(),
-                        };
-                        return Err(ResourceError::Partial {
-                            id: accepted.clone(),
-                            outputs: values,
-                            message: format!("creating snapshot {} failed in Azure: {source}; deleting the failed snapshot also failed ({e}), so it is tracked in the stack: run `pulumi destroy` or fix and `pulumi up`", id.name),
-                        });
+                        return Err(ResourceError::partial(&accepted, &outputs, format!("creating snapshot {} failed in Azure: {source}; deleting the failed snapshot also failed ({e}), so it is tracked in the stack: run `pulumi destroy` or fix and `pulumi up`", id.name)));
                     }
                 }
             }
@@ -829,15 +818,11 @@ impl Resource for VersionedSnapshot {
                     snapshot_id: accepted.clone(),
                     ..Outputs::default()
                 };
-                let values = match serde_json::to_value(&outputs) {
-                    Ok(Json::Object(m)) => m,
-                    _ => Map::new(),
-                };
-                return Err(ResourceError::Partial {
-                    id: accepted.clone(),
-                    outputs: values,
-                    message: partial_message(&format!("snapshot {accepted}"), &source),
-                });
+                return Err(ResourceError::partial(
+                    &accepted,
+                    &outputs,
+                    partial_message(&format!("snapshot {accepted}"), &source),
+                ));
             }
             Err(e) => return Err(e.into()),
         };

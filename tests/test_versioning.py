@@ -166,3 +166,22 @@ def test_destroy_under_retain_keeps_versions_and_says_so(make_stack, emulator):
     assert "retained snapshot data-v2" in p.stdout + p.stderr
     out = query(make_stack, emulator, "data")
     assert out["versions"] == ["1", "2"] and set(out["retained"]) == {"1", "2"}
+
+
+def test_restored_disk_import_by_arm_id_then_no_changes(make_stack, emulator):
+    st = make_stack(SPEC, env=emulator.env())
+    restore = {"kind": "RestoredDisk", "name": "rollback", "resource_group_name": "datasets-rg", "dataset": "data", "version": "1", "tags": {"purpose": "rollback"}}
+    declare(st, version(emulator))
+    st.up()
+    declare(st, version(emulator), restore)
+    st.up()
+    [disk] = [r for r in st.state()["deployment"]["resources"] if r["type"] == "datasnap:index:RestoredDisk"]
+    disk_id = disk["id"]
+    # Forget the disk, then adopt it again from its ARM id alone.
+    st.run("state", "delete", disk["urn"], "--yes", "--stack", st.name)
+    st.run("import", "datasnap:index:RestoredDisk", "rollback", disk_id, "--yes", "--protect=false", "--generate-code=false", "--stack", st.name)
+    st.run("preview", "--expect-no-changes", "--stack", st.name)
+    [again] = [r for r in st.state()["deployment"]["resources"] if r["type"] == "datasnap:index:RestoredDisk"]
+    assert again["id"] == disk_id
+    assert again["outputs"]["restoredVersion"] == "1"
+    assert again["outputs"]["restoredSnapshotId"].lower() == emulator.snapshot_id("data-v1").lower()

@@ -186,3 +186,17 @@ def test_cancel_during_a_slow_create_converges_on_the_next_up(make_stack, emulat
     st.up()
     st.run("preview", "--expect-no-changes", "--stack", st.name)
     assert list(emulator.snapshots()) == ["data-v1"]
+
+
+def test_a_plain_config_secret_is_encrypted_in_state_and_never_printed(make_stack, emulator):
+    env = emulator.env()
+    secret = env.pop("ARM_CLIENT_SECRET")
+    st = make_stack(SPEC, env=env)
+    # Deliberately stored as plain config (the CLI asks for --secret; --plaintext overrides).
+    st.run("config", "set", "--plaintext", "datasnap:clientSecret", secret, "--stack", st.name)
+    declare(st, version(emulator))
+    p = st.up()
+    assert secret not in p.stdout + p.stderr
+    exported = st.run("stack", "export", "--stack", st.name).stdout
+    assert secret not in exported, "the client secret is stored encrypted"
+    assert "data-v1" in emulator.snapshots()

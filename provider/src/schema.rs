@@ -45,6 +45,8 @@ pub struct Schema {
     pub functions: BTreeMap<String, ObjectType>,
     pub types: BTreeMap<String, ObjectType>,
     pub config: ObjectType,
+    /// Config keys marked `secret: true`.
+    pub config_secrets: Vec<String>,
 }
 
 /// The schema, parsed on first use.
@@ -130,6 +132,13 @@ impl Schema {
             }
         }
         s.config = object("config", &doc["config"], "variables", "required")?;
+        s.config_secrets = doc["config"]["variables"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter(|(_, v)| v["secret"] == true)
+            .map(|(k, _)| k.clone())
+            .collect();
         Ok(s)
     }
 }

@@ -388,6 +388,13 @@ impl ResourceProvider for Provider {
                 );
             }
         }
+        // Credentials stay secret in the stack's state even when set as plain config.
+        let mut news = news;
+        for k in news.values.keys() {
+            if schema::schema().config_secrets.contains(k) {
+                news.secrets.insert(value::path_join("", k));
+            }
+        }
         Ok(Response::new(rpc::CheckResponse {
             inputs: Some(value::encode(&news)),
             failures: failures(f),

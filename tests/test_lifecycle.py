@@ -51,19 +51,44 @@ def test_up_then_no_changes_after_up_and_refresh(make_stack, emulator):
 
 
 def test_import_by_arm_id_then_no_changes(make_stack, emulator):
-    # Another stack takes the version, then releases it (Retain) so it is left in Azure.
-    first = make_stack(SPEC, env=emulator.env())
-    declare(first, version(emulator, tags={"team": "ml"}))
-    first.up()
-    declare(first)
-    first.up()
-    assert "data-v1" in emulator.snapshots()
+    # A version made outside Pulumi (a script tagged it), adopted by its ARM id alone.
+    sub = emulator.info["subscriptionId"]
+    path = f"/subscriptions/{sub}/resourceGroups/datasets-rg/providers/Microsoft.Compute/snapshots/data-v1?api-version=2025-01-02"
+    body = {"location": "westus", "tags": {"datasnap.dataset": "data", "datasnap.version": "1", "team": "ml"},
+            "properties": {"creationData": {"createOption": "Copy", "sourceResourceId": emulator.disk_id()}, "incremental": True}}
+    status, resp = emulator.call("PUT", path, body, token=True)
+    assert status in (200, 202), resp
     st = make_stack(SPEC, env=emulator.env())
     declare(st, version(emulator, tags={"team": "ml"}))
     snap_id = emulator.snapshot_id("data-v1")
-    p = st.run("import", "datasnap:index:VersionedSnapshot", "data", snap_id, "--yes", "--protect=false", "--generate-code=false", "--stack", st.name)
-    assert p.returncode == 0
+    st.run("import", "datasnap:index:VersionedSnapshot", "data", snap_id, "--yes", "--protect=false", "--generate-code=false", "--stack", st.name)
     st.run("preview", "--expect-no-changes", "--stack", st.name)
+
+
+def test_readopting_a_released_version_takes_the_release_marker_off(make_stack, emulator):
+    first = make_stack(SPEC, env=emulator.env())
+    declare(first, version(emulator))
+    first.up()
+    declare(first)
+    first.up()
+    assert emulator.snapshots()["data-v1"]["tags"]["datasnap.retained"] == "true"
+    st = make_stack(SPEC, env=emulator.env())
+    declare(st, version(emulator))
+    st.run("import", "datasnap:index:VersionedSnapshot", "data", emulator.snapshot_id("data-v1"), "--yes", "--protect=false", "--generate-code=false", "--stack", st.name)
+    [step] = steps(st.preview_json())
+    assert step["op"] == "update", step
+    st.up()
+    assert "datasnap.retained" not in emulator.snapshots()["data-v1"]["tags"], "held again: retention may not prune it"
+    st.run("preview", "--expect-no-changes", "--stack", st.name)
+
+
+def test_secret_tag_values_are_refused_because_azure_tags_are_plain(make_stack, emulator):
+    st = make_stack(SPEC, env=emulator.env())
+    declare(st, version(emulator, tags={"owner": "alice"}, secret_tag_values=True))
+    p = st.run("preview", "--stack", st.name, check=False)
+    out = p.stdout + p.stderr
+    assert p.returncode != 0
+    assert "tags.owner" in out and "plain text" in out, out
 
 
 def test_tag_change_updates_in_place_and_version_bump_replaces(make_stack, emulator):

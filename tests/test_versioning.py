@@ -185,3 +185,17 @@ def test_restored_disk_import_by_arm_id_then_no_changes(make_stack, emulator):
     assert again["id"] == disk_id
     assert again["outputs"]["restoredVersion"] == "1"
     assert again["outputs"]["restoredSnapshotId"].lower() == emulator.snapshot_id("data-v1").lower()
+
+
+def test_restored_disk_with_a_fixed_name_is_replaced_delete_first(make_stack, emulator):
+    st = make_stack(SPEC, env=emulator.env())
+    disk = lambda v: {"kind": "RestoredDisk", "name": "work", "resource_group_name": "datasets-rg", "dataset": "data", "version": v, "disk_name": "work-disk"}
+    declare(st, version(emulator, ver="1"))
+    st.up()
+    declare(st, version(emulator, ver="2"), disk("1"))
+    st.up()
+    declare(st, version(emulator, ver="2"), disk("2"))
+    st.up()
+    disks = {d["name"]: d for d in emulator.state()["disks"]}
+    assert disks["work-disk"]["properties"]["creationData"]["sourceResourceId"].lower() == emulator.snapshot_id("data-v2").lower()
+    st.run("preview", "--expect-no-changes", "--stack", st.name)

@@ -58,6 +58,79 @@ impl Unknowns {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+    /// The unknown entries of the map property `key` (full paths such as `tags.run`).
+    pub fn entries(&self, key: &str) -> Vec<String> {
+        let path = path_join("", key);
+        self.0
+            .iter()
+            .filter(|p| p.starts_with(&format!("{path}.")) || p.starts_with(&format!("{path}[")))
+            .cloned()
+            .collect()
+    }
+}
+
+/// One change per entry of a string map, so `pulumi preview --diff` shows `tags.env`.
+/// An entry whose new value is unknown (preview) counts as changed.
+pub fn map_diff(
+    key: &str,
+    old: Option<&std::collections::BTreeMap<String, String>>,
+    new: Option<&std::collections::BTreeMap<String, String>>,
+    unknowns: &Unknowns,
+    changes: &mut Vec<Change>,
+) {
+    if new.is_none() && unknowns.contains(key) && unknowns.entries(key).is_empty() {
+        changes.push(Change {
+            path: key.to_string(),
+            kind: ChangeKind::Update,
+            replace: false,
+        });
+        return;
+    }
+    let empty = std::collections::BTreeMap::new();
+    let old = old.unwrap_or(&empty);
+    let new = new.unwrap_or(&empty);
+    let unknown = unknowns.entries(key);
+    for (k, v) in new {
+        let path = path_join(key, k);
+        match old.get(k) {
+            None => changes.push(Change {
+                path,
+                kind: ChangeKind::Add,
+                replace: false,
+            }),
+            Some(o) if o != v => changes.push(Change {
+                path,
+                kind: ChangeKind::Update,
+                replace: false,
+            }),
+            _ => {}
+        }
+    }
+    for k in old.keys() {
+        let path = path_join(key, k);
+        if new.contains_key(k) {
+            continue;
+        }
+        let kind = if unknown.contains(&path) {
+            ChangeKind::Update
+        } else {
+            ChangeKind::Delete
+        };
+        changes.push(Change {
+            path,
+            kind,
+            replace: false,
+        });
+    }
+    for path in unknown {
+        if !old.keys().any(|k| path_join(key, k) == path) {
+            changes.push(Change {
+                path,
+                kind: ChangeKind::Add,
+                replace: false,
+            });
+        }
+    }
 }
 
 /// How one property changes.
@@ -108,7 +181,8 @@ pub enum ResourceError {
     #[error("{message}")]
     Partial {
         id: String,
-        outputs: Map<String, Json>,
+        /// The outputs, with the secret marks the adapter applies from the inputs.
+        outputs: Props,
         message: String,
     },
     /// A failure the user can act on (Azure errors land here with their code).
@@ -124,7 +198,7 @@ impl ResourceError {
     pub fn partial<T: Serialize>(id: &str, outputs: &T, message: String) -> ResourceError {
         ResourceError::Partial {
             id: id.to_string(),
-            outputs: json_map(outputs),
+            outputs: Props::new(json_map(outputs)),
             message,
         }
     }
@@ -235,7 +309,17 @@ pub trait Resource: Send + Sync + 'static {
     ) -> (Self::Inputs, Vec<Failure>);
 
     /// Compares the recorded outputs with new checked inputs.
-    fn diff(&self, olds: &Self::Outputs, news: &Self::Inputs, unknowns: &Unknowns) -> DiffResult;
+    /// Fails (with the property and the fix) when the change cannot be made at all.
+    fn diff(
+        &self,
+        olds: &Self::Outputs,
+        news: &Self::Inputs,
+        unknowns: &Unknowns,
+    ) -> Result<DiffResult, ResourceError>;
+
+    /// Input properties that datasnap writes to Azure as tags, which Azure stores in plain
+    /// text: a secret value there is refused at Check.
+    const PLAIN_IN_AZURE: &'static [&'static str] = &[];
 
     /// The outputs knowable during preview. Keys left out are unknown to the engine.
     fn preview(&self, news: &Self::Inputs, unknowns: &Unknowns) -> Map<String, Json>;
@@ -382,6 +466,15 @@ impl<R: Resource> DynResource for Adapter<R> {
         let unknowns = Unknowns::from_props(news);
         let (checked, fails) = self.resource.check(old.as_ref(), typed, &unknowns);
         failures.extend(fails);
+        for path in &news.secrets {
+            let top = path.split(['.', '[']).next().unwrap_or(path);
+            if R::PLAIN_IN_AZURE.contains(&top) {
+                failures.push(Failure::new(
+                    path,
+                    "is a secret, but datasnap stores it as an Azure tag, which Azure keeps in plain text; pass a value that is not secret",
+                ));
+            }
+        }
         let values = match to_map(&checked) {
             Ok(v) => v,
             Err(e) => {
@@ -402,7 +495,7 @@ impl<R: Resource> DynResource for Adapter<R> {
     fn diff(&self, olds: &Props, news: &Props) -> Result<DiffResult, ResourceError> {
         let old: R::Outputs = state_from_map(&olds.values)?;
         let new: R::Inputs = from_map(&news.values, "the new inputs")?;
-        Ok(self.resource.diff(&old, &new, &Unknowns::from_props(news)))
+        self.resource.diff(&old, &new, &Unknowns::from_props(news))
     }
 
     fn preview(&self, news: &Props) -> Result<Props, ResourceError> {
@@ -438,6 +531,18 @@ impl<R: Resource> DynResource for Adapter<R> {
         let inputs: R::Inputs = from_map(&news.values, "the inputs")?;
         match self.resource.create(env, inputs).await {
             Ok((id, outputs)) => Ok((id, outputs_props(to_map(&outputs)?, news))),
+            Err(ResourceError::Partial {
+                id,
+                mut outputs,
+                message,
+            }) => {
+                outputs.inherit_secrets(news);
+                Err(ResourceError::Partial {
+                    id,
+                    outputs,
+                    message,
+                })
+            }
             Err(e) => Err(e),
         }
     }

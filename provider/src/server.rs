@@ -252,7 +252,7 @@ pub fn status(e: ResourceError) -> Status {
             // tracking the resource with these outputs.
             let detail = rpc::ErrorResourceInitFailed {
                 id,
-                properties: Some(value::to_struct(&outputs)),
+                properties: Some(value::encode(&outputs)),
                 reasons: vec![message.clone()],
                 inputs: None,
                 refresh_before_update: false,
@@ -405,17 +405,23 @@ impl ResourceProvider for Provider {
         let r = req.get_ref();
         let olds = value::decode(r.old_inputs.as_ref().or(r.olds.as_ref()));
         let news = value::decode(r.news.as_ref());
+        let unknown: Vec<String> = news
+            .unknowns
+            .iter()
+            .map(|u| u.split(['.', '[']).next().unwrap_or(u).to_string())
+            .collect();
         let mut keys: Vec<&String> = olds
             .values
             .keys()
             .chain(news.values.keys())
+            .chain(unknown.iter())
             .filter(|k| k.as_str() != "version")
             .collect();
         keys.sort();
         keys.dedup();
         let changed: Vec<String> = keys
             .into_iter()
-            .filter(|k| olds.values.get(*k) != news.values.get(*k) || news.is_unknown(k))
+            .filter(|k| olds.values.get(*k) != news.values.get(*k) || unknown.contains(k))
             .cloned()
             .collect();
         let d = DiffResult {
@@ -572,9 +578,13 @@ impl ResourceProvider for Provider {
         let news = value::decode(r.news.as_ref());
         if r.preview {
             let mut outputs = res.preview(&news).map_err(status)?;
-            // What Azure reported before stays as it was.
+            // What Azure reported before stays as it was; inputs the program removed stay
+            // removed.
+            let inputs = schema::resource(token(&r.r#type, &r.urn));
             for (k, v) in olds.values {
-                outputs.values.entry(k).or_insert(v);
+                if !inputs.properties.contains_key(&k) {
+                    outputs.values.entry(k).or_insert(v);
+                }
             }
             return Ok(Response::new(rpc::UpdateResponse {
                 properties: Some(value::encode(&outputs)),

@@ -158,7 +158,7 @@ impl Function for GetVersions {
     ) -> Result<GetVersionsResult, ResourceError> {
         let versions = list(env, env.arm()?, &a.resource_group_name, &a.dataset).await?;
         Ok(GetVersionsResult {
-            latest: versions.last().map(|v| v.version.clone()),
+            latest: find(&versions, "latest").map(|v| v.version.clone()),
             resource_group_name: a.resource_group_name,
             dataset: a.dataset,
             versions,

@@ -86,25 +86,48 @@ pub fn check_version(version: &str) -> Result<(), String> {
     check_ident("version", version, &['.', '_', '-', '+'])
 }
 
-/// The default snapshot name of a version: `<dataset>-v<version>`, with every character
-/// Azure might refuse replaced by `-`, cut to 80 characters and ending validly.
+/// The default snapshot name of a version: `<dataset>-v<version>`.
+///
+/// Azure names are case-insensitive and allow only `[A-Za-z0-9_-]`, so when the plain form
+/// would lose information (a `.` or `+`, upper-case letters, more than 80 characters) the
+/// name is lower-cased, every other character becomes `-`, and a short hash of the exact
+/// dataset and version is appended: `1.4.0` and `1-4-0` never share a snapshot.
 pub fn default_snapshot_name(dataset: &str, version: &str) -> String {
     let raw = format!("{dataset}-v{version}");
+    let lossless = raw.len() <= MAX_NAME
+        && raw
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+        && check_azure_name(&raw).is_ok();
+    if lossless {
+        return raw;
+    }
+    let suffix = format!(
+        "-{:06x}",
+        fnv1a(&format!("{dataset}\u{0}{version}")) & 0xff_ffff
+    );
     let mut name: String = raw
         .chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
-                c
+                c.to_ascii_lowercase()
             } else {
                 '-'
             }
         })
-        .take(MAX_NAME)
+        .take(MAX_NAME - suffix.len())
         .collect();
     while name.ends_with('-') {
         name.pop();
     }
-    name
+    name + &suffix
+}
+
+/// 64-bit FNV-1a: a small, stable hash for name suffixes (not for security).
+fn fnv1a(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// One piece of a version: numbers compare as numbers, words as text.
@@ -266,15 +289,16 @@ mod tests {
 
     #[test]
     fn default_names_are_valid_azure_names() {
+        assert_eq!(default_snapshot_name("imagenet", "1"), "imagenet-v1");
         assert_eq!(
-            default_snapshot_name("imagenet", "1.4.0"),
-            "imagenet-v1-4-0"
+            default_snapshot_name("imagenet", "2024-06-01"),
+            "imagenet-v2024-06-01"
         );
-        assert_eq!(
-            default_snapshot_name("data.set", "2024-06-01"),
-            "data-set-v2024-06-01"
+        assert!(default_snapshot_name("imagenet", "1.4.0").starts_with("imagenet-v1-4-0-"));
+        assert!(
+            default_snapshot_name("data.set", "2024-06-01").starts_with("data-set-v2024-06-01-")
         );
-        assert_eq!(default_snapshot_name("d", "1+build"), "d-v1-build");
+        assert!(default_snapshot_name("D", "1+build").starts_with("d-v1-build-"));
         let long = default_snapshot_name(&"a".repeat(64), &"9".repeat(64));
         assert_eq!(long.len(), 80);
         assert!(check_azure_name(&long).is_ok());
@@ -282,6 +306,31 @@ mod tests {
             let n = default_snapshot_name(d, v);
             assert!(check_azure_name(&n).is_ok(), "{n}");
         }
+    }
+
+    #[test]
+    fn distinct_versions_never_share_a_default_name() {
+        let pairs = [
+            ("d", "1.0", "d", "1-0"),
+            ("data.set", "1", "data-set", "1"),
+            ("d", "V1", "d", "v1"),
+            ("d", "1+b", "d", "1-b"),
+        ];
+        for (d1, v1, d2, v2) in pairs {
+            let (a, b) = (default_snapshot_name(d1, v1), default_snapshot_name(d2, v2));
+            assert!(
+                !a.eq_ignore_ascii_case(&b),
+                "{d1}/{v1} and {d2}/{v2} both map to {a}"
+            );
+        }
+        let long_a = default_snapshot_name(&"a".repeat(64), &format!("{}1", "9".repeat(63)));
+        let long_b = default_snapshot_name(&"a".repeat(64), &format!("{}2", "9".repeat(63)));
+        assert_ne!(long_a, long_b, "versions that differ after the cut");
+        assert_eq!(
+            default_snapshot_name("d", "1.0"),
+            default_snapshot_name("d", "1.0"),
+            "stable"
+        );
     }
 
     #[test]

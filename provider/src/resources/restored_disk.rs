@@ -25,7 +25,7 @@ use crate::azure::models::{
 use crate::azure::{ArmClient, AzureError, OpContext};
 use crate::functions::versions;
 use crate::resource::{
-    json_map, partial_message, Change, ChangeKind, DiffResult, Env, Failure, Resource,
+    json_map, map_diff, partial_message, Change, ChangeKind, DiffResult, Env, Failure, Resource,
     ResourceError, Unknowns,
 };
 use crate::value::path_join;
@@ -319,44 +319,23 @@ pub fn diff(olds: &Outputs, news: &Inputs, unknowns: &Unknowns) -> DiffResult {
         news.disk_size_gb.is_some() && old.disk_size_gb != news.disk_size_gb,
         false,
     );
-    let empty = BTreeMap::new();
-    let (ot, nt) = (
-        old.tags.as_ref().unwrap_or(&empty),
-        news.tags.as_ref().unwrap_or(&empty),
+    map_diff(
+        "tags",
+        old.tags.as_ref(),
+        news.tags.as_ref(),
+        unknowns,
+        &mut changes,
     );
-    if unknowns.contains("tags") && news.tags.is_none() {
-        changes.push(Change {
-            path: "tags".into(),
-            kind: ChangeKind::Update,
-            replace: false,
-        });
-    } else {
-        for (k, v) in nt {
-            match ot.get(k) {
-                None => changes.push(Change {
-                    path: path_join("tags", k),
-                    kind: ChangeKind::Add,
-                    replace: false,
-                }),
-                Some(o) if o != v => changes.push(Change {
-                    path: path_join("tags", k),
-                    kind: ChangeKind::Update,
-                    replace: false,
-                }),
-                _ => {}
-            }
-        }
-        for k in ot.keys().filter(|k| !nt.contains_key(*k)) {
-            changes.push(Change {
-                path: path_join("tags", k),
-                kind: ChangeKind::Delete,
-                replace: false,
-            });
-        }
-    }
+    // A replacement that keeps the disk's name cannot create the new disk first.
+    let replaces = changes.iter().any(|c| c.replace);
+    let same_name = !unknowns.contains("diskName")
+        && old
+            .resource_group_name
+            .eq_ignore_ascii_case(&news.resource_group_name)
+        && same(&old.effective_name(), &news.effective_name());
     DiffResult {
         changes,
-        delete_before_replace: false,
+        delete_before_replace: replaces && same_name,
     }
 }
 
@@ -481,13 +460,14 @@ fn inputs_from(disk: &Disk, id: &ResourceId, old: Option<&Inputs>) -> Inputs {
             Some(_) => Some(disk.location.clone()),
             None => None,
         },
-        sku: match old.and_then(|o| o.sku.as_ref()) {
-            Some(_) => disk.sku.as_ref().and_then(|s| s.name.clone()),
-            None => None,
+        // Import records Azure's SKU and size; a refresh keeps "unset" unset.
+        sku: match old {
+            Some(o) if o.sku.is_none() => None,
+            _ => disk.sku.as_ref().and_then(|s| s.name.clone()),
         },
-        disk_size_gb: match old.and_then(|o| o.disk_size_gb) {
-            Some(_) => disk.properties.disk_size_gb,
-            None => None,
+        disk_size_gb: match old {
+            Some(o) if o.disk_size_gb.is_none() => None,
+            _ => disk.properties.disk_size_gb,
         },
         tags: Some(user),
     }
@@ -557,9 +537,16 @@ impl Resource for RestoredDisk {
         check(olds, news, unknowns)
     }
 
-    fn diff(&self, olds: &Outputs, news: &Inputs, unknowns: &Unknowns) -> DiffResult {
-        diff(olds, news, unknowns)
+    fn diff(
+        &self,
+        olds: &Outputs,
+        news: &Inputs,
+        unknowns: &Unknowns,
+    ) -> Result<DiffResult, ResourceError> {
+        Ok(diff(olds, news, unknowns))
     }
+
+    const PLAIN_IN_AZURE: &'static [&'static str] = &["tags"];
 
     fn preview(&self, news: &Inputs, _unknowns: &Unknowns) -> Map<String, Json> {
         json_map(news)
@@ -799,7 +786,10 @@ mod tests {
     fn names_default_from_the_source() {
         let (i, f) = check(None, by_version("1.2"), &Unknowns::default());
         assert!(f.is_empty(), "{f:?}");
-        assert_eq!(i.disk_name.as_deref(), Some("data-v1-2-disk"));
+        assert_eq!(
+            i.disk_name.as_deref(),
+            Some(format!("{}-disk", default_snapshot_name("data", "1.2")).as_str())
+        );
         let (i, _) = check(None, by_version("latest"), &Unknowns::default());
         assert_eq!(i.disk_name.as_deref(), Some("data-latest-disk"));
         let (i, _) = check(

@@ -19,7 +19,7 @@ use crate::azure::id::{ids_equal, ResourceId, ResourceKind};
 use crate::azure::models::{CreationData, Sku, Snapshot, SnapshotProperties, SnapshotUpdate};
 use crate::azure::{ArmClient, AzureError, OpContext};
 use crate::resource::{
-    json_map, partial_message, Change, ChangeKind, DiffResult, Env, Failure, Resource,
+    json_map, map_diff, partial_message, Change, ChangeKind, DiffResult, Env, Failure, Resource,
     ResourceError, Unknowns,
 };
 use crate::value::path_join;
@@ -96,6 +96,10 @@ pub struct Outputs {
     pub incremental_snapshot_family_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub completion_percent: Option<f64>,
+    /// The snapshot carries the release marker (`datasnap.retained`), so retention may prune
+    /// it; set when a released version is imported again, cleared by the next update.
+    #[serde(default)]
+    pub retained: bool,
 }
 
 impl Inputs {
@@ -265,7 +269,9 @@ pub fn check(
     }
     for (k, v) in news.tags.iter().flatten() {
         let p = path_join("tags", k);
-        if tags::is_reserved(k) {
+        if k.eq_ignore_ascii_case(tags::KEEP) && (k != tags::KEEP || v != "true") {
+            f.push(Failure::new(&p, format!("marks a version that retention must never prune: write it exactly as `{}: \"true\"`, or leave it out", tags::KEEP)));
+        } else if tags::is_reserved(k) {
             f.push(Failure::new(&p, format!("tag names starting with \"{}\" are reserved for datasnap's own version tags; put lineage in `metadata` instead", tags::PREFIX)));
         } else if let Err(e) = tags::check_tag_name(k).and_then(|_| tags::check_tag_value(k, v)) {
             f.push(Failure::new(&p, e));
@@ -296,8 +302,9 @@ pub fn check(
     }
     if !news.dataset.is_empty() && !news.version.is_empty() {
         let count = news.version_tags().count();
-        if count > tags::MAX_TAGS {
-            f.push(Failure::new("tags", format!("this version would carry {count} Azure tags (your tags, metadata and datasnap's own); Azure allows at most {}: remove some tags or metadata", tags::MAX_TAGS)));
+        // One tag stays free for the release marker written when the version is retained.
+        if count + 1 > tags::MAX_TAGS {
+            f.push(Failure::new("tags", format!("this version would carry {count} Azure tags (your tags, metadata and datasnap's own); Azure allows {} and datasnap keeps one free for the release marker: remove some tags or metadata", tags::MAX_TAGS)));
         }
     }
 
@@ -310,62 +317,116 @@ pub fn check(
 /// A version is immutable: what it contains may change only with a new version, and a
 /// replacement must not reuse the snapshot it replaces.
 fn immutability(old: &Inputs, new: &Inputs, unknowns: &Unknowns, f: &mut Vec<Failure>) {
-    let same_version =
-        old.version == new.version && old.dataset == new.dataset && !unknowns.contains("version");
+    let same_version = old.version == new.version
+        && old.dataset == new.dataset
+        && !unknowns.contains("version")
+        && !unknowns.contains("dataset");
     if same_version {
-        let bump = |what: &str| {
-            format!(
-                "{what} changed but version \"{}\" of dataset \"{}\" did not: a version is immutable. Bump `version` to take a new snapshot (the current one stays as a retained version), or revert {what}",
-                new.version, new.dataset
-            )
-        };
         if !unknowns.contains("sourceDiskId") && !same_id(&old.source_disk_id, &new.source_disk_id)
         {
-            f.push(Failure::new("sourceDiskId", bump("sourceDiskId")));
+            f.push(Failure::new(
+                "sourceDiskId",
+                bump_message("sourceDiskId", new),
+            ));
         }
         if !unknowns.contains("sourceSnapshotId")
             && !same_id(&old.source_snapshot_id, &new.source_snapshot_id)
         {
-            f.push(Failure::new("sourceSnapshotId", bump("sourceSnapshotId")));
+            f.push(Failure::new(
+                "sourceSnapshotId",
+                bump_message("sourceSnapshotId", new),
+            ));
         }
-        // An unset location means "the source's region": only a change between two
-        // explicit regions, or setting one where there was none, is a change of content.
+        // Between two explicit regions; an unset old region (the source's) is compared
+        // with the actual one in Diff.
         if !unknowns.contains("location")
+            && old.location.is_some()
             && new.location.is_some()
             && !same_location(&old.location, &new.location)
         {
-            f.push(Failure::new("location", bump("location")));
+            f.push(Failure::new("location", bump_message("location", new)));
         }
     }
-    // Would the replacement land on the same ARM id?
-    let replacing = old.resource_group_name != new.resource_group_name
-        || old.dataset != new.dataset
+    // Would the replacement land on the same ARM id? Only decidable when nothing that
+    // names the snapshot is unknown.
+    if [
+        "snapshotName",
+        "resourceGroupName",
+        "dataset",
+        "version",
+        "incremental",
+    ]
+    .iter()
+    .any(|k| unknowns.contains(k))
+    {
+        return;
+    }
+    let (Some(o), Some(n)) = (old.effective_name(), new.effective_name()) else {
+        return;
+    };
+    let same_id = o.eq_ignore_ascii_case(&n)
+        && old
+            .resource_group_name
+            .eq_ignore_ascii_case(&new.resource_group_name);
+    let replacing = old.dataset != new.dataset
         || old.version != new.version
-        || old.snapshot_name != new.snapshot_name
         || old.incremental.unwrap_or(true) != new.incremental.unwrap_or(true);
-    if replacing && !unknowns.contains("snapshotName") && !unknowns.contains("resourceGroupName") {
-        if let (Some(o), Some(n)) = (old.effective_name(), new.effective_name()) {
-            if o.eq_ignore_ascii_case(&n)
-                && old
-                    .resource_group_name
-                    .eq_ignore_ascii_case(&new.resource_group_name)
-            {
-                f.push(Failure::new(
-                    "snapshotName",
-                    format!(
-                        "this change replaces the snapshot, but the replacement would have the same name \"{n}\" in resource group \"{}\" and so the same ARM id as the snapshot it replaces. Bump `version`{} or set a new `snapshotName`",
-                        new.resource_group_name,
-                        if new.snapshot_name.is_some() && old.snapshot_name == new.snapshot_name { " and change `snapshotName`" } else { "" }
-                    ),
-                ));
-            }
-        }
+    if same_id && replacing {
+        let how = if new.snapshot_name.is_some()
+            && old.snapshot_name == new.snapshot_name
+            && old.version != new.version
+        {
+            "the explicit `snapshotName` did not change: change it too (or remove it to use the default name)"
+        } else if old.version != new.version {
+            "both versions map to this name: set `snapshotName` explicitly"
+        } else {
+            "bump `version` or set a new `snapshotName`"
+        };
+        f.push(Failure::new(
+            "snapshotName",
+            format!(
+                "this change replaces the snapshot, but the replacement would have the same name \"{n}\" in resource group \"{}\" and so the same ARM id as the snapshot it replaces; {how}",
+                new.resource_group_name
+            ),
+        ));
     }
 }
 
+fn bump_message(what: &str, new: &Inputs) -> String {
+    format!(
+        "{what} changed but version \"{}\" of dataset \"{}\" did not: a version is immutable. Bump `version` to take a new snapshot (the current one stays as a retained version), or revert {what}",
+        new.version, new.dataset
+    )
+}
+
 /// Compares the recorded outputs with the new checked inputs.
-pub fn diff(olds: &Outputs, news: &Inputs, unknowns: &Unknowns) -> DiffResult {
+pub fn diff(
+    olds: &Outputs,
+    news: &Inputs,
+    unknowns: &Unknowns,
+) -> Result<DiffResult, ResourceError> {
     let old = &olds.inputs;
+    // The recorded location is the actual region. Naming another one for the same version
+    // would change what the version contains.
+    let moved = news.location.is_some()
+        && !unknowns.contains("location")
+        && !same_location(&old.location, &news.location);
+    if moved
+        && old.version == news.version
+        && old.dataset == news.dataset
+        && !unknowns.contains("version")
+    {
+        return Err(ResourceError::Invalid {
+            property: "location".into(),
+            reason: format!(
+                "location \"{}\" differs from the region of version \"{}\" ({}): {}",
+                news.location.as_deref().unwrap_or_default(),
+                news.version,
+                old.location.as_deref().unwrap_or("unknown"),
+                bump_message("location", news)
+            ),
+        });
+    }
     let mut changes = Vec::new();
     let mut scalar = |key: &str, changed: bool, had: bool, has: bool, replace: bool| {
         if unknowns.contains(key) || changed {
@@ -462,61 +523,19 @@ pub fn diff(olds: &Outputs, news: &Inputs, unknowns: &Unknowns) -> DiffResult {
         unknowns,
         &mut changes,
     );
-    DiffResult {
-        changes,
-        delete_before_replace: false,
-    }
-}
-
-/// One change per map key, so `pulumi preview --diff` shows `tags.env`.
-fn map_diff(
-    key: &str,
-    old: Option<&BTreeMap<String, String>>,
-    new: Option<&BTreeMap<String, String>>,
-    unknowns: &Unknowns,
-    changes: &mut Vec<Change>,
-) {
-    if new.is_none() && unknowns.contains(key) {
+    // A version that was released (and so may be pruned) is held again, by this stack:
+    // the next update takes the release marker off.
+    if olds.retained {
         changes.push(Change {
-            path: key.to_string(),
-            kind: ChangeKind::Update,
+            path: path_join("tags", tags::RETAINED),
+            kind: ChangeKind::Delete,
             replace: false,
         });
-        return;
     }
-    let empty = BTreeMap::new();
-    let old = old.unwrap_or(&empty);
-    let new = new.unwrap_or(&empty);
-    for (k, v) in new {
-        let path = path_join(key, k);
-        match old.get(k) {
-            None => changes.push(Change {
-                path,
-                kind: ChangeKind::Add,
-                replace: false,
-            }),
-            Some(o) if o != v => changes.push(Change {
-                path,
-                kind: ChangeKind::Update,
-                replace: false,
-            }),
-            _ => {}
-        }
-    }
-    for k in old.keys() {
-        if !new.contains_key(k) {
-            let kind = if unknowns.contains_entry(key, k) {
-                ChangeKind::Update
-            } else {
-                ChangeKind::Delete
-            };
-            changes.push(Change {
-                path: path_join(key, k),
-                kind,
-                replace: false,
-            });
-        }
-    }
+    Ok(DiffResult {
+        changes,
+        delete_before_replace: false,
+    })
 }
 
 /// The outputs knowable before Azure is called: the checked inputs. Everything Azure
@@ -566,6 +585,7 @@ pub fn outputs_from(inputs: Inputs, snap: &Snapshot, id: &ResourceId) -> Outputs
         source_unique_id: p.creation_data.source_unique_id.clone(),
         incremental_snapshot_family_id: p.incremental_snapshot_family_id.clone(),
         completion_percent: p.completion_percent,
+        retained: tags::VersionTags::decode(&snap.tags).is_some_and(|t| t.retained),
     }
 }
 
@@ -640,9 +660,10 @@ pub fn inputs_from(
             &id.name,
         )),
         incremental: Some(snap.properties.incremental.unwrap_or(false)),
-        sku: match old.and_then(|o| o.sku.as_ref()) {
-            Some(_) => snap.sku.as_ref().and_then(|s| s.name.clone()),
-            None => None,
+        // Import records Azure's SKU; a refresh keeps "unset" unset (Azure's default).
+        sku: match old {
+            Some(o) if o.sku.is_none() => None,
+            _ => snap.sku.as_ref().and_then(|s| s.name.clone()),
         },
         tags: Some(user),
         metadata: Some(vt.metadata.clone()),
@@ -682,9 +703,16 @@ impl Resource for VersionedSnapshot {
         check(olds, news, unknowns)
     }
 
-    fn diff(&self, olds: &Outputs, news: &Inputs, unknowns: &Unknowns) -> DiffResult {
+    fn diff(
+        &self,
+        olds: &Outputs,
+        news: &Inputs,
+        unknowns: &Unknowns,
+    ) -> Result<DiffResult, ResourceError> {
         diff(olds, news, unknowns)
     }
+
+    const PLAIN_IN_AZURE: &'static [&'static str] = &["dataset", "version", "tags", "metadata"];
 
     fn preview(&self, news: &Inputs, _unknowns: &Unknowns) -> Map<String, Json> {
         preview(news)
@@ -1070,7 +1098,7 @@ mod tests {
     fn diff_of_same_inputs_is_empty() {
         let o = outputs(inputs());
         assert_eq!(
-            diff(&o, &checked(inputs()), &Unknowns::default()),
+            diff(&o, &checked(inputs()), &Unknowns::default()).unwrap(),
             DiffResult::default()
         );
     }
@@ -1094,7 +1122,7 @@ mod tests {
             ]
             .into(),
         );
-        let d = diff(&o, &checked(new), &Unknowns::default());
+        let d = diff(&o, &checked(new), &Unknowns::default()).unwrap();
         assert!(!d.replaces());
         let paths: Vec<(&str, ChangeKind)> = d
             .changes
@@ -1116,7 +1144,7 @@ mod tests {
         let o = outputs(inputs());
         let mut new = inputs();
         new.version = "2".into();
-        let d = diff(&o, &checked(new), &Unknowns::default());
+        let d = diff(&o, &checked(new), &Unknowns::default()).unwrap();
         assert!(d.replaces());
         let paths: Vec<&str> = d.changes.iter().map(|c| c.path.as_str()).collect();
         assert_eq!(paths, ["version", "snapshotName"]);
@@ -1128,6 +1156,7 @@ mod tests {
         let mut new = inputs();
         new.location = Some("West US".into());
         assert!(diff(&o, &checked(new), &Unknowns::default())
+            .unwrap()
             .changes
             .is_empty());
     }
@@ -1138,7 +1167,7 @@ mod tests {
         let mut new = inputs();
         new.deletion_policy = Some("Delete".into());
         new.sku = Some("Standard_ZRS".into());
-        let d = diff(&o, &checked(new), &Unknowns::default());
+        let d = diff(&o, &checked(new), &Unknowns::default()).unwrap();
         assert!(!d.replaces());
         assert_eq!(d.changes.len(), 2);
     }

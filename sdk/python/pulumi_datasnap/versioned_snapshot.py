@@ -358,6 +358,7 @@ class VersionedSnapshot(pulumi.CustomResource):
             __props__.__dict__["disk_size_gb"] = None
             __props__.__dict__["incremental_snapshot_family_id"] = None
             __props__.__dict__["provisioning_state"] = None
+            __props__.__dict__["retained"] = None
             __props__.__dict__["snapshot_id"] = None
             __props__.__dict__["source_unique_id"] = None
             __props__.__dict__["time_created"] = None
@@ -395,6 +396,7 @@ class VersionedSnapshot(pulumi.CustomResource):
         __props__.__dict__["metadata"] = None
         __props__.__dict__["provisioning_state"] = None
         __props__.__dict__["resource_group_name"] = None
+        __props__.__dict__["retained"] = None
         __props__.__dict__["retention"] = None
         __props__.__dict__["sku"] = None
         __props__.__dict__["snapshot_id"] = None
@@ -501,6 +503,14 @@ class VersionedSnapshot(pulumi.CustomResource):
         The resource group that holds the snapshot. Changing it creates a new snapshot (a replacement).
         """
         return pulumi.get(self, "resource_group_name")
+
+    @_builtins.property
+    @pulumi.getter
+    def retained(self) -> pulumi.Output[Optional[_builtins.bool]]:
+        """
+        True while the snapshot carries the release marker `datasnap.retained` (it was released by a stack under `deletionPolicy: Retain`, so retention may prune it). Importing such a version shows the marker's removal as a change, and the next `pulumi up` takes it off.
+        """
+        return pulumi.get(self, "retained")
 
     @_builtins.property
     @pulumi.getter

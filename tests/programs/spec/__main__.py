@@ -14,6 +14,8 @@ for spec in specs:
     kind = spec.pop("kind", "VersionedSnapshot")
     name = spec.pop("name")
     opts = pulumi.ResourceOptions(**spec.pop("options", {}))
+    if spec.pop("secret_tag_values", False):
+        spec["tags"] = {k: pulumi.Output.secret(v) for k, v in spec.get("tags", {}).items()}
     if kind == "VersionedSnapshot":
         r = datasnap.VersionedSnapshot(name, opts=opts, **spec)
         pulumi.export(name, r.snapshot_id)

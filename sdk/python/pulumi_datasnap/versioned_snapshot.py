@@ -47,7 +47,7 @@ class VersionedSnapshotArgs:
         :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] metadata: Lineage metadata for this version, for example `gitCommit`, `pipelineRunId`, `datasetHash` or `parentVersion`. Stored as `datasnap.meta.<key>` Azure tags, so keys are 1-64 letters, digits, `_`, `-` or `.`, and values up to 256 characters. Updated in place.
         :param pulumi.Input['RetentionPolicyArgs'] retention: A rule for pruning this dataset's old, retained versions after each successful create. Without it nothing is ever pruned. Updated in place.
         :param pulumi.Input['SnapshotSku'] sku: The storage SKU of the snapshot. Defaults to Azure's choice (Standard HDD for incremental snapshots). Updated in place.
-        :param pulumi.Input[_builtins.str] snapshot_name: The Azure name of the snapshot. Defaults to `<dataset>-v<version>` made valid for Azure (characters other than letters, digits, `_` and `-` become `-`, at most 80 characters). Changing it is a replacement.
+        :param pulumi.Input[_builtins.str] snapshot_name: The Azure name of the snapshot. Defaults to `<dataset>-v<version>`; when that is not already a valid, lower-case Azure name (a `.` or `+`, capitals, more than 80 characters), it is lower-cased, other characters become `-`, and a short hash of the exact dataset and version is appended, so two versions never share a snapshot. Changing it is a replacement.
         :param pulumi.Input[_builtins.str] source_disk_id: The ARM id of the managed disk to snapshot (`/subscriptions/.../resourceGroups/.../providers/Microsoft.Compute/disks/<name>`). Exactly one of `sourceDiskId` and `sourceSnapshotId` is required. Changing it requires a new `version`.
         :param pulumi.Input[_builtins.str] source_snapshot_id: The ARM id of an existing snapshot to copy, typically another version's snapshot in a different region (a cross-region copy with createOption CopyStart). Exactly one of `sourceDiskId` and `sourceSnapshotId` is required. Changing it requires a new `version`.
         :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] tags: Your Azure tags on the snapshot. Names must not start with `datasnap.` (reserved for version identity and lineage), `microsoft`, `azure` or `windows`, nor contain `<>%&\\?/`; names up to 512 and values up to 256 characters; at most 50 tags in all, counting datasnap's own. Updated in place.
@@ -188,7 +188,7 @@ class VersionedSnapshotArgs:
     @pulumi.getter(name="snapshotName")
     def snapshot_name(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        The Azure name of the snapshot. Defaults to `<dataset>-v<version>` made valid for Azure (characters other than letters, digits, `_` and `-` become `-`, at most 80 characters). Changing it is a replacement.
+        The Azure name of the snapshot. Defaults to `<dataset>-v<version>`; when that is not already a valid, lower-case Azure name (a `.` or `+`, capitals, more than 80 characters), it is lower-cased, other characters become `-`, and a short hash of the exact dataset and version is appended, so two versions never share a snapshot. Changing it is a replacement.
         """
         return pulumi.get(self, "snapshot_name")
 
@@ -274,7 +274,7 @@ class VersionedSnapshot(pulumi.CustomResource):
         :param pulumi.Input[_builtins.str] resource_group_name: The resource group that holds the snapshot. Changing it creates a new snapshot (a replacement).
         :param pulumi.Input[Union['RetentionPolicyArgs', 'RetentionPolicyArgsDict', 'outputs.RetentionPolicy']] retention: A rule for pruning this dataset's old, retained versions after each successful create. Without it nothing is ever pruned. Updated in place.
         :param pulumi.Input['SnapshotSku'] sku: The storage SKU of the snapshot. Defaults to Azure's choice (Standard HDD for incremental snapshots). Updated in place.
-        :param pulumi.Input[_builtins.str] snapshot_name: The Azure name of the snapshot. Defaults to `<dataset>-v<version>` made valid for Azure (characters other than letters, digits, `_` and `-` become `-`, at most 80 characters). Changing it is a replacement.
+        :param pulumi.Input[_builtins.str] snapshot_name: The Azure name of the snapshot. Defaults to `<dataset>-v<version>`; when that is not already a valid, lower-case Azure name (a `.` or `+`, capitals, more than 80 characters), it is lower-cased, other characters become `-`, and a short hash of the exact dataset and version is appended, so two versions never share a snapshot. Changing it is a replacement.
         :param pulumi.Input[_builtins.str] source_disk_id: The ARM id of the managed disk to snapshot (`/subscriptions/.../resourceGroups/.../providers/Microsoft.Compute/disks/<name>`). Exactly one of `sourceDiskId` and `sourceSnapshotId` is required. Changing it requires a new `version`.
         :param pulumi.Input[_builtins.str] source_snapshot_id: The ARM id of an existing snapshot to copy, typically another version's snapshot in a different region (a cross-region copy with createOption CopyStart). Exactly one of `sourceDiskId` and `sourceSnapshotId` is required. Changing it requires a new `version`.
         :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] tags: Your Azure tags on the snapshot. Names must not start with `datasnap.` (reserved for version identity and lineage), `microsoft`, `azure` or `windows`, nor contain `<>%&\\?/`; names up to 512 and values up to 256 characters; at most 50 tags in all, counting datasnap's own. Updated in place.
@@ -540,7 +540,7 @@ class VersionedSnapshot(pulumi.CustomResource):
     @pulumi.getter(name="snapshotName")
     def snapshot_name(self) -> pulumi.Output[_builtins.str]:
         """
-        The Azure name of the snapshot. Defaults to `<dataset>-v<version>` made valid for Azure (characters other than letters, digits, `_` and `-` become `-`, at most 80 characters). Changing it is a replacement.
+        The Azure name of the snapshot. Defaults to `<dataset>-v<version>`; when that is not already a valid, lower-case Azure name (a `.` or `+`, capitals, more than 80 characters), it is lower-cased, other characters become `-`, and a short hash of the exact dataset and version is appended, so two versions never share a snapshot. Changing it is a replacement.
         """
         return pulumi.get(self, "snapshot_name")
 

@@ -135,13 +135,14 @@ async fn the_binary_serves_the_protocol() {
         assert!(st.message().contains("subscriptionId"), "{st:?}");
     }
 
-    // Check: an unknown source (preview) and a secret tag value.
+    // Check: an unknown source (preview) and a secret region.
     let news = strct(&[
         ("resourceGroupName", s("rg")),
         ("dataset", s("imagenet")),
         ("version", s("1")),
         ("sourceDiskId", s(UNKNOWN)),
-        ("tags", obj(&[("owner", secret(s("alice")))])),
+        ("location", secret(s("westus2"))),
+        ("tags", obj(&[("owner", s("alice"))])),
     ]);
     let checked = c
         .check(rpc::CheckRequest {
@@ -165,11 +166,34 @@ async fn the_binary_serves_the_protocol() {
         Some("imagenet-v1"),
         "defaults are applied"
     );
-    let owner = match inputs.fields["tags"].kind.as_ref() {
-        Some(Kind::StructValue(t)) => t.fields["owner"].clone(),
-        other => panic!("tags: {other:?}"),
-    };
-    assert_eq!(owner, secret(s("alice")), "secrets stay secret");
+    assert_eq!(
+        inputs.fields["location"],
+        secret(s("westus2")),
+        "secrets stay secret"
+    );
+
+    // A secret where datasnap writes an Azure tag (plain text in Azure) is refused.
+    let leaky = strct(&[
+        ("resourceGroupName", s("rg")),
+        ("dataset", s("imagenet")),
+        ("version", s("1")),
+        ("sourceDiskId", s(DISK)),
+        ("tags", obj(&[("owner", secret(s("alice")))])),
+    ]);
+    let f = c
+        .check(rpc::CheckRequest {
+            urn: URN.into(),
+            r#type: TOKEN.into(),
+            news: Some(leaky),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .failures;
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert_eq!(f[0].property, "tags.owner");
+    assert!(f[0].reason.contains("plain text"), "{f:?}");
 
     // Check failures name the property.
     let bad = strct(&[
@@ -215,6 +239,11 @@ async fn the_binary_serves_the_protocol() {
     );
     assert_eq!(str_of(&out, "sourceDiskId").as_deref(), Some(UNKNOWN));
     assert_eq!(str_of(&out, "dataset").as_deref(), Some("imagenet"));
+    assert_eq!(
+        out.fields["location"],
+        secret(s("westus2")),
+        "outputs inherit secrets"
+    );
 
     // Diff: a tag change is an in-place update at the tag's path; a version bump replaces.
     let mut olds = strct(&[

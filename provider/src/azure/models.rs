@@ -182,17 +182,20 @@ pub struct SnapshotUpdateProperties {
     pub extra: Extra,
 }
 
-/// One page of `Snapshots_ListByResourceGroup`.
+/// One page of a list operation (`Snapshots_ListByResourceGroup`, `Disks_ListByResourceGroup`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct SnapshotList {
-    #[serde(default)]
-    pub value: Vec<Snapshot>,
+pub struct Page<T> {
+    #[serde(default = "Vec::new")]
+    pub value: Vec<T>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_link: Option<String>,
     #[serde(flatten)]
     pub extra: Extra,
 }
+
+/// One page of `Snapshots_ListByResourceGroup`.
+pub type SnapshotList = Page<Snapshot>;
 
 /// `Microsoft.Compute/disks`: a GET answer or a PUT body.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -304,16 +307,7 @@ pub struct DiskUpdateProperties {
 }
 
 /// One page of `Disks_ListByResourceGroup`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct DiskList {
-    #[serde(default)]
-    pub value: Vec<Disk>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub next_link: Option<String>,
-    #[serde(flatten)]
-    pub extra: Extra,
-}
+pub type DiskList = Page<Disk>;
 
 /// `Microsoft.Resources/resourceGroups` (only what we need to create and read one).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

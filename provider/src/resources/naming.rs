@@ -51,6 +51,20 @@ pub fn check_resource_group(name: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Checks an Azure region name (`westus2` or `West US 2`).
+pub fn check_location(location: &str) -> Result<(), String> {
+    if location.is_empty()
+        || !location
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == ' ')
+    {
+        return Err(format!(
+            "\"{location}\" is not an Azure region name such as \"westus2\" or \"West US 2\""
+        ));
+    }
+    Ok(())
+}
+
 fn check_ident(what: &str, value: &str, extra: &[char]) -> Result<(), String> {
     let allowed: String = extra
         .iter()
@@ -349,6 +363,12 @@ mod tests {
         assert!(check_version("1.4.0+build.5").is_ok());
         assert!(check_version("latest").unwrap_err().contains("reserved"));
         assert!(check_version("").is_err());
+    }
+
+    #[test]
+    fn location_rules() {
+        assert!(check_location("West US 2").is_ok() && check_location("westus2").is_ok());
+        assert!(check_location("").is_err() && check_location("west/us").is_err());
     }
 
     #[test]

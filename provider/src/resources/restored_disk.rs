@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
 
 use super::naming::{
-    check_azure_name, check_dataset, check_resource_group, check_version, default_snapshot_name,
-    MAX_NAME,
+    check_azure_name, check_dataset, check_location, check_resource_group, check_version,
+    default_snapshot_name, MAX_NAME,
 };
 use super::tags;
 use super::versioned_snapshot::normalize_location;
@@ -212,11 +212,8 @@ pub fn check(
         news.disk_name = news.effective_name();
     }
     if let Some(l) = &news.location {
-        if l.is_empty() || !l.chars().all(|c| c.is_ascii_alphanumeric() || c == ' ') {
-            f.push(Failure::new(
-                "location",
-                format!("\"{l}\" is not an Azure region name such as \"westus2\""),
-            ));
+        if let Err(e) = check_location(l) {
+            f.push(Failure::new("location", e));
         }
     }
     if let Some(s) = &news.sku {
@@ -244,17 +241,8 @@ pub fn check(
         news.tags = Some(BTreeMap::new());
     }
     for (k, v) in news.tags.iter().flatten() {
-        let p = path_join("tags", k);
-        if k.to_ascii_lowercase().starts_with(tags::PREFIX) {
-            f.push(Failure::new(
-                &p,
-                format!(
-                    "tag names starting with \"{}\" are reserved for datasnap",
-                    tags::PREFIX
-                ),
-            ));
-        } else if let Err(e) = tags::check_tag_name(k).and_then(|_| tags::check_tag_value(k, v)) {
-            f.push(Failure::new(&p, e));
+        if let Err(e) = tags::check_user_tag(k, v) {
+            f.push(Failure::new(path_join("tags", k), e));
         }
     }
     (news, f)

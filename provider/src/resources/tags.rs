@@ -68,6 +68,14 @@ pub fn check_tag_value(name: &str, value: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Checks one of the user's own tags: not in datasnap's namespace, and within Azure's rules.
+pub fn check_user_tag(name: &str, value: &str) -> Result<(), String> {
+    if name.to_ascii_lowercase().starts_with(PREFIX) {
+        return Err(format!("tag names starting with \"{PREFIX}\" are reserved for datasnap's own tags; put lineage in `metadata` instead"));
+    }
+    check_tag_name(name).and_then(|_| check_tag_value(name, value))
+}
+
 /// Checks a metadata key (it becomes part of a tag name).
 pub fn check_metadata_key(key: &str) -> Result<(), String> {
     if key.is_empty()
@@ -193,11 +201,6 @@ impl VersionTags {
     }
 }
 
-/// True when the user may not set this tag name directly.
-pub fn is_reserved(name: &str) -> bool {
-    name.to_ascii_lowercase().starts_with(PREFIX) && !name.eq_ignore_ascii_case(KEEP)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -257,9 +260,9 @@ mod tests {
         assert!(check_metadata_key("git.commit_sha-1").is_ok());
         assert!(check_metadata_key("no spaces").is_err());
         assert!(
-            is_reserved("datasnap.version")
-                && !is_reserved("datasnap.keep")
-                && !is_reserved("team")
+            check_user_tag("datasnap.version", "x").is_err()
+                && check_user_tag("Datasnap.Meta.x", "y").is_err()
+                && check_user_tag("team", "ml").is_ok()
         );
     }
 

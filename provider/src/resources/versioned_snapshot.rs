@@ -11,7 +11,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
 
 use super::naming::{
-    check_azure_name, check_dataset, check_resource_group, check_version, default_snapshot_name,
+    check_azure_name, check_dataset, check_location, check_resource_group, check_version,
+    default_snapshot_name,
 };
 use super::tags::{self, VersionTags};
 use crate::azure::client::default_timeouts;
@@ -241,11 +242,8 @@ pub fn check(
         }
     }
     if let Some(l) = &news.location {
-        if l.is_empty() || !l.chars().all(|c| c.is_ascii_alphanumeric() || c == ' ') {
-            f.push(Failure::new(
-                "location",
-                format!("\"{l}\" is not an Azure region name such as \"westus2\" or \"West US 2\""),
-            ));
+        if let Err(e) = check_location(l) {
+            f.push(Failure::new("location", e));
         }
     }
     if let Some(n) = &news.snapshot_name {
@@ -271,9 +269,9 @@ pub fn check(
         let p = path_join("tags", k);
         if k.eq_ignore_ascii_case(tags::KEEP) && (k != tags::KEEP || v != "true") {
             f.push(Failure::new(&p, format!("marks a version that retention must never prune: write it exactly as `{}: \"true\"`, or leave it out", tags::KEEP)));
-        } else if tags::is_reserved(k) {
-            f.push(Failure::new(&p, format!("tag names starting with \"{}\" are reserved for datasnap's own version tags; put lineage in `metadata` instead", tags::PREFIX)));
-        } else if let Err(e) = tags::check_tag_name(k).and_then(|_| tags::check_tag_value(k, v)) {
+        } else if k == tags::KEEP {
+            // The one datasnap tag users set themselves.
+        } else if let Err(e) = tags::check_user_tag(k, v) {
             f.push(Failure::new(&p, e));
         }
     }

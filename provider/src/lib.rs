@@ -11,13 +11,15 @@
 //!
 //! - [`server`]: the `ResourceProvider` gRPC service; decode, dispatch by token, encode.
 //! - [`value`]: protobuf `Struct` <-> property values with secret and unknown marks.
-//! - [`resource`]: the `Resource` trait and the adapter every resource goes through.
+//! - [`resource`]: the `Resource` trait: what a resource implements.
+//! - [`adapter`]: the one generic adapter: the schema's rules, then the resource's.
 //! - [`resources`]: `VersionedSnapshot` and its rules.
 //! - [`functions`]: `getVersions` and `getVersion`.
 //! - [`config`]: provider configuration and its environment fallbacks.
 //! - [`azure`]: authentication, the ARM client, long-running operations, models.
 //! - [`schema`]: the embedded package schema.
 
+pub mod adapter;
 pub mod azure;
 pub mod config;
 pub mod functions;

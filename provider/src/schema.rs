@@ -1,10 +1,13 @@
-//! The package schema (`schema.json` at the repository root), embedded in the binary.
+//! The package schema (`schema.json` at the repository root), embedded in the binary and
+//! parsed once at start: the one home of every fact about a property.
 //!
-//! It is what `GetSchema` returns and what the Python SDK is generated from, and the
-//! adapter reads it to type-check inputs, so the schema is the one place where a property's
-//! type is written down.
+//! `GetSchema` returns it, the Python SDK is generated from it, and the adapter reads it for
+//! each property's type (and enum values), whether a change replaces the resource
+//! (`willReplaceOnChanges`), its default (`default`), whether it is secret (`secret`),
+//! which inputs are required, its description, and, for config keys, the environment
+//! variables that stand in for it (`defaultInfo.environment`). No Rust code repeats these.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
 
 use serde_json::{Map, Value as Json};
@@ -30,23 +33,66 @@ pub enum PropType {
     Enum(String, Vec<String>),
 }
 
-/// The input properties of a resource, function or object type.
+impl PropType {
+    /// A short name for messages.
+    pub fn describe(&self) -> String {
+        match self {
+            PropType::String => "a string".into(),
+            PropType::Boolean => "a boolean".into(),
+            PropType::Integer => "an integer".into(),
+            PropType::Number => "a number".into(),
+            PropType::Array(_) => "a list".into(),
+            PropType::Map(_) => "a map of strings".into(),
+            PropType::Object(name) => format!("an object ({name})"),
+            PropType::Enum(_, values) => format!("one of {}", values.join(", ")),
+        }
+    }
+}
+
+/// One property of a resource, function, object type or the provider config.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Property {
+    pub ty: PropType,
+    /// `willReplaceOnChanges`: a change replaces the resource.
+    pub replace: bool,
+    /// `default`: the value used when the program leaves the property out.
+    pub default: Option<Json>,
+    /// `secret`: the value is kept secret in state and never printed.
+    pub secret: bool,
+    /// `defaultInfo.environment`: environment variables that stand in for an unset value.
+    pub env: Vec<String>,
+    pub description: String,
+}
+
+impl Property {
+    /// The first sentence of the description, for messages.
+    pub fn summary(&self) -> &str {
+        let d = self.description.trim();
+        match d.find(". ") {
+            Some(i) => &d[..=i],
+            None => d,
+        }
+    }
+}
+
+/// The properties of a resource's inputs, a function's arguments, an object type or the
+/// provider config; for resources also the output properties that are secret.
 #[derive(Debug, Clone, Default)]
 pub struct ObjectType {
     pub token: String,
-    pub properties: BTreeMap<String, PropType>,
+    pub properties: BTreeMap<String, Property>,
     pub required: Vec<String>,
+    /// Output properties marked `secret` (resources only).
+    pub secret_outputs: BTreeSet<String>,
 }
 
-/// The parsed schema: input shapes by token.
+/// The parsed schema, by token.
 #[derive(Debug, Default)]
 pub struct Schema {
     pub resources: BTreeMap<String, ObjectType>,
     pub functions: BTreeMap<String, ObjectType>,
     pub types: BTreeMap<String, ObjectType>,
     pub config: ObjectType,
-    /// Config keys marked `secret: true`.
-    pub config_secrets: Vec<String>,
 }
 
 /// The schema, parsed on first use.
@@ -73,6 +119,11 @@ pub fn function(token: &str) -> &'static ObjectType {
         .unwrap_or_else(|| panic!("provider bug: {token} is registered but not in schema.json"))
 }
 
+/// A provider config key (every key the provider reads is in the schema: see the tests).
+pub fn config_key(name: &str) -> Option<&'static Property> {
+    schema().config.properties.get(name)
+}
+
 impl Schema {
     pub fn parse(text: &str) -> Result<Schema, String> {
         let doc: Json = serde_json::from_str(text).map_err(|e| format!("schema.json: {e}"))?;
@@ -95,29 +146,42 @@ impl Schema {
             |tok: &str, def: &Json, props_key: &str, req_key: &str| -> Result<ObjectType, String> {
                 let mut properties = BTreeMap::new();
                 for (name, p) in def[props_key].as_object().into_iter().flatten() {
+                    let ty = prop_type(p, &enums).map_err(|e| format!("{tok}.{name}: {e}"))?;
                     properties.insert(
                         name.clone(),
-                        prop_type(p, &enums).map_err(|e| format!("{tok}.{name}: {e}"))?,
+                        Property {
+                            ty,
+                            replace: p["willReplaceOnChanges"] == true,
+                            default: p.get("default").cloned(),
+                            secret: p["secret"] == true,
+                            env: p["defaultInfo"]["environment"]
+                                .as_array()
+                                .into_iter()
+                                .flatten()
+                                .filter_map(|v| v.as_str().map(str::to_string))
+                                .collect(),
+                            description: p["description"].as_str().unwrap_or("").to_string(),
+                        },
                     );
                 }
-                let required = def[req_key]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|v| v.as_str().map(str::to_string))
-                    .collect();
                 Ok(ObjectType {
                     token: tok.to_string(),
                     properties,
-                    required,
+                    required: strings(&def[req_key]),
+                    secret_outputs: BTreeSet::new(),
                 })
             };
         let mut s = Schema::default();
         for (tok, def) in doc["resources"].as_object().into_iter().flatten() {
-            s.resources.insert(
-                tok.clone(),
-                object(tok, def, "inputProperties", "requiredInputs")?,
-            );
+            let mut r = object(tok, def, "inputProperties", "requiredInputs")?;
+            r.secret_outputs = def["properties"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .filter(|(_, p)| p["secret"] == true)
+                .map(|(k, _)| k.clone())
+                .collect();
+            s.resources.insert(tok.clone(), r);
         }
         for (tok, def) in doc["functions"].as_object().into_iter().flatten() {
             s.functions.insert(
@@ -132,15 +196,16 @@ impl Schema {
             }
         }
         s.config = object("config", &doc["config"], "variables", "required")?;
-        s.config_secrets = doc["config"]["variables"]
-            .as_object()
-            .into_iter()
-            .flatten()
-            .filter(|(_, v)| v["secret"] == true)
-            .map(|(k, _)| k.clone())
-            .collect();
         Ok(s)
     }
+}
+
+fn strings(v: &Json) -> Vec<String> {
+    v.as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.as_str().map(str::to_string))
+        .collect()
 }
 
 fn prop_type(p: &Json, enums: &BTreeMap<String, Vec<String>>) -> Result<PropType, String> {
@@ -177,6 +242,46 @@ impl ObjectType {
         failures
     }
 
+    /// One failure per required property that is absent, unless `unknown(name)` says its
+    /// value is only not known yet (preview). The reason quotes the schema's description.
+    pub fn missing_required(
+        &self,
+        values: &Map<String, Json>,
+        unknown: impl Fn(&str) -> bool,
+    ) -> Vec<Failure> {
+        self.required
+            .iter()
+            .filter(|r| values.get(*r).is_none_or(Json::is_null) && !unknown(r))
+            .map(|r| {
+                let about = self
+                    .properties
+                    .get(r)
+                    .map(|p| format!(" ({})", p.summary().trim_end_matches('.')))
+                    .unwrap_or_default();
+                Failure::new(
+                    r.as_str(),
+                    format!("is required by {}{about}: set it", self.token),
+                )
+            })
+            .collect()
+    }
+
+    /// Fills in the schema's `default` for every property that is absent and not unknown.
+    pub fn apply_defaults(&self, values: &mut Map<String, Json>, unknown: impl Fn(&str) -> bool) {
+        for (name, p) in &self.properties {
+            if let Some(d) = &p.default {
+                if values.get(name).is_none_or(Json::is_null) && !unknown(name) {
+                    values.insert(name.clone(), d.clone());
+                }
+            }
+        }
+    }
+
+    /// True when a change of `property` replaces the resource (`willReplaceOnChanges`).
+    pub fn replaces(&self, property: &str) -> bool {
+        self.properties.get(property).is_some_and(|p| p.replace)
+    }
+
     fn check_into(&self, path: &str, values: &Map<String, Json>, failures: &mut Vec<Failure>) {
         for (k, v) in values {
             // Engine bookkeeping such as `__defaults`.
@@ -196,7 +301,7 @@ impl ObjectType {
                         ),
                     ));
                 }
-                Some(t) => check_value(t, &p, v, failures),
+                Some(prop) => check_value(&prop.ty, &p, v, failures),
             }
         }
     }

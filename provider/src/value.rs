@@ -78,6 +78,56 @@ impl Props {
     }
 }
 
+/// The text of every string and number at or below a secret path: what a message must
+/// never print (see [`redact`]).
+pub fn secret_texts(props: &Props) -> Vec<String> {
+    fn walk(v: &Json, path: &str, secret: bool, secrets: &BTreeSet<String>, out: &mut Vec<String>) {
+        let secret = secret || secrets.contains(path);
+        match v {
+            Json::Object(m) => {
+                for (k, e) in m {
+                    walk(e, &path_join(path, k), secret, secrets, out);
+                }
+            }
+            Json::Array(a) => {
+                for (i, e) in a.iter().enumerate() {
+                    walk(e, &path_index(path, i), secret, secrets, out);
+                }
+            }
+            Json::String(s) if secret && !s.is_empty() => out.push(s.clone()),
+            Json::Number(n) if secret => out.push(n.to_string()),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    if props.secrets.is_empty() {
+        return out;
+    }
+    for (k, v) in &props.values {
+        walk(v, &path_join("", k), false, &props.secrets, &mut out);
+    }
+    // Longest first, so a secret that contains another is replaced whole.
+    out.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    out
+}
+
+/// `message` with every secret text replaced by `[secret]`. A secret shorter than four
+/// characters is replaced only where it stands quoted (`"x"`, `` `x` ``, `'x'`), so that
+/// ordinary words and numbers in the message stay readable.
+pub fn redact(message: &str, secrets: &[String]) -> String {
+    let mut out = message.to_string();
+    for s in secrets {
+        if s.chars().count() >= 4 {
+            out = out.replace(s.as_str(), "[secret]");
+        } else {
+            for (open, close) in [("\\\"", "\\\""), ("\"", "\""), ("`", "`"), ("'", "'")] {
+                out = out.replace(&format!("{open}{s}{close}"), &format!("{open}[secret]{close}"));
+            }
+        }
+    }
+    out
+}
+
 /// Appends a key to a property path, quoting it when it is not a plain identifier.
 pub fn path_join(parent: &str, key: &str) -> String {
     let plain = !key.is_empty()

@@ -1,0 +1,397 @@
+//! The one generic adapter every resource goes through: property maps in, typed calls to a
+//! [`Resource`], property maps out, with every rule that the schema states applied here and
+//! nowhere else.
+//!
+//! Check runs, in order: the schema's types and enums (per-property failures), its required
+//! inputs (skipping values not known yet), its defaults, decoding into the typed inputs
+//! (a value the type cannot hold becomes a failure at its path, never a "provider bug"),
+//! then the resource's own rules. No failure message ever prints a secret input's value.
+//! Diff compares each schema input property (map entries one by one), asks the resource
+//! where it knows better than equal JSON ([`Resource::same`]), marks replacements from
+//! `willReplaceOnChanges`, then lets the resource add its rules ([`Resource::diff`]).
+//! Outputs inherit secret marks from same-named inputs and from the schema's `secret`.
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::{Map, Value as Json};
+
+use crate::resource::{
+    json_map, Change, ChangeKind, DiffResult, Env, Failure, Resource, ResourceError, Unknowns,
+};
+use crate::schema::{ObjectType, PropType};
+use crate::value::{path_join, redact, secret_texts, Props};
+
+/// The result of an adapter `check`.
+pub struct Checked {
+    pub inputs: Props,
+    pub failures: Vec<Failure>,
+}
+
+/// What `read` answers, as property maps.
+pub struct ReadProps {
+    pub id: String,
+    pub outputs: Props,
+    pub inputs: Props,
+}
+
+/// The object-safe face of a resource, in terms of property maps; implemented once for
+/// every [`Resource`] by [`Adapter`].
+#[tonic::async_trait]
+pub trait DynResource: Send + Sync {
+    fn check(&self, olds: &Props, news: &Props) -> Checked;
+    fn diff(&self, olds: &Props, news: &Props) -> Result<DiffResult, ResourceError>;
+    fn preview(&self, news: &Props) -> Result<Props, ResourceError>;
+    /// The schema's input properties (an Update preview keeps the recorded outputs that are
+    /// not inputs).
+    fn schema(&self) -> &'static ObjectType;
+    /// Warnings for a planned create (reads only).
+    async fn plan_create(&self, env: &Env, news: &Props);
+    async fn create(&self, env: &Env, news: &Props) -> Result<(String, Props), ResourceError>;
+    async fn read(
+        &self,
+        env: &Env,
+        id: &str,
+        inputs: &Props,
+        state: &Props,
+    ) -> Result<Option<ReadProps>, ResourceError>;
+    async fn update(
+        &self,
+        env: &Env,
+        id: &str,
+        olds: &Props,
+        news: &Props,
+    ) -> Result<Props, ResourceError>;
+    async fn delete(&self, env: &Env, id: &str, olds: &Props) -> Result<(), ResourceError>;
+}
+
+/// Binds a typed resource to its schema type.
+pub struct Adapter<R: Resource> {
+    pub resource: R,
+    pub schema: &'static ObjectType,
+}
+
+impl<R: Resource> Adapter<R> {
+    pub fn new(resource: R, schema: &'static ObjectType) -> Self {
+        Adapter { resource, schema }
+    }
+
+    /// Outputs with their secret marks: same-named secret inputs, and the schema's secret
+    /// outputs.
+    fn outputs_props(&self, values: Map<String, Json>, inputs: &Props) -> Props {
+        let mut p = Props::new(values);
+        p.inherit_secrets(inputs);
+        for k in &self.schema.secret_outputs {
+            if p.values.contains_key(k) {
+                p.secrets.insert(path_join("", k));
+            }
+        }
+        p
+    }
+
+    /// The generic diff: one change per input property (per entry for maps) whose value
+    /// differs or is not known yet, replacements from the schema.
+    fn generic_diff(
+        &self,
+        old: &R::Outputs,
+        new: &R::Inputs,
+        olds: &Map<String, Json>,
+        news: &Map<String, Json>,
+        unknowns: &Unknowns,
+    ) -> Vec<Change> {
+        // State written before a default existed compares as if it had it.
+        let mut olds = olds.clone();
+        self.schema.apply_defaults(&mut olds, |_| false);
+        let mut changes = Vec::new();
+        for (name, prop) in &self.schema.properties {
+            let o = olds.get(name).filter(|v| !v.is_null());
+            let n = news.get(name).filter(|v| !v.is_null());
+            if let PropType::Map(_) = prop.ty {
+                map_diff(
+                    name,
+                    o.and_then(Json::as_object),
+                    n.and_then(Json::as_object),
+                    unknowns,
+                    prop.replace,
+                    &mut changes,
+                );
+                continue;
+            }
+            let unknown = unknowns.contains(name);
+            let changed = unknown
+                || match self.resource.same(name, old, new) {
+                    Some(same) => !same,
+                    None => o != n,
+                };
+            if changed {
+                let kind = match (o.is_some(), n.is_some() || unknown) {
+                    (false, true) => ChangeKind::Add,
+                    (true, false) => ChangeKind::Delete,
+                    _ => ChangeKind::Update,
+                };
+                changes.push(Change {
+                    path: name.clone(),
+                    kind,
+                    replace: prop.replace,
+                });
+            }
+        }
+        changes
+    }
+}
+
+/// One change per entry of a map, so `pulumi preview --diff` shows `tags.env`. An entry
+/// whose new value is unknown (preview) counts as changed; so does the whole map when it
+/// is unknown.
+fn map_diff(
+    key: &str,
+    old: Option<&Map<String, Json>>,
+    new: Option<&Map<String, Json>>,
+    unknowns: &Unknowns,
+    replace: bool,
+    changes: &mut Vec<Change>,
+) {
+    let mut push = |path: String, kind: ChangeKind| {
+        changes.push(Change {
+            path,
+            kind,
+            replace,
+        })
+    };
+    if new.is_none() && unknowns.contains(key) && unknowns.entries(key).is_empty() {
+        push(key.to_string(), ChangeKind::Update);
+        return;
+    }
+    let empty = Map::new();
+    let old = old.unwrap_or(&empty);
+    let new = new.unwrap_or(&empty);
+    let unknown = unknowns.entries(key);
+    for (k, v) in new {
+        match old.get(k) {
+            None => push(path_join(key, k), ChangeKind::Add),
+            Some(o) if o != v => push(path_join(key, k), ChangeKind::Update),
+            _ => {}
+        }
+    }
+    for k in old.keys().filter(|k| !new.contains_key(*k)) {
+        let path = path_join(key, k);
+        let kind = if unknown.contains(&path) {
+            ChangeKind::Update
+        } else {
+            ChangeKind::Delete
+        };
+        push(path, kind);
+    }
+    for path in unknown {
+        if !old.keys().any(|k| path_join(key, k) == path) {
+            push(path, ChangeKind::Add);
+        }
+    }
+}
+
+fn from_map<T: DeserializeOwned>(m: &Map<String, Json>, what: &str) -> Result<T, ResourceError> {
+    serde_json::from_value(Json::Object(m.clone()))
+        .map_err(|e| ResourceError::Bug(format!("decoding {what}: {e}")))
+}
+
+/// Decodes checked inputs; a value the typed inputs cannot hold (an integer out of range)
+/// becomes a failure at its property path.
+fn decode_inputs<T: DeserializeOwned>(m: &Map<String, Json>) -> Result<T, Failure> {
+    let de = Json::Object(m.clone());
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.inner().to_string();
+        let reason = if inner.contains("expected u32") {
+            "must be a whole number from 0 to 4294967295".to_string()
+        } else if inner.contains("expected i64") || inner.contains("expected u64") {
+            "must be a whole number".to_string()
+        } else {
+            format!("has a value datasnap cannot use ({inner})")
+        };
+        Failure::new(if path == "." { String::new() } else { path }, reason)
+    })
+}
+
+/// Decodes recorded state: state written by an older provider version may lack fields or
+/// carry ones we no longer know (the typed outputs default the first and ignore the second).
+fn state_from_map<T: DeserializeOwned>(m: &Map<String, Json>) -> Result<T, ResourceError> {
+    from_map(m, "the recorded state")
+}
+
+#[tonic::async_trait]
+impl<R: Resource> DynResource for Adapter<R> {
+    fn check(&self, olds: &Props, news: &Props) -> Checked {
+        let unknowns = Unknowns::from_props(news);
+        let secrets = secret_texts(news);
+        let finish = |inputs: Props, failures: Vec<Failure>| Checked {
+            inputs,
+            failures: failures
+                .into_iter()
+                .map(|f| Failure::new(f.property, redact(&f.reason, &secrets)))
+                .collect(),
+        };
+        let mut values = news.values.clone();
+        let mut failures = self.schema.check_types(&values);
+        failures.extend(
+            self.schema
+                .missing_required(&values, |k| unknowns.contains(k)),
+        );
+        self.schema
+            .apply_defaults(&mut values, |k| unknowns.contains(k));
+        let with = |values: Map<String, Json>| Props {
+            values,
+            secrets: news.secrets.clone(),
+            unknowns: news.unknowns.clone(),
+        };
+        if !failures.is_empty() {
+            return finish(with(values), failures);
+        }
+        let typed: R::Inputs = match decode_inputs(&values) {
+            Ok(v) => v,
+            Err(f) => return finish(with(values), vec![f]),
+        };
+        // Old inputs that no longer decode (an older provider's) are treated as absent.
+        let old: Option<R::Inputs> = if olds.values.is_empty() {
+            None
+        } else {
+            let mut o = olds.values.clone();
+            self.schema.apply_defaults(&mut o, |_| false);
+            decode_inputs(&o).ok()
+        };
+        let (checked, fails) = self.resource.check(old.as_ref(), typed, &unknowns);
+        failures.extend(fails);
+        for path in &news.secrets {
+            let top = path.split(['.', '[']).next().unwrap_or(path);
+            if R::PLAIN_IN_AZURE.contains(&top) {
+                failures.push(Failure::new(
+                    path,
+                    "is a secret, but datasnap stores it in Azure (as a name or a tag), which keeps it in plain text; pass a value that is not secret",
+                ));
+            }
+        }
+        match json_map(&checked) {
+            Ok(values) => finish(with(values), failures),
+            Err(e) => {
+                failures.push(Failure::new("", e.to_string()));
+                finish(with(values), failures)
+            }
+        }
+    }
+
+    fn diff(&self, olds: &Props, news: &Props) -> Result<DiffResult, ResourceError> {
+        let old: R::Outputs = state_from_map(&olds.values)?;
+        let new: R::Inputs = from_map(&news.values, "the new inputs")?;
+        let unknowns = Unknowns::from_props(news);
+        let changes = self.generic_diff(&old, &new, &olds.values, &news.values, &unknowns);
+        let mut d = self.resource.diff(&old, &new, &unknowns, changes)?;
+        // The resource may add changes of its own (a marker tag); the schema still decides
+        // which properties replace.
+        for c in &mut d.changes {
+            let top = c.path.split(['.', '[']).next().unwrap_or(&c.path);
+            c.replace = c.replace || self.schema.replaces(top);
+        }
+        Ok(d)
+    }
+
+    fn preview(&self, news: &Props) -> Result<Props, ResourceError> {
+        let new: R::Inputs = from_map(&news.values, "the inputs")?;
+        let unknowns = Unknowns::from_props(news);
+        let values = self.resource.preview(&new, &unknowns)?;
+        let mut p = self.outputs_props(values, news);
+        // Unknown inputs stay unknown in the outputs (omitted keys are unknown anyway;
+        // nested ones need their sentinel back).
+        for u in &news.unknowns {
+            let top = u.split(['.', '[']).next().unwrap_or(u);
+            if top == u || p.values.contains_key(top) {
+                p.unknowns.insert(u.clone());
+            }
+        }
+        Ok(p)
+    }
+
+    fn schema(&self) -> &'static ObjectType {
+        self.schema
+    }
+
+    async fn plan_create(&self, env: &Env, news: &Props) {
+        match from_map::<R::Inputs>(&news.values, "the inputs") {
+            Ok(new) => {
+                self.resource
+                    .plan_create(env, &new, &Unknowns::from_props(news))
+                    .await
+            }
+            Err(e) => tracing::warn!("planning a create: {e}"),
+        }
+    }
+
+    async fn create(&self, env: &Env, news: &Props) -> Result<(String, Props), ResourceError> {
+        if !news.is_known() {
+            return Err(ResourceError::Bug(
+                "create was called with unknown inputs outside preview".into(),
+            ));
+        }
+        let inputs: R::Inputs = from_map(&news.values, "the inputs")?;
+        match self.resource.create(env, inputs).await {
+            Ok((id, outputs)) => Ok((id, self.outputs_props(json_map(&outputs)?, news))),
+            Err(ResourceError::Partial {
+                id,
+                outputs,
+                message,
+            }) => Err(ResourceError::Partial {
+                id,
+                outputs: self.outputs_props(outputs.values, news),
+                message,
+            }),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn read(
+        &self,
+        env: &Env,
+        id: &str,
+        inputs: &Props,
+        state: &Props,
+    ) -> Result<Option<ReadProps>, ResourceError> {
+        let old_inputs: Option<R::Inputs> = if inputs.values.is_empty() {
+            None
+        } else {
+            Some(from_map(&inputs.values, "the recorded inputs")?)
+        };
+        let old_state: Option<R::Outputs> = if state.values.is_empty() {
+            None
+        } else {
+            Some(state_from_map(&state.values)?)
+        };
+        let Some((new_inputs, outputs)) =
+            self.resource.read(env, id, old_inputs, old_state).await?
+        else {
+            return Ok(None);
+        };
+        let mut in_props = Props::new(json_map(&new_inputs)?);
+        in_props.secrets = inputs.secrets.clone();
+        let out_props = self.outputs_props(json_map(&outputs)?, inputs);
+        Ok(Some(ReadProps {
+            id: id.to_string(),
+            outputs: out_props,
+            inputs: in_props,
+        }))
+    }
+
+    async fn update(
+        &self,
+        env: &Env,
+        id: &str,
+        olds: &Props,
+        news: &Props,
+    ) -> Result<Props, ResourceError> {
+        let old: R::Outputs = state_from_map(&olds.values)?;
+        let new: R::Inputs = from_map(&news.values, "the new inputs")?;
+        let outputs = self.resource.update(env, id, old, new).await?;
+        Ok(self.outputs_props(json_map(&outputs)?, news))
+    }
+
+    async fn delete(&self, env: &Env, id: &str, olds: &Props) -> Result<(), ResourceError> {
+        let old: R::Outputs = state_from_map(&olds.values)?;
+        self.resource.delete(env, id, old).await
+    }
+}

@@ -655,12 +655,23 @@ pub async fn serve(
     let svc = crate::proto::ResourceProviderServer::new(provider)
         .max_decoding_message_size(crate::proto::MAX_MESSAGE_BYTES)
         .max_encoding_message_size(crate::proto::MAX_MESSAGE_BYTES);
+    // Each accepted connection gets TCP_NODELAY: the engine sends Check and Diff one
+    // resource at a time and waits for each small answer, which Nagle's algorithm would
+    // hold back for the peer's delayed ACK (about 40 ms a call).
+    let incoming = tokio_stream::StreamExt::map(
+        tokio_stream::wrappers::TcpListenerStream::new(listener),
+        |conn| {
+            if let Ok(stream) = &conn {
+                if let Err(e) = stream.set_nodelay(true) {
+                    tracing::warn!("could not set TCP_NODELAY on an engine connection: {e}");
+                }
+            }
+            conn
+        },
+    );
     tonic::transport::Server::builder()
         .add_service(svc)
-        .serve_with_incoming_shutdown(
-            tokio_stream::wrappers::TcpListenerStream::new(listener),
-            shutdown,
-        )
+        .serve_with_incoming_shutdown(incoming, shutdown)
         .await
 }
 

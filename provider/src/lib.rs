@@ -13,12 +13,14 @@
 //! - [`value`]: protobuf `Struct` <-> property values with secret and unknown marks.
 //! - [`resource`]: the `Resource` trait and the adapter every resource goes through.
 //! - [`resources`]: `VersionedSnapshot` and its rules.
+//! - [`catalog`]: a dataset's versions: listing, tags, order, latest, retention selection and pruning.
 //! - [`functions`]: `getVersions` and `getVersion`.
 //! - [`config`]: provider configuration and its environment fallbacks.
 //! - [`azure`]: authentication, the ARM client, long-running operations, models.
 //! - [`schema`]: the embedded package schema.
 
 pub mod azure;
+pub mod catalog;
 pub mod config;
 pub mod functions;
 pub mod proto;

@@ -14,6 +14,7 @@
 //! - [`resource`]: the `Resource` trait: what a resource implements.
 //! - [`adapter`]: the one generic adapter: the schema's rules, then the resource's.
 //! - [`resources`]: `VersionedSnapshot` and its rules.
+//! - [`catalog`]: a dataset's versions: listing, tags, order, latest, retention selection and pruning.
 //! - [`functions`]: `getVersions` and `getVersion`.
 //! - [`config`]: provider configuration and its environment fallbacks.
 //! - [`azure`]: authentication, the ARM client, long-running operations, models.
@@ -21,6 +22,7 @@
 
 pub mod adapter;
 pub mod azure;
+pub mod catalog;
 pub mod config;
 pub mod functions;
 pub mod proto;

@@ -2,12 +2,11 @@
 //!
 //! - [`versioned_snapshot`]: one Azure snapshot = one version of one dataset.
 //! - [`restored_disk`]: a managed disk created from a version (the rollback path).
-//! - [`naming`]: validation of names and versions, the default snapshot name, version order.
-//! - [`retention`]: which old versions a rule prunes, and pruning them.
-//! - [`tags`]: version identity and lineage encoded as Azure tags.
+//! - [`naming`]: validation of names and versions, and the default snapshot name.
+//!
+//! Listing, ordering, tags and retention of a dataset's versions are the catalog's
+//! ([`crate::catalog`]).
 
 pub mod naming;
 pub mod restored_disk;
-pub mod retention;
-pub mod tags;
 pub mod versioned_snapshot;

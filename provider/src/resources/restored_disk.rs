@@ -15,7 +15,6 @@ use super::naming::{
     check_azure_name, check_dataset, check_location, check_resource_group, check_version,
     default_snapshot_name, MAX_NAME,
 };
-use super::tags;
 use super::versioned_snapshot::normalize_location;
 use crate::azure::client::default_timeouts;
 use crate::azure::id::{ids_equal, ResourceId, ResourceKind};
@@ -23,7 +22,7 @@ use crate::azure::models::{
     CreationData, Disk, DiskProperties, DiskUpdate, DiskUpdateProperties, Sku, Snapshot,
 };
 use crate::azure::{ArmClient, AzureError, OpContext};
-use crate::functions::versions;
+use crate::catalog::{self, tags};
 use crate::resource::{
     json_map, map_diff, partial_message, Change, ChangeKind, DiffResult, Env, Failure, Resource,
     ResourceError, Unknowns,
@@ -570,14 +569,14 @@ impl Resource for RestoredDisk {
                 }
                 (None, Some(d), Some(v)) => {
                     let group = inputs.source_group().to_string();
-                    let list = versions::list(env, arm, &group, d).await?;
-                    let Some(found) = versions::find(&list, v) else {
-                        return Err(versions::not_found(d, &group, v, &list));
+                    let list = catalog::list(env, arm, &group, d).await?;
+                    let Some(found) = catalog::find(&list, v) else {
+                        return Err(catalog::not_found(d, &group, v, &list));
                     };
                     let rid = ResourceId::parse(&found.snapshot_id, ResourceKind::Snapshot)
                         .map_err(|e| ResourceError::Bug(e.to_string()))?;
                     let Some(s) = arm.get_snapshot(&rid, &ctx).await? else {
-                        return Err(versions::not_found(d, &group, v, &[]));
+                        return Err(catalog::not_found(d, &group, v, &[]));
                     };
                     (s, Some(d.clone()), Some(found.version.clone()))
                 }

@@ -14,11 +14,12 @@ use super::naming::{
     check_azure_name, check_dataset, check_location, check_resource_group, check_version,
     default_snapshot_name,
 };
-use super::tags::{self, VersionTags};
 use crate::azure::client::default_timeouts;
 use crate::azure::id::{ids_equal, ResourceId, ResourceKind};
 use crate::azure::models::{CreationData, Sku, Snapshot, SnapshotProperties, SnapshotUpdate};
 use crate::azure::{ArmClient, AzureError, OpContext};
+use crate::catalog::tags::{self, VersionTags};
+use crate::catalog::{prune, Retention};
 use crate::resource::{
     json_map, map_diff, partial_message, Change, ChangeKind, DiffResult, Env, Failure, Resource,
     ResourceError, Unknowns,
@@ -30,16 +31,6 @@ pub const TOKEN: &str = "datasnap:index:VersionedSnapshot";
 /// `Retain` (default) or `Delete`.
 pub const RETAIN: &str = "Retain";
 pub const DELETE: &str = "Delete";
-
-/// Which old versions to prune after a create.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Retention {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub keep_last: Option<u32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_age_days: Option<u32>,
-}
 
 /// The inputs, as checked. Required strings are empty only while unknown (preview).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -126,10 +117,7 @@ impl Inputs {
             dataset: self.dataset.clone(),
             version: self.version.clone(),
             deletion_policy: Some(self.deletion_policy().to_string()),
-            retention: self.retention.map(|r| tags::RetentionTag {
-                keep_last: r.keep_last,
-                max_age_days: r.max_age_days,
-            }),
+            retention: self.retention,
             keep: self
                 .tags
                 .as_ref()
@@ -291,7 +279,7 @@ pub fn check(
         if r.max_age_days == Some(0) {
             f.push(Failure::new("retention.maxAgeDays", "must be at least 1"));
         }
-        if r.keep_last.is_none() && r.max_age_days.is_none() && !unknowns.contains("retention") {
+        if r.is_empty() && !unknowns.contains("retention") {
             f.push(Failure::new(
                 "retention",
                 "set keepLast, maxAgeDays or both (or leave retention out to keep every version)",
@@ -673,11 +661,7 @@ pub fn inputs_from(
         ),
         retention: vt
             .retention
-            .map(|r| Retention {
-                keep_last: r.keep_last,
-                max_age_days: r.max_age_days,
-            })
-            .filter(|r| r.keep_last.is_some() || r.max_age_days.is_some())
+            .filter(|r| !r.is_empty())
             .or_else(|| old.and_then(|o| o.retention)),
     })
 }
@@ -726,7 +710,15 @@ impl Resource for VersionedSnapshot {
             return;
         }
         let Ok(arm) = env.arm() else { return };
-        super::retention::warn_planned(env, arm, news, rule).await;
+        prune::warn_planned(
+            env,
+            arm,
+            &news.resource_group_name,
+            &news.dataset,
+            &news.version,
+            rule,
+        )
+        .await;
     }
 
     async fn create(&self, env: &Env, inputs: Inputs) -> Result<(String, Outputs), ResourceError> {
@@ -854,7 +846,15 @@ impl Resource for VersionedSnapshot {
         };
         let outputs = outputs_from(inputs.clone(), &snap, &id);
         if let Some(rule) = inputs.retention {
-            super::retention::apply(env, arm, &inputs, rule, &outputs.snapshot_id).await;
+            prune::apply(
+                env,
+                arm,
+                &inputs.resource_group_name,
+                &inputs.dataset,
+                rule,
+                &outputs.snapshot_id,
+            )
+            .await;
         }
         Ok((outputs.snapshot_id.clone(), outputs))
     }

@@ -1,4 +1,5 @@
-//! Version identity and lineage as Azure tags, in one namespace, within Azure's tag rules.
+//! Tags: a version's identity and lineage encoded as Azure tags and decoded back, in one
+//! namespace, within Azure's tag rules.
 //!
 //! Tags are the source of truth for import and for listing versions, so everything needed
 //! to rebuild a version's inputs is written here:
@@ -8,7 +9,7 @@
 //! | `datasnap.dataset` | the dataset |
 //! | `datasnap.version` | the version |
 //! | `datasnap.deletionPolicy` | `Retain` or `Delete` |
-//! | `datasnap.retention` | `keepLast=N,maxAgeDays=D` (either part optional) |
+//! | `datasnap.retention` | `keepLast=N,maxAgeDays=D` (either part optional; see [`Retention`]) |
 //! | `datasnap.keep` | `true` on a version that retention must never prune |
 //! | `datasnap.retained` | `true` once a stack released the version (`deletionPolicy: Retain`) |
 //! | `datasnap.meta.<key>` | one lineage metadata entry |
@@ -16,6 +17,8 @@
 //! Every other tag is the user's own.
 
 use std::collections::BTreeMap;
+
+use super::retention::Retention;
 
 pub const PREFIX: &str = "datasnap.";
 pub const DATASET: &str = "datasnap.dataset";
@@ -91,43 +94,13 @@ pub fn check_metadata_key(key: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Retention as stored in a tag.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct RetentionTag {
-    pub keep_last: Option<u32>,
-    pub max_age_days: Option<u32>,
-}
-
-pub fn encode_retention(r: RetentionTag) -> String {
-    let mut parts = Vec::new();
-    if let Some(n) = r.keep_last {
-        parts.push(format!("keepLast={n}"));
-    }
-    if let Some(d) = r.max_age_days {
-        parts.push(format!("maxAgeDays={d}"));
-    }
-    parts.join(",")
-}
-
-pub fn decode_retention(s: &str) -> RetentionTag {
-    let mut r = RetentionTag::default();
-    for part in s.split(',') {
-        match part.split_once('=') {
-            Some(("keepLast", n)) => r.keep_last = n.trim().parse().ok(),
-            Some(("maxAgeDays", n)) => r.max_age_days = n.trim().parse().ok(),
-            _ => {}
-        }
-    }
-    r
-}
-
 /// What a version's tags say about it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct VersionTags {
     pub dataset: String,
     pub version: String,
     pub deletion_policy: Option<String>,
-    pub retention: Option<RetentionTag>,
+    pub retention: Option<Retention>,
     pub keep: bool,
     /// Released by its stack; only such versions are ever pruned.
     pub retained: bool,
@@ -146,7 +119,7 @@ impl VersionTags {
             t.insert(DELETION_POLICY.into(), p.clone());
         }
         if let Some(r) = self.retention {
-            let s = encode_retention(r);
+            let s = r.encode();
             if !s.is_empty() {
                 t.insert(RETENTION.into(), s);
             }
@@ -180,7 +153,7 @@ impl VersionTags {
             } else if lower == DELETION_POLICY.to_ascii_lowercase() {
                 v.deletion_policy = Some(val.clone());
             } else if lower == RETENTION.to_ascii_lowercase() {
-                v.retention = Some(decode_retention(val));
+                v.retention = Some(Retention::decode(val));
             } else if lower == KEEP.to_ascii_lowercase() {
                 v.keep = val.eq_ignore_ascii_case("true");
             } else if lower == RETAINED.to_ascii_lowercase() {
@@ -210,7 +183,7 @@ mod tests {
             dataset: "imagenet".into(),
             version: "1.4.0".into(),
             deletion_policy: Some("Retain".into()),
-            retention: Some(RetentionTag {
+            retention: Some(Retention {
                 keep_last: Some(3),
                 max_age_days: None,
             }),
@@ -264,17 +237,5 @@ mod tests {
                 && check_user_tag("Datasnap.Meta.x", "y").is_err()
                 && check_user_tag("team", "ml").is_ok()
         );
-    }
-
-    #[test]
-    fn retention_tag_parses_partial_values() {
-        assert_eq!(
-            decode_retention("maxAgeDays=30"),
-            RetentionTag {
-                keep_last: None,
-                max_age_days: Some(30)
-            }
-        );
-        assert_eq!(decode_retention("garbage"), RetentionTag::default());
     }
 }

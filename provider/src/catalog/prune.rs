@@ -1,0 +1,183 @@
+//! Pruning: applying a retention rule to a dataset in Azure after a create, and warning at
+//! preview what the coming create would prune.
+//!
+//! Everything is reported through the engine log ([`Env`]); a failure to prune, or a
+//! selected version whose snapshot id cannot be parsed, is a warning and never undoes the
+//! create.
+
+use azure_core::time::{to_rfc3339, OffsetDateTime};
+
+use super::listing::{list, list_in};
+use super::retention::{select, Retention};
+use super::version::{sort, DatasetVersion};
+use crate::azure::client::default_timeouts;
+use crate::azure::id::{ResourceId, ResourceKind};
+use crate::azure::ArmClient;
+use crate::resource::Env;
+
+/// Lists the dataset's versions, prunes what the rule selects, and logs each one.
+/// `current` is the snapshot id of the version just created.
+pub async fn apply(
+    env: &Env,
+    arm: &ArmClient,
+    resource_group: &str,
+    dataset: &str,
+    rule: Retention,
+    current: &str,
+) {
+    let ctx = env.op(default_timeouts::DELETE);
+    let versions = match list_in(arm, resource_group, dataset, &ctx).await {
+        Ok(v) => v,
+        Err(e) => {
+            env.warn(&format!(
+                "retention: could not list the versions of dataset \"{dataset}\": {e}; nothing was pruned"
+            ));
+            return;
+        }
+    };
+    for p in select(rule, &versions, current, OffsetDateTime::now_utc()) {
+        let (version, snapshot_id) = (&p.version.version, &p.version.snapshot_id);
+        let id = match ResourceId::parse(snapshot_id, ResourceKind::Snapshot) {
+            Ok(id) => id,
+            Err(e) => {
+                env.warn(&format!("retention: version \"{version}\" of dataset \"{dataset}\" was selected ({}), but its id \"{snapshot_id}\" is not a snapshot id ({e}); it is kept", p.reason));
+                continue;
+            }
+        };
+        match arm.delete_snapshot(&id, &ctx).await {
+            Ok(()) => env.info(&format!("retention: pruned version \"{version}\" of dataset \"{dataset}\" ({snapshot_id}): {}", p.reason)),
+            Err(e) => env.warn(&format!("retention: could not prune version \"{version}\" ({snapshot_id}): {e}; it is kept and will be tried again after the next create")),
+        }
+    }
+}
+
+/// During preview: warns which versions creating `version` would let the rule prune.
+pub async fn warn_planned(
+    env: &Env,
+    arm: &ArmClient,
+    resource_group: &str,
+    dataset: &str,
+    version: &str,
+    rule: Retention,
+) {
+    let Ok(mut versions) = list(env, arm, resource_group, dataset).await else {
+        return;
+    };
+    // The version about to be created counts as created now.
+    let now = OffsetDateTime::now_utc();
+    let planned = format!("(planned) {version}");
+    versions.push(DatasetVersion {
+        dataset: dataset.into(),
+        version: version.into(),
+        snapshot_id: planned.clone(),
+        time_created: to_rfc3339(&now),
+        ..DatasetVersion::default()
+    });
+    sort(&mut versions);
+    let pruned = select(rule, &versions, &planned, now);
+    if !pruned.is_empty() {
+        let list: Vec<String> = pruned
+            .iter()
+            .map(|p| format!("\"{}\" ({})", p.version.version, p.reason))
+            .collect();
+        env.warn(&format!(
+            "retention: creating version \"{version}\" of dataset \"{dataset}\" will prune {} retained version(s): {}",
+            pruned.len(), list.join(", ")
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::azure::testing::client_with;
+    use crate::azure::{CancelToken, ClientOptions, HttpResponse};
+    use crate::resource::{LogSink, Severity};
+
+    /// Keeps every log line.
+    #[derive(Default)]
+    struct Lines(Mutex<Vec<(Severity, String)>>);
+    impl LogSink for Lines {
+        fn log(&self, severity: Severity, message: &str, _ephemeral: bool) {
+            self.0.lock().unwrap().push((severity, message.to_string()));
+        }
+    }
+
+    fn snapshot(id: &str, version: &str, retained: bool) -> serde_json::Value {
+        let mut tags = json!({"datasnap.dataset": "d", "datasnap.version": version});
+        if retained {
+            tags["datasnap.retained"] = json!("true");
+        }
+        json!({"id": id, "name": format!("d-v{version}"), "location": "westus", "tags": tags,
+            "properties": {"timeCreated": "2024-06-01T00:00:00Z", "creationData": {"createOption": "Copy"}}})
+    }
+
+    /// An `Env` whose Azure client answers one snapshot listing with `snapshots`.
+    fn env_listing(snapshots: Vec<serde_json::Value>) -> (Env, Arc<Lines>) {
+        let list = HttpResponse::new(200).with_json(&json!({ "value": snapshots }));
+        let (arm, _) = client_with(ClientOptions::for_tests(), vec![list]);
+        let lines = Arc::new(Lines::default());
+        let env = Env {
+            log: lines.clone(),
+            timeout: None,
+            arm: Some(arm),
+            cancel: CancelToken::new(),
+        };
+        (env, lines)
+    }
+
+    fn warnings(lines: &Lines) -> Vec<String> {
+        let lines = lines.0.lock().unwrap();
+        lines
+            .iter()
+            .filter(|(s, _)| *s == Severity::Warning)
+            .map(|(_, m)| m.clone())
+            .collect()
+    }
+
+    const CURRENT: &str =
+        "/subscriptions/sub/resourceGroups/rg/providers/Microsoft.Compute/snapshots/d-v2";
+
+    #[tokio::test]
+    async fn apply_reports_a_selected_version_whose_id_does_not_parse() {
+        let (env, lines) = env_listing(vec![
+            snapshot("not-an-arm-id", "1", true),
+            snapshot(CURRENT, "2", false),
+        ]);
+        let rule = Retention {
+            keep_last: Some(1),
+            max_age_days: None,
+        };
+        apply(&env, env.arm().unwrap(), "rg", "d", rule, CURRENT).await;
+        let w = warnings(&lines);
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(
+            w[0].contains("version \"1\"")
+                && w[0].contains("not-an-arm-id")
+                && w[0].contains("kept"),
+            "{}",
+            w[0]
+        );
+    }
+
+    #[tokio::test]
+    async fn warn_planned_counts_the_coming_version_as_the_newest() {
+        let (env, lines) = env_listing(vec![
+            snapshot(CURRENT, "2", true),
+            snapshot("/x", "1", false),
+        ]);
+        let rule = Retention {
+            keep_last: Some(1),
+            max_age_days: None,
+        };
+        warn_planned(&env, env.arm().unwrap(), "rg", "d", "10", rule).await;
+        assert_eq!(
+            warnings(&lines),
+            ["retention: creating version \"10\" of dataset \"d\" will prune 1 retained version(s): \"2\" (beyond keepLast=1)"]
+        );
+    }
+}

@@ -12,7 +12,6 @@
 //! Outputs inherit secret marks from same-named inputs and from the schema's `secret`.
 
 use serde::de::DeserializeOwned;
-use serde::Serialize;
 use serde_json::{Map, Value as Json};
 
 use crate::resource::{

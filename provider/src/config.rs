@@ -1,5 +1,6 @@
-//! Provider configuration: the config keys, their environment fallbacks, validation, and the
-//! choice of one credential.
+//! Provider configuration: CheckConfig, DiffConfig and Configure's work (the server only
+//! wires them), the config keys' environment fallbacks, validation, the choice of one
+//! credential, and building the Azure client from the result.
 //!
 //! Every key falls back to the environment variables Pulumi's azure-native reads (`ARM_*`),
 //! then azure-identity's (`AZURE_*`). [`ProviderConfig::resolve`] reports every problem at
@@ -21,156 +22,14 @@
 //! 3. managed identity: `useMsi` / `ARM_USE_MSI` (with `clientId` for a user-assigned identity);
 //! 4. Azure CLI: `useCli` / `ARM_USE_CLI` (default true; set false to require one of the above).
 
-use std::fmt;
 use std::path::PathBuf;
 
-/// A secret string: `Debug` and `Display` print `***`, so it cannot leak into logs or errors.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
+use crate::azure::{ArmClient, ClientOptions};
+use crate::resource::{Change, ChangeKind, DiffResult, Failure};
+use crate::schema;
+use crate::value::{path_join, Props};
 
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Secret {
-        Secret(value.into())
-    }
-
-    /// The secret value; only for putting it on the wire.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("***")
-    }
-}
-
-impl fmt::Display for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("***")
-    }
-}
-
-/// An Azure cloud: its authority, ARM endpoint and ARM token audience.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CloudEnvironment {
-    Public,
-    UsGovernment,
-    China,
-}
-
-impl CloudEnvironment {
-    /// Parse azure-native's names: `public`/`azurecloud`, `usgovernment`/`usgov`/`azureusgovernment`,
-    /// `china`/`azurechinacloud` (case-insensitive).
-    pub fn parse(s: &str) -> Option<CloudEnvironment> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "public" | "azurecloud" | "azurepubliccloud" | "azure" => {
-                Some(CloudEnvironment::Public)
-            }
-            "usgovernment" | "usgov" | "azureusgovernment" | "azureusgovernmentcloud" => {
-                Some(CloudEnvironment::UsGovernment)
-            }
-            "china" | "azurechinacloud" | "azurechina" => Some(CloudEnvironment::China),
-            _ => None,
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            CloudEnvironment::Public => "public",
-            CloudEnvironment::UsGovernment => "usgovernment",
-            CloudEnvironment::China => "china",
-        }
-    }
-
-    pub fn authority_host(self) -> &'static str {
-        match self {
-            CloudEnvironment::Public => "https://login.microsoftonline.com",
-            CloudEnvironment::UsGovernment => "https://login.microsoftonline.us",
-            CloudEnvironment::China => "https://login.chinacloudapi.cn",
-        }
-    }
-
-    pub fn arm_endpoint(self) -> &'static str {
-        match self {
-            CloudEnvironment::Public => "https://management.azure.com",
-            CloudEnvironment::UsGovernment => "https://management.usgovcloudapi.net",
-            CloudEnvironment::China => "https://management.chinacloudapi.cn",
-        }
-    }
-
-    /// The ARM audience; the token scope is `{audience}/.default`.
-    pub fn arm_audience(self) -> &'static str {
-        match self {
-            CloudEnvironment::Public => "https://management.core.windows.net/",
-            CloudEnvironment::UsGovernment => "https://management.core.usgovcloudapi.net/",
-            CloudEnvironment::China => "https://management.core.chinacloudapi.cn/",
-        }
-    }
-}
-
-/// The one credential the provider authenticates with (see the module doc for the order).
-#[derive(Debug, Clone, PartialEq)]
-pub enum CredentialSource {
-    /// A service principal's client secret.
-    ClientSecret { secret: Secret },
-    /// A client assertion (OIDC id token) given directly.
-    OidcToken { token: Secret },
-    /// A file holding the client assertion, re-read for every token request.
-    OidcTokenFile { path: PathBuf },
-    /// GitHub Actions' id-token endpoint.
-    GitHubOidc {
-        url: String,
-        token: Secret,
-        audience: String,
-    },
-    /// A managed identity; `client_id` selects a user-assigned one.
-    ManagedIdentity { client_id: Option<String> },
-    /// The logged-in Azure CLI (`az account get-access-token`).
-    AzureCli,
-}
-
-impl CredentialSource {
-    /// What the user configured, for messages: names the keys and environment variables.
-    pub fn describe(&self) -> &'static str {
-        match self {
-            CredentialSource::ClientSecret { .. } => {
-                "client secret (clientSecret / ARM_CLIENT_SECRET / AZURE_CLIENT_SECRET with clientId and tenantId)"
-            }
-            CredentialSource::OidcToken { .. } => "OIDC token (oidcToken / ARM_OIDC_TOKEN)",
-            CredentialSource::OidcTokenFile { .. } => {
-                "OIDC token file (oidcTokenFilePath / ARM_OIDC_TOKEN_FILE_PATH / AZURE_FEDERATED_TOKEN_FILE)"
-            }
-            CredentialSource::GitHubOidc { .. } => {
-                "GitHub Actions OIDC (oidcRequestUrl / ACTIONS_ID_TOKEN_REQUEST_URL and oidcRequestToken / ACTIONS_ID_TOKEN_REQUEST_TOKEN; the job needs `permissions: id-token: write`)"
-            }
-            CredentialSource::ManagedIdentity { .. } => {
-                "managed identity (useMsi / ARM_USE_MSI, clientId / ARM_CLIENT_ID for a user-assigned identity)"
-            }
-            CredentialSource::AzureCli => {
-                "Azure CLI (useCli / ARM_USE_CLI; run `az login`, or configure clientSecret, OIDC or useMsi instead)"
-            }
-        }
-    }
-}
-
-/// The resolved provider configuration.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ProviderConfig {
-    pub subscription_id: String,
-    pub tenant_id: Option<String>,
-    pub client_id: Option<String>,
-    pub environment: CloudEnvironment,
-    /// ARM base URL without a trailing slash.
-    pub arm_endpoint: String,
-    /// Entra ID authority host without a trailing slash.
-    pub authority_host: String,
-    /// The ARM token audience (scope without `/.default`), from the environment.
-    pub arm_audience: String,
-    /// Extra PEM root CA(s) trusted for ARM and the authority (an emulator, a TLS proxy).
-    pub ca_cert_file: Option<PathBuf>,
-    pub credential: CredentialSource,
-}
+pub use crate::azure::settings::{CloudEnvironment, CredentialSource, ProviderConfig, Secret};
 
 /// One configuration problem; `reason` names the key, its environment variables and the fix.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -179,56 +38,23 @@ pub struct ConfigFailure {
     pub reason: String,
 }
 
-/// A provider config key, for schema.json.
-#[derive(Debug, Clone, Copy)]
-pub struct ConfigKey {
-    pub name: &'static str,
-    pub description: &'static str,
-    pub secret: bool,
-    /// `string` or `boolean`.
-    pub type_: &'static str,
-    /// Environment variables consulted when the key is not set, in order.
-    pub env: &'static [&'static str],
-}
-
-/// Every config key, in schema order.
-pub const CONFIG_KEYS: &[ConfigKey] = &[
-    ConfigKey { name: "subscriptionId", description: "The Azure subscription that holds the disks and snapshots.", secret: false, type_: "string", env: &["ARM_SUBSCRIPTION_ID", "AZURE_SUBSCRIPTION_ID"] },
-    ConfigKey { name: "tenantId", description: "The Entra ID tenant (directory) id; required for client secret and OIDC.", secret: false, type_: "string", env: &["ARM_TENANT_ID", "AZURE_TENANT_ID"] },
-    ConfigKey { name: "clientId", description: "The client (application) id of the service principal, or of a user-assigned managed identity.", secret: false, type_: "string", env: &["ARM_CLIENT_ID", "AZURE_CLIENT_ID"] },
-    ConfigKey { name: "clientSecret", description: "The service principal's client secret.", secret: true, type_: "string", env: &["ARM_CLIENT_SECRET", "AZURE_CLIENT_SECRET"] },
-    ConfigKey { name: "useOidc", description: "Authenticate with an OIDC token (client assertion): oidcToken, oidcTokenFilePath, or GitHub Actions' id-token endpoint.", secret: false, type_: "boolean", env: &["ARM_USE_OIDC"] },
-    ConfigKey { name: "oidcToken", description: "An OIDC id token to use as the client assertion.", secret: true, type_: "string", env: &["ARM_OIDC_TOKEN"] },
-    ConfigKey { name: "oidcTokenFilePath", description: "A file holding the OIDC id token; re-read for every token request (workload identity).", secret: false, type_: "string", env: &["ARM_OIDC_TOKEN_FILE_PATH", "AZURE_FEDERATED_TOKEN_FILE"] },
-    ConfigKey { name: "oidcRequestUrl", description: "GitHub Actions' id-token request URL.", secret: false, type_: "string", env: &["ARM_OIDC_REQUEST_URL", "ACTIONS_ID_TOKEN_REQUEST_URL"] },
-    ConfigKey { name: "oidcRequestToken", description: "The bearer token for GitHub Actions' id-token request URL.", secret: true, type_: "string", env: &["ARM_OIDC_REQUEST_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_TOKEN"] },
-    ConfigKey { name: "oidcAudience", description: "The audience requested from GitHub Actions' id-token endpoint (default api://AzureADTokenExchange).", secret: false, type_: "string", env: &["ARM_OIDC_AUDIENCE"] },
-    ConfigKey { name: "useMsi", description: "Authenticate with a managed identity (clientId selects a user-assigned identity).", secret: false, type_: "boolean", env: &["ARM_USE_MSI"] },
-    ConfigKey { name: "useCli", description: "Allow the Azure CLI's login as the last resort (default true).", secret: false, type_: "boolean", env: &["ARM_USE_CLI"] },
-    ConfigKey { name: "environment", description: "The Azure cloud: public, usgovernment or china (also azurecloud, usgov, azureusgovernment, azurechinacloud).", secret: false, type_: "string", env: &["ARM_ENVIRONMENT", "AZURE_ENVIRONMENT"] },
-    ConfigKey { name: "armEndpoint", description: "Override the Azure Resource Manager URL (a private cloud or the datasnap emulator).", secret: false, type_: "string", env: &["ARM_ENDPOINT", "AZURE_RESOURCE_MANAGER_ENDPOINT"] },
-    ConfigKey { name: "authorityHost", description: "Override the Entra ID authority host URL.", secret: false, type_: "string", env: &["ARM_AUTHORITY_HOST", "AZURE_AUTHORITY_HOST"] },
-    ConfigKey { name: "caCertFile", description: "A PEM file of extra root certificates to trust for armEndpoint and authorityHost.", secret: false, type_: "string", env: &["ARM_CA_CERT_FILE", "AZURE_CA_CERT_FILE"] },
-];
-
 const DEFAULT_OIDC_AUDIENCE: &str = "api://AzureADTokenExchange";
 
-fn key(name: &str) -> &'static ConfigKey {
-    CONFIG_KEYS
-        .iter()
-        .find(|k| k.name == name)
-        // The names passed in are literals from this file, all of which are in CONFIG_KEYS
-        // (checked by the `every_key_is_listed` test).
-        .unwrap_or(&CONFIG_KEYS[0])
+/// The environment variables that stand in for config key `name`: the schema's
+/// `defaultInfo.environment`, the one place they are written down.
+fn env_vars(name: &str) -> &'static [String] {
+    // The names passed in are literals from this file, each of which the schema has (the
+    // `every_key_read_is_in_the_schema` test); an unknown one simply has no variables.
+    crate::schema::config_key(name).map_or(&[], |k| k.env.as_slice())
 }
 
 /// "`clientId` (or ARM_CLIENT_ID / AZURE_CLIENT_ID)".
 fn key_and_env(name: &str) -> String {
-    let k = key(name);
-    if k.env.is_empty() {
+    let vars = env_vars(name);
+    if vars.is_empty() {
         format!("`{name}`")
     } else {
-        format!("`{name}` (or {})", k.env.join(" / "))
+        format!("`{name}` (or {})", vars.join(" / "))
     }
 }
 
@@ -263,7 +89,7 @@ impl Resolver<'_> {
                 });
             }
         }
-        for var in key(name).env {
+        for var in env_vars(name) {
             if let Some(v) = (self.env)(var) {
                 if !v.trim().is_empty() {
                     return Some(Found {
@@ -613,6 +439,97 @@ fn resolve_credential(
     Some(CredentialSource::AzureCli)
 }
 
+/// Reads one environment variable (the process's, or a test's stand-in).
+pub type EnvLookup = dyn Fn(&str) -> Option<String> + Send + Sync;
+
+/// CheckConfig: the schema's types, then (when every value is known; the engine does not
+/// Configure a preview with unknown config) the whole resolution, so a bad key fails before
+/// any resource is touched. Keys the schema marks secret become secret even when set as
+/// plain config, so credentials are encrypted in the stack's state.
+pub fn check(news: Props, env: &EnvLookup) -> (Props, Vec<Failure>) {
+    let config = &schema::schema().config;
+    let mut plain = news.values.clone();
+    plain.remove("version");
+    let mut failures = config.check_types(&plain);
+    if failures.is_empty() && news.is_known() {
+        if let Err(fails) = ProviderConfig::resolve(&plain, env) {
+            failures.extend(fails.into_iter().map(|c| Failure::new(c.property, c.reason)));
+        }
+    }
+    let mut news = news;
+    let secret: Vec<String> = news
+        .values
+        .keys()
+        .filter(|k| config.properties.get(*k).is_some_and(|p| p.secret))
+        .map(|k| path_join("", k))
+        .collect();
+    news.secrets.extend(secret);
+    (news, failures)
+}
+
+/// DiffConfig: one update per key whose value changed or is not known yet (the plugin
+/// `version` is the engine's, not ours).
+pub fn diff(olds: &Props, news: &Props) -> DiffResult {
+    let unknown: Vec<String> = news
+        .unknowns
+        .iter()
+        .map(|u| u.split(['.', '[']).next().unwrap_or(u).to_string())
+        .collect();
+    let mut keys: Vec<&String> = olds
+        .values
+        .keys()
+        .chain(news.values.keys())
+        .chain(unknown.iter())
+        .filter(|k| k.as_str() != "version")
+        .collect();
+    keys.sort();
+    keys.dedup();
+    DiffResult {
+        changes: keys
+            .into_iter()
+            .filter(|k| olds.values.get(*k) != news.values.get(*k) || unknown.contains(k))
+            .map(|k| Change {
+                path: k.clone(),
+                kind: ChangeKind::Update,
+                replace: false,
+            })
+            .collect(),
+        delete_before_replace: false,
+    }
+}
+
+/// Configure: resolves the configuration and builds the ARM client (no request is sent).
+/// The error lists every problem, each naming its key, its environment variables and the
+/// fix.
+pub fn client(args: &Props, env: &EnvLookup) -> Result<ArmClient, String> {
+    let mut plain = args.values.clone();
+    plain.remove("version");
+    let config = ProviderConfig::resolve(&plain, env).map_err(|fails| {
+        let lines: Vec<String> = fails
+            .into_iter()
+            .map(|f| format!("datasnap:{}: {}", f.property, f.reason))
+            .collect();
+        format!(
+            "the datasnap provider configuration is invalid:\n  {}",
+            lines.join("\n  ")
+        )
+    })?;
+    ArmClient::new(&config, client_options(env)).map_err(|e| e.to_string())
+}
+
+/// Client options; `DATASNAP_POLL_INTERVAL_MS` lowers the LRO poll floor (the emulator's
+/// operations take milliseconds, Azure's take seconds).
+fn client_options(env: &EnvLookup) -> ClientOptions {
+    let mut o = ClientOptions::default();
+    if let Some(ms) = env("DATASNAP_POLL_INTERVAL_MS").and_then(|v| v.parse::<u64>().ok()) {
+        let d = std::time::Duration::from_millis(ms);
+        o.min_poll_interval = d;
+        o.default_poll_interval = d;
+        o.copy_poll_interval = d;
+    }
+    o
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -634,7 +551,7 @@ mod tests {
     }
 
     #[test]
-    fn every_key_is_listed() {
+    fn every_key_read_is_in_the_schema() {
         for name in [
             "subscriptionId",
             "tenantId",
@@ -653,9 +570,10 @@ mod tests {
             "authorityHost",
             "caCertFile",
         ] {
-            assert!(CONFIG_KEYS.iter().any(|k| k.name == name), "{name}");
+            let key = crate::schema::config_key(name).expect(name);
+            assert!(!key.env.is_empty(), "{name} has no environment variables");
         }
-        assert_eq!(CONFIG_KEYS.len(), 16);
+        assert_eq!(crate::schema::schema().config.properties.len(), 16);
     }
 
     #[test]

@@ -251,7 +251,12 @@ impl ObjectType {
     ) -> Vec<Failure> {
         self.required
             .iter()
-            .filter(|r| values.get(*r).is_none_or(Json::is_null) && !unknown(r))
+            .filter(|r| {
+                values
+                    .get(*r)
+                    .is_none_or(|v| v.is_null() || v.as_str() == Some(""))
+                    && !unknown(r)
+            })
             .map(|r| {
                 let about = self
                     .properties
@@ -387,7 +392,7 @@ mod tests {
         }
         assert_eq!(vs.required, ["resourceGroupName", "dataset", "version"]);
         assert!(
-            matches!(&vs.properties["deletionPolicy"], PropType::Enum(_, v) if v == &["Retain", "Delete"])
+            matches!(&vs.properties["deletionPolicy"].ty, PropType::Enum(_, v) if v == &["Retain", "Delete"])
         );
     }
 

@@ -12,14 +12,14 @@ use prost::Message;
 use tokio::sync::mpsc;
 use tonic::{Request, Response, Status};
 
-use crate::azure::{ArmClient, CancelToken, ClientOptions};
-use crate::config::ProviderConfig;
+use crate::adapter::{Adapter, DynResource};
+use crate::azure::client::default_timeouts;
+use crate::azure::{ArmClient, CancelToken};
+use crate::config::{self, EnvLookup};
 use crate::functions::{versions, DynFunction, FunctionAdapter, Invoked};
 use crate::proto::rpc;
 use crate::proto::{EngineClient, ResourceProvider};
-use crate::resource::{
-    Adapter, ChangeKind, DiffResult, DynResource, Env, Failure, LogSink, ResourceError, Severity,
-};
+use crate::resource::{ChangeKind, DiffResult, Env, Failure, LogSink, ResourceError, Severity};
 use crate::resources::{restored_disk, versioned_snapshot};
 use crate::schema;
 use crate::value;
@@ -72,9 +72,6 @@ struct Shared {
     arm: Option<ArmClient>,
 }
 
-/// Reads one environment variable.
-type EnvLookup = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
-
 /// The gRPC service.
 pub struct Provider {
     resources: BTreeMap<&'static str, Arc<dyn DynResource>>,
@@ -85,7 +82,7 @@ pub struct Provider {
     /// Triggered by `Cancel`: every in-flight Azure wait returns promptly.
     cancel: CancelToken,
     /// Reads the process environment (tests substitute their own).
-    env: EnvLookup,
+    env: Arc<EnvLookup>,
 }
 
 impl Provider {
@@ -117,33 +114,54 @@ impl Provider {
         self
     }
 
+    /// The provider-wide state. A panic while it was held (a bug) would poison the lock;
+    /// the state is two plain fields that are always whole, so the guard is recovered and
+    /// the bug logged rather than every later RPC failing.
+    fn shared(&self) -> std::sync::MutexGuard<'_, Shared> {
+        self.shared.lock().unwrap_or_else(|poisoned| {
+            tracing::error!("provider state lock poisoned by an earlier panic; continuing");
+            poisoned.into_inner()
+        })
+    }
+
     /// Records the engine address and starts the task that forwards log messages to it,
-    /// in order, on one connection.
+    /// in order, on one connection (reconnecting once when a send fails). A message that
+    /// cannot reach the engine goes to stderr, never nowhere.
     fn set_engine(&self, address: String) {
         let address = if address.contains("://") {
             address
         } else {
             format!("http://{address}")
         };
-        if let Ok(mut s) = self.shared.lock() {
-            s.engine_address = Some(address.clone());
-        }
-        let rx = self.log_rx.lock().ok().and_then(|mut r| r.take());
+        self.shared().engine_address = Some(address.clone());
+        let rx = self
+            .log_rx
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .take();
         if let Some(mut rx) = rx {
             tokio::spawn(async move {
-                let mut client = None;
+                let mut client: Option<EngineClient<tonic::transport::Channel>> = None;
                 while let Some(msg) = rx.recv().await {
-                    if client.is_none() {
-                        client = EngineClient::connect(address.clone()).await.ok();
-                    }
-                    match client.as_mut() {
-                        Some(c) => {
-                            if let Err(e) = c.log(msg.clone()).await {
-                                tracing::debug!("engine log failed: {e}");
+                    let mut sent = false;
+                    for _attempt in 0..2 {
+                        if client.is_none() {
+                            client = EngineClient::connect(address.clone()).await.ok();
+                        }
+                        let Some(c) = client.as_mut() else { break };
+                        match c.log(msg.clone()).await {
+                            Ok(_) => {
+                                sent = true;
+                                break;
+                            }
+                            Err(e) => {
+                                tracing::debug!("engine log failed: {e}; reconnecting");
                                 client = None;
                             }
                         }
-                        None => tracing::info!("{}", msg.message),
+                    }
+                    if !sent {
+                        tracing::warn!(urn = %msg.urn, "(engine log unreachable) {}", msg.message);
                     }
                 }
             });
@@ -160,30 +178,20 @@ impl Provider {
         })
     }
 
-    fn env(&self, urn: &str, timeout_secs: f64) -> Env {
-        Env {
-            log: Arc::new(EngineLog {
+    /// The environment of one RPC: its log, its one deadline (the engine's timeout, else
+    /// `default`), the Azure client and the cancel signal.
+    fn env(&self, urn: &str, timeout_secs: f64, default: Duration) -> Env {
+        Env::new(
+            Arc::new(EngineLog {
                 tx: self.log.clone(),
                 urn: urn.to_string(),
             }),
-            timeout: (timeout_secs > 0.0).then(|| Duration::from_secs_f64(timeout_secs)),
-            arm: self.shared.lock().ok().and_then(|s| s.arm.clone()),
-            cancel: self.cancel.clone(),
-        }
+            (timeout_secs > 0.0).then(|| Duration::from_secs_f64(timeout_secs)),
+            default,
+            self.shared().arm.clone(),
+            self.cancel.clone(),
+        )
     }
-}
-
-/// Client options; `DATASNAP_POLL_INTERVAL_MS` lowers the LRO poll floor (the emulator's
-/// operations take milliseconds, Azure's take seconds).
-fn client_options(env: &dyn Fn(&str) -> Option<String>) -> ClientOptions {
-    let mut o = ClientOptions::default();
-    if let Some(ms) = env("DATASNAP_POLL_INTERVAL_MS").and_then(|v| v.parse::<u64>().ok()) {
-        let d = Duration::from_millis(ms);
-        o.min_poll_interval = d;
-        o.default_poll_interval = d;
-        o.copy_poll_interval = d;
-    }
-    o
 }
 
 /// Sends a resource's messages to the engine log, under its URN.
@@ -338,11 +346,7 @@ impl ResourceProvider for Provider {
     ) -> Rpc<rpc::ProviderHandshakeResponse> {
         let address = req.into_inner().engine_address;
         if !address.is_empty() {
-            let known = self
-                .shared
-                .lock()
-                .map(|s| s.engine_address.is_some())
-                .unwrap_or(false);
+            let known = self.shared().engine_address.is_some();
             if !known {
                 self.set_engine(address);
             }
@@ -375,26 +379,7 @@ impl ResourceProvider for Provider {
 
     async fn check_config(&self, req: Request<rpc::CheckRequest>) -> Rpc<rpc::CheckResponse> {
         let news = value::decode(req.get_ref().news.as_ref());
-        let mut plain = news.values.clone();
-        plain.remove("version");
-        let mut f = schema::schema().config.check_types(&plain);
-        // With unknown values (preview) the engine will not call Configure; validate later.
-        if f.is_empty() && news.is_known() {
-            if let Err(fails) = ProviderConfig::resolve(&plain, &*self.env) {
-                f.extend(
-                    fails
-                        .into_iter()
-                        .map(|c| Failure::new(c.property, c.reason)),
-                );
-            }
-        }
-        // Credentials stay secret in the stack's state even when set as plain config.
-        let mut news = news;
-        for k in news.values.keys() {
-            if schema::schema().config_secrets.contains(k) {
-                news.secrets.insert(value::path_join("", k));
-            }
-        }
+        let (news, f) = config::check(news, &*self.env);
         Ok(Response::new(rpc::CheckResponse {
             inputs: Some(value::encode(&news)),
             failures: failures(f),
@@ -405,58 +390,13 @@ impl ResourceProvider for Provider {
         let r = req.get_ref();
         let olds = value::decode(r.old_inputs.as_ref().or(r.olds.as_ref()));
         let news = value::decode(r.news.as_ref());
-        let unknown: Vec<String> = news
-            .unknowns
-            .iter()
-            .map(|u| u.split(['.', '[']).next().unwrap_or(u).to_string())
-            .collect();
-        let mut keys: Vec<&String> = olds
-            .values
-            .keys()
-            .chain(news.values.keys())
-            .chain(unknown.iter())
-            .filter(|k| k.as_str() != "version")
-            .collect();
-        keys.sort();
-        keys.dedup();
-        let changed: Vec<String> = keys
-            .into_iter()
-            .filter(|k| olds.values.get(*k) != news.values.get(*k) || unknown.contains(k))
-            .cloned()
-            .collect();
-        let d = DiffResult {
-            changes: changed
-                .into_iter()
-                .map(|path| crate::resource::Change {
-                    path,
-                    kind: ChangeKind::Update,
-                    replace: false,
-                })
-                .collect(),
-            delete_before_replace: false,
-        };
-        Ok(Response::new(diff_response(d)))
+        Ok(Response::new(diff_response(config::diff(&olds, &news))))
     }
 
     async fn configure(&self, req: Request<rpc::ConfigureRequest>) -> Rpc<rpc::ConfigureResponse> {
         let args = value::decode(req.get_ref().args.as_ref());
-        let mut plain = args.values;
-        plain.remove("version");
-        let config = ProviderConfig::resolve(&plain, &*self.env).map_err(|fails| {
-            let lines: Vec<String> = fails
-                .into_iter()
-                .map(|f| format!("datasnap:{}: {}", f.property, f.reason))
-                .collect();
-            Status::invalid_argument(format!(
-                "the datasnap provider configuration is invalid:\n  {}",
-                lines.join("\n  ")
-            ))
-        })?;
-        let arm = ArmClient::new(&config, client_options(&*self.env))
-            .map_err(|e| Status::invalid_argument(e.to_string()))?;
-        if let Ok(mut s) = self.shared.lock() {
-            s.arm = Some(arm);
-        }
+        let arm: ArmClient = config::client(&args, &*self.env).map_err(Status::invalid_argument)?;
+        self.shared().arm = Some(arm);
         Ok(Response::new(rpc::ConfigureResponse {
             accept_secrets: true,
             supports_preview: true,
@@ -477,7 +417,7 @@ impl ResourceProvider for Provider {
             ))
         })?;
         let args = value::decode(r.args.as_ref());
-        let env = self.env("", 0.0);
+        let env = self.env("", 0.0, default_timeouts::READ);
         match f.invoke(&env, &args.values).await.map_err(status)? {
             Invoked::Result(m) => {
                 let mut p = value::Props::new(m);
@@ -534,14 +474,15 @@ impl ResourceProvider for Provider {
         let news = value::decode(r.properties.as_ref());
         if r.preview {
             let outputs = res.preview(&news).map_err(status)?;
-            res.plan_create(&self.env(&r.urn, 0.0), &news).await;
+            res.plan_create(&self.env(&r.urn, 0.0, default_timeouts::READ), &news)
+                .await;
             return Ok(Response::new(rpc::CreateResponse {
                 id: String::new(),
                 properties: Some(value::encode(&outputs)),
                 refresh_before_update: false,
             }));
         }
-        let env = self.env(&r.urn, r.timeout);
+        let env = self.env(&r.urn, r.timeout, default_timeouts::CREATE);
         let (id, outputs) = res.create(&env, &news).await.map_err(status)?;
         Ok(Response::new(rpc::CreateResponse {
             id,
@@ -553,7 +494,7 @@ impl ResourceProvider for Provider {
     async fn read(&self, req: Request<rpc::ReadRequest>) -> Rpc<rpc::ReadResponse> {
         let r = req.get_ref();
         let res = self.resource(token(&r.r#type, &r.urn))?;
-        let env = self.env(&r.urn, 0.0);
+        let env = self.env(&r.urn, 0.0, default_timeouts::READ);
         let inputs = value::decode(r.inputs.as_ref());
         let state = value::decode(r.properties.as_ref());
         match res
@@ -580,7 +521,7 @@ impl ResourceProvider for Provider {
             let mut outputs = res.preview(&news).map_err(status)?;
             // What Azure reported before stays as it was; inputs the program removed stay
             // removed.
-            let inputs = schema::resource(token(&r.r#type, &r.urn));
+            let inputs = res.schema();
             for (k, v) in olds.values {
                 if !inputs.properties.contains_key(&k) {
                     outputs.values.entry(k).or_insert(v);
@@ -591,7 +532,7 @@ impl ResourceProvider for Provider {
                 refresh_before_update: false,
             }));
         }
-        let env = self.env(&r.urn, r.timeout);
+        let env = self.env(&r.urn, r.timeout, default_timeouts::UPDATE);
         let outputs = res
             .update(&env, &r.id, &olds, &news)
             .await
@@ -605,7 +546,7 @@ impl ResourceProvider for Provider {
     async fn delete(&self, req: Request<rpc::DeleteRequest>) -> Rpc<()> {
         let r = req.get_ref();
         let res = self.resource(token(&r.r#type, &r.urn))?;
-        let env = self.env(&r.urn, r.timeout);
+        let env = self.env(&r.urn, r.timeout, default_timeouts::DELETE);
         let olds = value::decode(r.properties.as_ref());
         res.delete(&env, &r.id, &olds).await.map_err(status)?;
         Ok(Response::new(()))

@@ -13,7 +13,7 @@
 //! ARM retry loop (so a wrong secret gives one clear error, not a retry storm).
 
 use crate::azure::errors::AzureError;
-use crate::config::{CredentialSource, ProviderConfig, Secret};
+use crate::azure::settings::{CredentialSource, ProviderConfig, Secret};
 use azure_core::cloud::{CloudConfiguration, CustomConfiguration};
 use azure_core::credentials::{AccessToken, TokenCredential};
 use azure_core::http::{ClientMethodOptions, ClientOptions, Transport};
@@ -362,7 +362,7 @@ mod tests {
             subscription_id: "00000000-0000-0000-0000-000000000000".into(),
             tenant_id: Some("72f988bf-86f1-41af-91ab-2d7cd011db47".into()),
             client_id: Some("c".into()),
-            environment: crate::config::CloudEnvironment::Public,
+            environment: crate::azure::settings::CloudEnvironment::Public,
             arm_endpoint: "https://management.azure.com".into(),
             authority_host: "https://login.microsoftonline.com".into(),
             arm_audience: "https://management.core.windows.net/".into(),

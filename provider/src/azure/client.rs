@@ -22,7 +22,7 @@
 use crate::azure::auth::Authenticator;
 use crate::azure::errors::AzureError;
 use crate::azure::retry::{self, RetryPolicy};
-use crate::config::ProviderConfig;
+use crate::azure::settings::ProviderConfig;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;

@@ -8,6 +8,7 @@
 //! - [`lro`]: the long-running-operation poller.
 //! - [`snapshots`], [`disks`]: the Microsoft.Compute operations.
 //! - [`models`]: serde models of DiskRP bodies.
+//! - [`settings`]: what the client is built from (cloud, endpoints, credential).
 //! - [`errors`]: [`AzureError`], with Azure's status and code.
 
 pub mod auth;
@@ -18,6 +19,7 @@ pub mod id;
 pub mod lro;
 pub mod models;
 pub mod retry;
+pub mod settings;
 pub mod snapshots;
 #[cfg(test)]
 pub(crate) mod testing;

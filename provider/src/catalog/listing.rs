@@ -3,7 +3,6 @@
 
 use super::tags::VersionTags;
 use super::version::{sort, DatasetVersion};
-use crate::azure::client::default_timeouts;
 use crate::azure::models::Snapshot;
 use crate::azure::{ArmClient, AzureError, OpContext};
 use crate::resource::{Env, ResourceError};
@@ -67,7 +66,7 @@ pub async fn list(
     resource_group: &str,
     dataset: &str,
 ) -> Result<Vec<DatasetVersion>, ResourceError> {
-    let ctx = env.op(default_timeouts::READ);
+    let ctx = env.op();
     Ok(list_in(arm, resource_group, dataset, &ctx).await?)
 }
 

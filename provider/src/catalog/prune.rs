@@ -10,7 +10,6 @@ use azure_core::time::{to_rfc3339, OffsetDateTime};
 use super::listing::{list, list_in};
 use super::retention::{select, Retention};
 use super::version::{sort, DatasetVersion};
-use crate::azure::client::default_timeouts;
 use crate::azure::id::{ResourceId, ResourceKind};
 use crate::azure::ArmClient;
 use crate::resource::Env;
@@ -25,7 +24,7 @@ pub async fn apply(
     rule: Retention,
     current: &str,
 ) {
-    let ctx = env.op(default_timeouts::DELETE);
+    let ctx = env.op();
     let versions = match list_in(arm, resource_group, dataset, &ctx).await {
         Ok(v) => v,
         Err(e) => {
@@ -121,12 +120,13 @@ mod tests {
         let list = HttpResponse::new(200).with_json(&json!({ "value": snapshots }));
         let (arm, _) = client_with(ClientOptions::for_tests(), vec![list]);
         let lines = Arc::new(Lines::default());
-        let env = Env {
-            log: lines.clone(),
-            timeout: None,
-            arm: Some(arm),
-            cancel: CancelToken::new(),
-        };
+        let env = Env::new(
+            lines.clone(),
+            None,
+            std::time::Duration::from_secs(60),
+            Some(arm),
+            CancelToken::new(),
+        );
         (env, lines)
     }
 

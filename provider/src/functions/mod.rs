@@ -45,14 +45,7 @@ pub struct FunctionAdapter<F: Function> {
 impl<F: Function> DynFunction for FunctionAdapter<F> {
     async fn invoke(&self, env: &Env, args: &Map<String, Json>) -> Result<Invoked, ResourceError> {
         let mut failures = self.schema.check_types(args);
-        for r in &self.schema.required {
-            if args.get(r).is_none_or(Json::is_null) {
-                failures.push(Failure::new(
-                    r,
-                    format!("is required by {}", self.schema.token),
-                ));
-            }
-        }
+        failures.extend(self.schema.missing_required(args, |_| false));
         if !failures.is_empty() {
             return Ok(Invoked::Failures(failures));
         }

@@ -50,6 +50,14 @@ pub fn check_resource_group(name: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Azure writes regions in two ways (`West US 2`, `westus2`); compare them as one.
+pub fn normalize_location(l: &str) -> String {
+    l.chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_ascii_lowercase()
+}
+
 /// Checks an Azure region name (`westus2` or `West US 2`).
 pub fn check_location(location: &str) -> Result<(), String> {
     if location.is_empty()

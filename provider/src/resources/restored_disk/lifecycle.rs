@@ -1,0 +1,300 @@
+//! RestoredDisk's Azure operations: create (resolve the version through the catalog, wait
+//! for it to be ready, never over an existing disk), read (refresh and import), update
+//! (tags, SKU and size in place) and delete. Every call shares the RPC's one deadline.
+
+use super::rules::can_resize;
+use super::state::{azure_tags, inputs_from, outputs_from};
+use super::types::{cut_name, Inputs, Outputs, TOKEN};
+use crate::azure::id::{ResourceId, ResourceKind};
+use crate::azure::models::{
+    CreationData, Disk, DiskProperties, DiskUpdate, DiskUpdateProperties, Sku, Snapshot,
+};
+use crate::azure::{ArmClient, AzureError, OpContext};
+use crate::catalog::{self, tags};
+use crate::resource::{partial_message, Env, ResourceError};
+
+/// The snapshot a disk is restored from, and the dataset version it holds (if any).
+struct Source {
+    snapshot: Snapshot,
+    dataset: Option<String>,
+    version: Option<String>,
+}
+
+/// Finds the source: a snapshot id, or a dataset's version (`latest` allowed) through the
+/// catalog.
+async fn resolve_source(
+    env: &Env,
+    arm: &ArmClient,
+    inputs: &Inputs,
+    ctx: &OpContext,
+) -> Result<Source, ResourceError> {
+    match (&inputs.source_snapshot_id, &inputs.dataset, &inputs.version) {
+        (Some(id), _, _) => {
+            let rid = ResourceId::parse(id, ResourceKind::Snapshot).map_err(|e| {
+                ResourceError::Invalid {
+                    property: "sourceSnapshotId".into(),
+                    reason: e.to_string(),
+                }
+            })?;
+            let Some(snapshot) = arm.get_snapshot(&rid, ctx).await? else {
+                return Err(ResourceError::Invalid {
+                    property: "sourceSnapshotId".into(),
+                    reason: format!(
+                        "the snapshot {id} does not exist (or the identity cannot see it)"
+                    ),
+                });
+            };
+            let vt = tags::VersionTags::decode(&snapshot.tags);
+            Ok(Source {
+                dataset: vt.as_ref().map(|v| v.dataset.clone()),
+                version: vt.map(|v| v.version),
+                snapshot,
+            })
+        }
+        (None, Some(d), Some(v)) => {
+            let group = inputs.source_group().to_string();
+            let list = catalog::list(env, arm, &group, d).await?;
+            let Some(found) = catalog::find(&list, v) else {
+                return Err(catalog::not_found(d, &group, v, &list));
+            };
+            let rid = ResourceId::parse(&found.snapshot_id, ResourceKind::Snapshot)
+                .map_err(|e| ResourceError::Bug(e.to_string()))?;
+            let Some(snapshot) = arm.get_snapshot(&rid, ctx).await? else {
+                return Err(catalog::not_found(d, &group, v, &[]));
+            };
+            Ok(Source {
+                snapshot,
+                dataset: Some(d.clone()),
+                version: Some(found.version.clone()),
+            })
+        }
+        _ => Err(ResourceError::Bug("create without a source".into())),
+    }
+}
+
+/// The PUT body of the disk.
+fn create_body(inputs: &Inputs, source: &Source, snapshot_id: &str, snap_size: i64) -> Disk {
+    Disk {
+        location: inputs
+            .location
+            .clone()
+            .unwrap_or_else(|| source.snapshot.location.clone()),
+        tags: azure_tags(
+            inputs,
+            snapshot_id,
+            source.dataset.as_deref(),
+            source.version.as_deref(),
+        ),
+        sku: inputs.sku.as_ref().map(|n| Sku {
+            name: Some(n.clone()),
+            ..Sku::default()
+        }),
+        properties: DiskProperties {
+            creation_data: CreationData {
+                create_option: "Copy".into(),
+                source_resource_id: Some(snapshot_id.to_string()),
+                ..CreationData::default()
+            },
+            disk_size_gb: inputs.disk_size_gb.or(Some(snap_size).filter(|s| *s > 0)),
+            ..DiskProperties::default()
+        },
+        ..Disk::default()
+    }
+}
+
+pub async fn create(env: &Env, inputs: Inputs) -> Result<(String, Outputs), ResourceError> {
+    let arm = env.arm()?;
+    let ctx = env.op();
+    let mut source = resolve_source(env, arm, &inputs, &ctx).await?;
+    source.snapshot = wait_until_ready(env, arm, source.snapshot, &ctx).await?;
+    let snapshot = &source.snapshot;
+    let snapshot_id = snapshot.id.clone().unwrap_or_default();
+    if let Some(p) = snapshot.properties.completion_percent.filter(|p| *p < 100.0) {
+        return Err(ResourceError::Failed(format!("snapshot {snapshot_id} is still copying ({p}%); wait for its copy to complete, then run `pulumi up` again")));
+    }
+    let name = match &inputs.disk_name {
+        Some(n) => n.clone(),
+        None => snapshot
+            .name
+            .clone()
+            .map(|n| cut_name(&n, "-disk"))
+            .ok_or_else(|| ResourceError::Bug("no disk name".into()))?,
+    };
+    let id = ResourceId::new(
+        arm.subscription_id(),
+        &inputs.resource_group_name,
+        ResourceKind::Disk,
+        &name,
+    );
+    if arm.get_disk(&id, &ctx).await?.is_some() {
+        return Err(ResourceError::Failed(format!(
+            "disk {id} already exists in Azure; datasnap never overwrites a disk. To manage it, import it: `pulumi import {TOKEN} <resource name> {id}`; otherwise set another `diskName`"
+        )));
+    }
+    let snap_size = snapshot.properties.disk_size_gb.unwrap_or(0);
+    if let Some(size) = inputs.disk_size_gb {
+        can_resize(Some(snap_size), size).map_err(|e| ResourceError::Invalid {
+            property: "diskSizeGb".into(),
+            reason: format!("{e} (the snapshot's size); a disk can only be as large as its source or larger"),
+        })?;
+    }
+    let body = create_body(&inputs, &source, &snapshot_id, snap_size);
+    env.progress(&format!(
+        "restoring disk {name} from {}",
+        source
+            .version
+            .as_deref()
+            .map(|v| format!("version \"{v}\""))
+            .unwrap_or_else(|| snapshot_id.clone())
+    ));
+    let mut inputs = inputs;
+    inputs.disk_name = Some(name);
+    let disk = match arm.create_disk(&id, &body, &ctx).await {
+        Ok(d) => d,
+        Err(AzureError::AfterAccepted {
+            id: accepted,
+            source: cause,
+        }) => {
+            let outputs = Outputs {
+                inputs,
+                disk_id: accepted.clone(),
+                restored_snapshot_id: snapshot_id,
+                restored_dataset: source.dataset,
+                restored_version: source.version,
+                ..Outputs::default()
+            };
+            return Err(ResourceError::partial(
+                &accepted,
+                &outputs,
+                partial_message(&format!("disk {accepted}"), &cause),
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let outputs = outputs_from(inputs, &disk, &id);
+    Ok((outputs.disk_id.clone(), outputs))
+}
+
+/// Azure refuses to copy from a snapshot that is still being provisioned: wait for it
+/// (within the operation's deadline), as the engine would have if the program had declared
+/// the dependency.
+async fn wait_until_ready(
+    env: &Env,
+    arm: &ArmClient,
+    mut snapshot: Snapshot,
+    ctx: &OpContext,
+) -> Result<Snapshot, ResourceError> {
+    let name = snapshot.name.clone().unwrap_or_default();
+    loop {
+        let state = snapshot
+            .properties
+            .provisioning_state
+            .clone()
+            .unwrap_or_default();
+        match state.as_str() {
+            "" | "Succeeded" => return Ok(snapshot),
+            "Failed" | "Canceled" => {
+                return Err(ResourceError::Failed(format!(
+                    "snapshot {name} is in provisioning state {state}; restore another version"
+                )))
+            }
+            _ => {}
+        }
+        env.progress(&format!(
+            "waiting for snapshot {name} to finish provisioning ({state})"
+        ));
+        if tokio::time::Instant::now() + WAIT_STEP > ctx.deadline {
+            return Err(ResourceError::Failed(format!("snapshot {name} was still {state} when the operation's deadline came; raise customTimeouts or run `pulumi up` again later")));
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(WAIT_STEP) => {}
+            _ = env.cancel.cancelled() => return Err(ResourceError::Cancelled("the operation was cancelled while waiting for the snapshot".into())),
+        }
+        let id = ResourceId::parse(
+            snapshot.id.as_deref().unwrap_or_default(),
+            ResourceKind::Snapshot,
+        )
+        .map_err(|e| ResourceError::Bug(e.to_string()))?;
+        snapshot = arm.get_snapshot(&id, ctx).await?.ok_or_else(|| {
+            ResourceError::Failed(format!("snapshot {name} disappeared while waiting for it"))
+        })?;
+    }
+}
+
+const WAIT_STEP: std::time::Duration = std::time::Duration::from_millis(500);
+
+fn disk_id(id: &str, imported: bool) -> Result<ResourceId, ResourceError> {
+    ResourceId::parse(id, ResourceKind::Disk).map_err(|e| {
+        if imported {
+            ResourceError::Invalid {
+                property: "id".into(),
+                reason: format!("a RestoredDisk is imported by the ARM id of its disk: {e}"),
+            }
+        } else {
+            ResourceError::Bug(format!("recorded id: {e}"))
+        }
+    })
+}
+
+pub async fn read(
+    env: &Env,
+    id: &str,
+    inputs: Option<Inputs>,
+) -> Result<Option<(Inputs, Outputs)>, ResourceError> {
+    let arm = env.arm()?;
+    let ctx = env.op();
+    let rid = disk_id(id, true)?;
+    let Some(disk) = arm.get_disk(&rid, &ctx).await? else {
+        return Ok(None);
+    };
+    let new_inputs = inputs_from(&disk, &rid, inputs.as_ref());
+    let outputs = outputs_from(new_inputs.clone(), &disk, &rid);
+    Ok(Some((new_inputs, outputs)))
+}
+
+pub async fn update(
+    env: &Env,
+    id: &str,
+    olds: Outputs,
+    news: Inputs,
+) -> Result<Outputs, ResourceError> {
+    let arm = env.arm()?;
+    let ctx = env.op();
+    let rid = disk_id(id, false)?;
+    let mut body = DiskUpdate {
+        tags: Some(azure_tags(
+            &news,
+            &olds.restored_snapshot_id,
+            olds.restored_dataset.as_deref(),
+            olds.restored_version.as_deref(),
+        )),
+        ..DiskUpdate::default()
+    };
+    if news.sku.is_some() && news.sku != olds.inputs.sku {
+        body.sku = news.sku.as_ref().map(|n| Sku {
+            name: Some(n.clone()),
+            ..Sku::default()
+        });
+    }
+    if news.disk_size_gb.is_some() && news.disk_size_gb != olds.inputs.disk_size_gb {
+        body.properties = Some(DiskUpdateProperties {
+            disk_size_gb: news.disk_size_gb,
+            ..DiskUpdateProperties::default()
+        });
+    }
+    let disk = arm.update_disk(&rid, &body, &ctx).await?;
+    let mut news = news;
+    if news.location.is_none() {
+        news.location = olds.inputs.location.clone();
+    }
+    if news.disk_name.is_none() {
+        news.disk_name = olds.inputs.disk_name.clone();
+    }
+    Ok(outputs_from(news, &disk, &rid))
+}
+
+pub async fn delete(env: &Env, id: &str) -> Result<(), ResourceError> {
+    let arm = env.arm()?;
+    arm.delete_disk(&disk_id(id, false)?, &env.op()).await?;
+    Ok(())
+}

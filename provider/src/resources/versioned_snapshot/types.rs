@@ -1,0 +1,121 @@
+//! VersionedSnapshot's inputs and recorded state (the schema's properties, typed), and
+//! what they say about the version: its Azure name and the tags it carries.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::catalog::tags::{self, VersionTags};
+use crate::catalog::Retention;
+use crate::resources::naming::default_snapshot_name;
+
+pub const TOKEN: &str = "datasnap:index:VersionedSnapshot";
+
+/// `Retain` (default) or `Delete`.
+pub const RETAIN: &str = "Retain";
+pub const DELETE: &str = "Delete";
+
+/// The inputs, as checked. Required strings are empty only while unknown (preview).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Inputs {
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub resource_group_name: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub dataset: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub version: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_disk_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_snapshot_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snapshot_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incremental: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sku: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<BTreeMap<String, String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<BTreeMap<String, String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deletion_policy: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention: Option<Retention>,
+}
+
+/// The recorded state: the inputs with defaults applied, plus what Azure reports.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Outputs {
+    #[serde(flatten)]
+    pub inputs: Inputs,
+    #[serde(default)]
+    pub snapshot_id: String,
+    #[serde(default)]
+    pub time_created: String,
+    #[serde(default)]
+    pub disk_size_gb: i64,
+    #[serde(default)]
+    pub disk_size_bytes: f64,
+    #[serde(default)]
+    pub provisioning_state: String,
+    #[serde(default)]
+    pub unique_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_unique_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incremental_snapshot_family_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub completion_percent: Option<f64>,
+    /// The snapshot carries the release marker (`datasnap.retained`), so retention may prune
+    /// it; set when a released version is imported again, cleared by the next update.
+    #[serde(default)]
+    pub retained: bool,
+}
+
+impl Inputs {
+    /// The snapshot's Azure name: the explicit one, or the default derived from the
+    /// dataset and version (`None` while those are unknown).
+    pub fn effective_name(&self) -> Option<String> {
+        match &self.snapshot_name {
+            Some(n) => Some(n.clone()),
+            None if !self.dataset.is_empty() && !self.version.is_empty() => {
+                Some(default_snapshot_name(&self.dataset, &self.version))
+            }
+            None => None,
+        }
+    }
+
+    pub fn deletion_policy(&self) -> &str {
+        self.deletion_policy.as_deref().unwrap_or(RETAIN)
+    }
+
+    /// The tags this version carries in Azure.
+    pub fn version_tags(&self) -> VersionTags {
+        VersionTags {
+            dataset: self.dataset.clone(),
+            version: self.version.clone(),
+            deletion_policy: Some(self.deletion_policy().to_string()),
+            retention: self.retention,
+            keep: self
+                .tags
+                .as_ref()
+                .and_then(|t| t.iter().find(|(k, _)| k.eq_ignore_ascii_case(tags::KEEP)))
+                .is_some_and(|(_, v)| v.eq_ignore_ascii_case("true")),
+            retained: false,
+            metadata: self.metadata.clone().unwrap_or_default(),
+            user: self
+                .tags
+                .clone()
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|(k, _)| !k.eq_ignore_ascii_case(tags::KEEP))
+                .collect(),
+        }
+    }
+}
+

@@ -1,11 +1,15 @@
-//! The retry policy as data: which answers are retried, how long to wait (Retry-After first,
-//! else exponential backoff with jitter), and request ids.
+//! The retry policy as data: which answers are retried and how long to wait (Azure's
+//! Retry-After first, else exponential backoff with jitter).
 //!
 //! Retried: 408, 429, 500, 502, 503, 504, 409 `AnotherOperationInProgress`, and connection
 //! errors. Waits honour `retry-after-ms`, `x-ms-retry-after-ms` and `Retry-After` (seconds or
-//! an HTTP date). The loop itself lives in `ArmClient::send`, bounded by `max_retries` and by
-//! the operation's deadline.
+//! an HTTP date), parsed by `azure_core`. The loop itself is the retry policy of the pipeline
+//! ([`crate::azure::pipeline::retry`]), bounded by `max_retries` and by the deadline; the LRO
+//! poller reads the same headers for its pace.
 
+use azure_core::http::headers::{
+    HeaderName, Headers, RETRY_AFTER, RETRY_AFTER_MS, X_MS_RETRY_AFTER_MS,
+};
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
 use std::time::Duration;
@@ -61,28 +65,28 @@ pub(crate) fn is_retryable_status(status: u16, code: Option<&str>) -> bool {
     }
 }
 
-/// The server's requested wait: `retry-after-ms`, `x-ms-retry-after-ms`, then `Retry-After`.
+/// The headers that say how long to wait, in the order they are believed: Azure's two
+/// millisecond headers, then the standard `Retry-After` (seconds or an HTTP date).
+const RETRY_AFTER_HEADERS: [HeaderName; 3] = [RETRY_AFTER_MS, X_MS_RETRY_AFTER_MS, RETRY_AFTER];
+
+/// The server's requested wait, parsed by `azure_core`'s `get_retry_after`: whole milliseconds
+/// for the `*-ms` headers, whole seconds or an HTTP date for `Retry-After` (a date in the past
+/// is no wait). A value that does not parse is skipped; a negative one means no wait.
 pub(crate) fn retry_after(headers: &[(String, String)]) -> Option<Duration> {
-    let get = |name: &str| {
-        headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.trim())
-    };
-    for name in ["retry-after-ms", "x-ms-retry-after-ms"] {
-        if let Some(ms) = get(name).and_then(|v| v.parse::<f64>().ok()) {
-            if ms.is_finite() && ms >= 0.0 {
-                return Some(Duration::from_secs_f64(ms / 1000.0));
-            }
+    let mut wanted = Headers::new();
+    for name in &RETRY_AFTER_HEADERS {
+        if let Some(value) = crate::azure::pipeline::transport::find_header(headers, name.as_str())
+        {
+            wanted.insert(name.clone(), value.trim().to_string());
         }
     }
-    let value = get("retry-after")?;
-    if let Ok(secs) = value.parse::<f64>() {
-        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs));
-    }
-    let at = azure_core::time::parse_rfc7231(value).ok()?;
-    let now = azure_core::time::OffsetDateTime::now_utc();
-    let wait = at - now;
+    let wait = azure_core::http::policies::get_retry_after(
+        &wanted,
+        azure_core::time::OffsetDateTime::now_utc,
+        &RETRY_AFTER_HEADERS,
+    )?;
+    // `time::Duration` is signed; a negative wait (a past date is already clamped by
+    // azure_core, a negative number is not) means "now".
     Some(Duration::try_from(wait).unwrap_or(Duration::ZERO))
 }
 
@@ -96,26 +100,6 @@ fn random_u64() -> u64 {
     let mut h = RandomState::new().build_hasher();
     h.write_u64(0x9e37_79b9_7f4a_7c15);
     h.finish()
-}
-
-/// A random (version 4) UUID for `x-ms-client-request-id`.
-pub(crate) fn new_request_id() -> String {
-    let a = random_u64();
-    let b = random_u64();
-    let mut bytes = [0u8; 16];
-    bytes[..8].copy_from_slice(&a.to_be_bytes());
-    bytes[8..].copy_from_slice(&b.to_be_bytes());
-    bytes[6] = (bytes[6] & 0x0f) | 0x40;
-    bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    )
 }
 
 #[cfg(test)]
@@ -158,6 +142,23 @@ mod tests {
             Some(Duration::ZERO)
         );
         assert_eq!(retry_after(&h(&[("Retry-After", "soon")])), None);
+        // A header that does not parse gives way to the next one.
+        assert_eq!(
+            retry_after(&h(&[("retry-after-ms", "later"), ("Retry-After", "2")])),
+            Some(Duration::from_secs(2))
+        );
+        assert_eq!(
+            retry_after(&h(&[("x-ms-retry-after-ms", "-5")])),
+            Some(Duration::ZERO)
+        );
+        let soon =
+            azure_core::time::OffsetDateTime::now_utc() + azure_core::time::Duration::hours(1);
+        let wait =
+            retry_after(&h(&[("Retry-After", &azure_core::time::to_rfc7231(&soon))])).unwrap();
+        assert!(
+            wait > Duration::from_secs(3590) && wait <= Duration::from_secs(3600),
+            "{wait:?}"
+        );
         assert_eq!(retry_after(&h(&[])), None);
     }
 
@@ -191,14 +192,6 @@ mod tests {
         let samples: std::collections::HashSet<u128> =
             (0..20).map(|_| p.backoff(0).as_nanos()).collect();
         assert!(samples.len() > 1, "jitter varies");
-    }
-
-    #[test]
-    fn request_ids_are_uuid_v4() {
-        let id = new_request_id();
-        assert_eq!(id.len(), 36);
-        assert_eq!(&id[14..15], "4");
-        assert_ne!(id, new_request_id());
     }
 
     fn throttled(retry_after: &str) -> HttpResponse {

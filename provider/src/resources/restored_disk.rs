@@ -465,49 +465,13 @@ fn inputs_from(disk: &Disk, id: &ResourceId, old: Option<&Inputs>) -> Inputs {
 /// (within the operation's deadline), as the engine would have if the program had declared
 /// the dependency.
 async fn wait_until_ready(
-    env: &Env,
+    _env: &Env,
     arm: &ArmClient,
-    mut snapshot: Snapshot,
+    snapshot: Snapshot,
     ctx: &OpContext,
 ) -> Result<Snapshot, ResourceError> {
-    let name = snapshot.name.clone().unwrap_or_default();
-    loop {
-        let state = snapshot
-            .properties
-            .provisioning_state
-            .clone()
-            .unwrap_or_default();
-        match state.as_str() {
-            "" | "Succeeded" => return Ok(snapshot),
-            "Failed" | "Canceled" => {
-                return Err(ResourceError::Failed(format!(
-                    "snapshot {name} is in provisioning state {state}; restore another version"
-                )))
-            }
-            _ => {}
-        }
-        env.progress(&format!(
-            "waiting for snapshot {name} to finish provisioning ({state})"
-        ));
-        if tokio::time::Instant::now() + WAIT_STEP > ctx.deadline {
-            return Err(ResourceError::Failed(format!("snapshot {name} was still {state} when the operation's deadline came; raise customTimeouts or run `pulumi up` again later")));
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(WAIT_STEP) => {}
-            _ = env.cancel.cancelled() => return Err(ResourceError::Cancelled("the operation was cancelled while waiting for the snapshot".into())),
-        }
-        let id = ResourceId::parse(
-            snapshot.id.as_deref().unwrap_or_default(),
-            ResourceKind::Snapshot,
-        )
-        .map_err(|e| ResourceError::Bug(e.to_string()))?;
-        snapshot = arm.get_snapshot(&id, ctx).await?.ok_or_else(|| {
-            ResourceError::Failed(format!("snapshot {name} disappeared while waiting for it"))
-        })?;
-    }
+    Ok(arm.wait_for_snapshot_ready(snapshot, ctx).await?)
 }
-
-const WAIT_STEP: std::time::Duration = std::time::Duration::from_millis(500);
 
 pub struct RestoredDisk;
 

@@ -126,10 +126,10 @@ impl ArmClient {
         }
     }
 
-    /// The wait before the next poll.
-    fn poll_delay(&self, retry_after: Option<Duration>) -> Duration {
+    /// The wait before the next poll, from the Retry-After headers of the last answer.
+    fn poll_delay(&self, answer: &HttpResponse) -> Duration {
         let o = self.options();
-        retry_after
+        retry::retry_after(&answer.headers)
             .unwrap_or(o.default_poll_interval)
             .max(o.min_poll_interval)
     }
@@ -155,7 +155,7 @@ impl ArmClient {
         let location = initial
             .header("location")
             .map(|u| self.normalize_url(u, api_version));
-        let first_delay = self.poll_delay(retry::retry_after(&initial.headers));
+        let first_delay = self.poll_delay(&initial);
         let initial_body = json_body(&initial, op)?;
         let is_delete = method == Method::DELETE;
         let mut last_location_response: Option<HttpResponse> = None;
@@ -182,7 +182,7 @@ impl ArmClient {
                 Probe::again((), first_delay),
                 move |()| async move {
                     let response = self.send(Method::GET, url, None, ctx, op).await?;
-                    let delay = self.poll_delay(retry::retry_after(&response.headers));
+                    let delay = self.poll_delay(&response);
                     let body = json_body(&response, op)?;
                     let Some(status) = body.get("status").and_then(|s| s.as_str()) else {
                         return Err(AzureError::Decode {
@@ -218,7 +218,7 @@ impl ArmClient {
                     }
                     other => other?,
                 };
-                let delay = self.poll_delay(retry::retry_after(&response.headers));
+                let delay = self.poll_delay(&response);
                 let url = match response.header("location") {
                     Some(next) => self.normalize_url(next, api_version),
                     None => url,
@@ -280,7 +280,7 @@ impl ArmClient {
                         Err(e) if is_delete && e.is_not_found() => return Ok(Probe::done(None)),
                         other => other?,
                     };
-                    let delay = self.poll_delay(retry::retry_after(&response.headers));
+                    let delay = self.poll_delay(&response);
                     let body = json_body(&response, op)?;
                     match provisioning_state(&body) {
                         Some(s @ (OperationStatus::Failed | OperationStatus::Canceled)) => {

@@ -134,3 +134,71 @@ pub(crate) fn error_of(response: &HttpResponse) -> AzureError {
         crate::azure::retry::retry_after(&response.headers),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::azure::client::{ClientOptions, Op};
+    use crate::azure::context::{CancelToken, OpContext};
+    use crate::azure::retry::RetryPolicy;
+    use crate::azure::testing::client_with;
+    use crate::azure::HttpResponse;
+    use serde_json::json;
+    use std::time::Duration;
+
+    /// The order shows in what each try carries: one request id for every try (the headers
+    /// policy runs outside retry) and one re-auth per call, not per try.
+    #[tokio::test(start_paused = true)]
+    async fn one_request_id_and_one_reauth_per_call() {
+        let unauthorized = || {
+            HttpResponse::new(401).with_json(
+                &json!({"error": {"code": "ExpiredAuthenticationToken", "message": "x"}}),
+            )
+        };
+        let (client, t) = client_with(
+            ClientOptions {
+                retry: RetryPolicy {
+                    max_retries: 3,
+                    initial_delay: Duration::from_secs(1),
+                    max_delay: Duration::from_secs(1),
+                },
+                ..ClientOptions::for_tests()
+            },
+            vec![
+                HttpResponse::new(503),
+                unauthorized(),
+                HttpResponse::new(503),
+                unauthorized(),
+            ],
+        );
+        let ctx = OpContext::new(Duration::from_secs(600), CancelToken::new());
+        let err = client
+            .send(
+                reqwest::Method::GET,
+                "http://arm.test/x?api-version=1",
+                None,
+                &ctx,
+                &Op::new("reading x"),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), Some("ExpiredAuthenticationToken"));
+        let reqs = t.requests();
+        let tokens: Vec<_> = reqs.iter().map(|r| r.header("authorization")).collect();
+        assert_eq!(
+            tokens,
+            [
+                Some("Bearer token-1"),
+                Some("Bearer token-1"),
+                Some("Bearer token-2"),
+                Some("Bearer token-2"),
+            ],
+            "re-auth once, after the first 401 only"
+        );
+        let ids: std::collections::HashSet<_> = reqs
+            .iter()
+            .map(|r| r.header("x-ms-client-request-id"))
+            .collect();
+        assert_eq!(ids.len(), 1, "one request id for every try of the call");
+        assert!(reqs.iter().all(|r| r.header("user-agent").is_some()));
+    }
+}

@@ -185,6 +185,11 @@ impl ArmClient {
         )
     }
 
+    /// The URL of an ARM resource, with the DiskRP api-version.
+    pub(crate) fn resource_url(&self, id: &crate::azure::id::ResourceId) -> String {
+        self.url(&id.to_string(), API_VERSION)
+    }
+
     /// Make `url` absolute against the ARM endpoint and give it an api-version if it has none.
     pub(crate) fn normalize_url(&self, url: &str, api_version: &str) -> String {
         let absolute = if url.starts_with("http://") || url.starts_with("https://") {
@@ -276,7 +281,7 @@ fn has_api_version(url: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::azure::testing::{client_with, ScriptedTransport};
+    use crate::azure::testing::{client_with, get_x, timeout_of, ScriptedTransport};
 
     fn ctx() -> OpContext {
         OpContext::new(Duration::from_secs(60), CancelToken::new())
@@ -341,16 +346,7 @@ mod tests {
                 HttpResponse::new(200),
             ],
         );
-        let err = client
-            .send(
-                reqwest::Method::GET,
-                "http://arm.test/x?api-version=1",
-                None,
-                &ctx(),
-                &Op::new("reading x"),
-            )
-            .await
-            .unwrap_err();
+        let err = get_x(&client, &ctx()).await.unwrap_err();
         assert!(matches!(err, AzureError::Unauthorized { .. }), "{err:?}");
         assert_eq!(err.code(), Some("InvalidAuthenticationToken"));
         let reqs = t.requests();
@@ -509,12 +505,9 @@ mod tests {
             )
             .await
             .unwrap_err();
-        match err {
-            AzureError::Timeout { operation, after } => {
-                assert_eq!(operation, "reading snapshot x");
-                assert_eq!(after, Duration::from_secs(300));
-            }
-            other => panic!("{other:?}"),
-        }
+        assert_eq!(
+            timeout_of(err),
+            ("reading snapshot x".to_string(), Duration::from_secs(300))
+        );
     }
 }

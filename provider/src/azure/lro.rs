@@ -12,8 +12,9 @@
 //! [`AzureError::OperationFailed`] with Azure's `error.code` and `error.message`. After
 //! success, PUT and PATCH read the resource with a final GET.
 
-use crate::azure::client::{ArmClient, HttpResponse, Op, OpContext, API_VERSION};
+use crate::azure::client::{decode, encode, ArmClient, HttpResponse, Op, OpContext, API_VERSION};
 use crate::azure::errors::{error_from_value, AzureError};
+use crate::azure::id::ResourceId;
 use crate::azure::poll::{poll_until, Probe};
 use crate::azure::retry;
 use reqwest::Method;
@@ -123,6 +124,47 @@ impl ArmClient {
         match last {
             Some(r) => Ok(Some(json_body(&r, &op)?).filter(|v| !v.is_null())),
             None => Ok(None),
+        }
+    }
+
+    /// PUT or PATCH `body` to the resource `id`, follow the operation it starts and decode
+    /// the resource it ends with (with a final GET when the last answer has no body). For a
+    /// PUT, a failure after Azure accepted the request is [`AzureError::AfterAccepted`], so
+    /// the caller can record a partial create.
+    pub(crate) async fn write_resource<B: serde::Serialize, T: serde::de::DeserializeOwned>(
+        &self,
+        method: Method,
+        id: &ResourceId,
+        body: &B,
+        ctx: &OpContext,
+        op: &Op,
+    ) -> Result<T, AzureError> {
+        let url = self.resource_url(id);
+        let initial = self
+            .send(method.clone(), &url, Some(encode(body, &op.name)?), ctx, op)
+            .await?;
+        let is_put = method == Method::PUT;
+        let followed = async {
+            let last = self
+                .poll_lro(
+                    initial,
+                    method,
+                    &url,
+                    FinalState::ResourceGet,
+                    API_VERSION,
+                    ctx,
+                    op,
+                )
+                .await?;
+            match last {
+                Some(r) => decode(&r, &op.name),
+                None => self.get_json(&url, ctx, op).await,
+            }
+        }
+        .await;
+        match followed {
+            Err(e) if is_put => Err(e.after_accepted(id)),
+            other => other,
         }
     }
 

@@ -85,6 +85,7 @@ where
 mod tests {
     use super::*;
     use crate::azure::context::CancelToken;
+    use crate::azure::testing::timeout_of;
     use std::sync::{Arc, Mutex};
     use tokio::time::Instant;
 
@@ -164,13 +165,10 @@ mod tests {
         )
         .await
         .unwrap_err();
-        match err {
-            AzureError::Timeout { operation, after } => {
-                assert_eq!(operation, "waiting for x");
-                assert_eq!(after, Duration::from_secs(100));
-            }
-            other => panic!("{other:?}"),
-        }
+        assert_eq!(
+            timeout_of(err),
+            ("waiting for x".to_string(), Duration::from_secs(100))
+        );
         assert_eq!(
             *probes.lock().unwrap(),
             1,

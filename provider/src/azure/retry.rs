@@ -105,11 +105,9 @@ fn random_u64() -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::azure::client::{
-        ArmClient, CancelToken, ClientOptions, HttpResponse, Op, OpContext,
-    };
+    use crate::azure::client::{CancelToken, ClientOptions, HttpResponse, OpContext};
     use crate::azure::errors::AzureError;
-    use crate::azure::testing::client_with;
+    use crate::azure::testing::{client_with, get_x};
     use serde_json::json;
     use tokio::time::Instant;
 
@@ -211,18 +209,6 @@ mod tests {
         }
     }
 
-    async fn get(client: &ArmClient, ctx: &OpContext) -> Result<HttpResponse, AzureError> {
-        client
-            .send(
-                reqwest::Method::GET,
-                "http://arm.test/x?api-version=1",
-                None,
-                ctx,
-                &Op::new("reading x"),
-            )
-            .await
-    }
-
     #[tokio::test(start_paused = true)]
     async fn honours_retry_after_then_succeeds() {
         let (client, t) = client_with(
@@ -235,7 +221,7 @@ mod tests {
         );
         let ctx = OpContext::new(Duration::from_secs(600), CancelToken::new());
         let start = Instant::now();
-        let resp = get(&client, &ctx).await.unwrap();
+        let resp = get_x(&client, &ctx).await.unwrap();
         assert_eq!(resp.status, 200);
         let elapsed = start.elapsed();
         // 7 s from Retry-After, then the second backoff step (2 s +-20 %).
@@ -266,7 +252,7 @@ mod tests {
             ],
         );
         let ctx = OpContext::new(Duration::from_secs(600), CancelToken::new());
-        let err = get(&client, &ctx).await.unwrap_err();
+        let err = get_x(&client, &ctx).await.unwrap_err();
         assert!(
             matches!(err, AzureError::Throttled { status: 429, .. }),
             "{err:?}"
@@ -279,7 +265,7 @@ mod tests {
         let (client, t) = client_with(retrying(8), vec![throttled("120"), HttpResponse::new(200)]);
         let ctx = OpContext::new(Duration::from_secs(60), CancelToken::new());
         let start = Instant::now();
-        let err = get(&client, &ctx).await.unwrap_err();
+        let err = get_x(&client, &ctx).await.unwrap_err();
         assert!(matches!(err, AzureError::Throttled { .. }), "{err:?}");
         assert_eq!(t.requests().len(), 1, "no wait past the deadline");
         assert!(start.elapsed() < Duration::from_secs(1));
@@ -294,7 +280,7 @@ mod tests {
             .with_json(&json!({"error": {"code": "Conflict", "message": "attached"}}));
         let (client, t) = client_with(retrying(3), vec![busy, conflict]);
         let ctx = OpContext::new(Duration::from_secs(600), CancelToken::new());
-        let err = get(&client, &ctx).await.unwrap_err();
+        let err = get_x(&client, &ctx).await.unwrap_err();
         assert_eq!(err.code(), Some("Conflict"));
         assert_eq!(t.requests().len(), 2);
     }
@@ -305,7 +291,7 @@ mod tests {
         t.push_transport_error("connection refused");
         t.push(HttpResponse::new(200));
         let ctx = OpContext::new(Duration::from_secs(600), CancelToken::new());
-        assert_eq!(get(&client, &ctx).await.unwrap().status, 200);
+        assert_eq!(get_x(&client, &ctx).await.unwrap().status, 200);
         assert_eq!(t.requests().len(), 2);
     }
 
@@ -317,7 +303,7 @@ mod tests {
                 .with_json(&json!({"error": {"code": "InvalidParameter", "message": "no"}}))],
         );
         let ctx = OpContext::new(Duration::from_secs(600), CancelToken::new());
-        let err = get(&client, &ctx).await.unwrap_err();
+        let err = get_x(&client, &ctx).await.unwrap_err();
         assert_eq!(err.code(), Some("InvalidParameter"));
         assert_eq!(t.requests().len(), 1);
     }
@@ -327,7 +313,7 @@ mod tests {
         let (client, _t) = client_with(retrying(3), vec![throttled("300"), HttpResponse::new(200)]);
         let cancel = CancelToken::new();
         let ctx = OpContext::new(Duration::from_secs(3600), cancel.clone());
-        let task = tokio::spawn(async move { get(&client, &ctx).await });
+        let task = tokio::spawn(async move { get_x(&client, &ctx).await });
         tokio::time::sleep(Duration::from_secs(5)).await;
         cancel.cancel();
         let out = task.await.unwrap();

@@ -3,7 +3,7 @@
 //! ("already gone" is success) and list. Both waits are probes for
 //! [`crate::azure::poll::poll_until`].
 
-use crate::azure::client::{decode, encode, ArmClient, Op, OpContext, API_VERSION};
+use crate::azure::client::{ArmClient, Op, OpContext, API_VERSION};
 use crate::azure::errors::AzureError;
 use crate::azure::id::{ResourceId, ResourceKind};
 use crate::azure::lro::{FinalState, OperationStatus};
@@ -90,10 +90,6 @@ fn ready_probe(name: &str, snapshot: Snapshot) -> Result<Probe<(), Snapshot>, Az
 const MAX_PAGES: usize = 1000;
 
 impl ArmClient {
-    fn resource_url(&self, id: &ResourceId) -> String {
-        self.url(&id.to_string(), API_VERSION)
-    }
-
     /// GET a snapshot; `Ok(None)` when it (or its resource group) does not exist.
     pub async fn get_snapshot(
         &self,
@@ -120,33 +116,10 @@ impl ArmClient {
         ctx: &OpContext,
     ) -> Result<Snapshot, AzureError> {
         let op = Op::new(format!("creating snapshot {}", id.name));
-        let url = self.resource_url(id);
-        let initial = self
-            .send(Method::PUT, &url, Some(encode(body, &op.name)?), ctx, &op)
-            .await?;
-        let accepted = async {
-            let response = self
-                .poll_lro(
-                    initial,
-                    Method::PUT,
-                    &url,
-                    FinalState::ResourceGet,
-                    API_VERSION,
-                    ctx,
-                    &op,
-                )
-                .await?;
-            let snapshot: Snapshot = match response {
-                Some(r) => decode(&r, &op.name)?,
-                None => self.get_json(&url, ctx, &op).await?,
-            };
-            self.wait_for_copy(id, snapshot, ctx).await
-        }
-        .await;
-        accepted.map_err(|e| AzureError::AfterAccepted {
-            id: id.to_string(),
-            source: Box::new(e),
-        })
+        let snapshot = self.write_resource(Method::PUT, id, body, ctx, &op).await?;
+        self.wait_for_copy(id, snapshot, ctx)
+            .await
+            .map_err(|e| e.after_accepted(id))
     }
 
     /// Follow a `CopyStart` copy: poll GET until `completionPercent` is 100 or
@@ -217,25 +190,7 @@ impl ArmClient {
         ctx: &OpContext,
     ) -> Result<Snapshot, AzureError> {
         let op = Op::new(format!("updating snapshot {}", id.name));
-        let url = self.resource_url(id);
-        let initial = self
-            .send(Method::PATCH, &url, Some(encode(body, &op.name)?), ctx, &op)
-            .await?;
-        let response = self
-            .poll_lro(
-                initial,
-                Method::PATCH,
-                &url,
-                FinalState::ResourceGet,
-                API_VERSION,
-                ctx,
-                &op,
-            )
-            .await?;
-        match response {
-            Some(r) => decode(&r, &op.name),
-            None => self.get_json(&url, ctx, &op).await,
-        }
+        self.write_resource(Method::PATCH, id, body, ctx, &op).await
     }
 
     /// DELETE a snapshot and wait until it is gone. A snapshot that is already gone is success.
@@ -317,7 +272,7 @@ mod tests {
     use crate::azure::client::{CancelToken, ClientOptions, HttpResponse};
     use crate::azure::id::ResourceKind;
     use crate::azure::models::{CreationData, SnapshotProperties};
-    use crate::azure::testing::client_with;
+    use crate::azure::testing::{client_with, timeout_of};
     use serde_json::json;
     use std::sync::{Arc, Mutex};
     use std::time::Duration;
@@ -664,13 +619,10 @@ mod tests {
             .wait_for_snapshot_ready(snapshot_in("Creating"), &ctx)
             .await
             .unwrap_err();
-        match err {
-            AzureError::Timeout { operation, .. } => assert_eq!(
-                operation,
-                "waiting for snapshot ds-v1 to finish provisioning"
-            ),
-            other => panic!("{other:?}"),
-        }
+        assert_eq!(
+            timeout_of(err).0,
+            "waiting for snapshot ds-v1 to finish provisioning"
+        );
         assert_eq!(
             t.requests().len(),
             2,

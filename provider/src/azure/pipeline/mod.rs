@@ -137,10 +137,10 @@ pub(crate) fn error_of(response: &HttpResponse) -> AzureError {
 
 #[cfg(test)]
 mod tests {
-    use crate::azure::client::{ClientOptions, Op};
+    use crate::azure::client::ClientOptions;
     use crate::azure::context::{CancelToken, OpContext};
     use crate::azure::retry::RetryPolicy;
-    use crate::azure::testing::client_with;
+    use crate::azure::testing::{client_with, get_x};
     use crate::azure::HttpResponse;
     use serde_json::json;
     use std::time::Duration;
@@ -171,16 +171,7 @@ mod tests {
             ],
         );
         let ctx = OpContext::new(Duration::from_secs(600), CancelToken::new());
-        let err = client
-            .send(
-                reqwest::Method::GET,
-                "http://arm.test/x?api-version=1",
-                None,
-                &ctx,
-                &Op::new("reading x"),
-            )
-            .await
-            .unwrap_err();
+        let err = get_x(&client, &ctx).await.unwrap_err();
         assert_eq!(err.code(), Some("ExpiredAuthenticationToken"));
         let reqs = t.requests();
         let tokens: Vec<_> = reqs.iter().map(|r| r.header("authorization")).collect();

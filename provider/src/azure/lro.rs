@@ -11,6 +11,9 @@
 //! and treated as still running. `Failed` and `Canceled` become
 //! [`AzureError::OperationFailed`] with Azure's `error.code` and `error.message`. After
 //! success, PUT and PATCH read the resource with a final GET.
+//!
+//! Also here, on top of the poller: `write_resource` (PUT or PATCH a typed body, follow it,
+//! decode the resource) and `execute` (any method on any URL, JSON in and out).
 
 use crate::azure::client::{decode, encode, ArmClient, HttpResponse, Op, OpContext, API_VERSION};
 use crate::azure::errors::{error_from_value, AzureError};

@@ -9,7 +9,8 @@
 //! - [`auth`]: the configured credential (azure_identity) and its token cache.
 //! - [`retry`]: the retry policy as data: what is retried and how long to wait.
 //! - [`poll`]: the one polling primitive behind every long-running wait.
-//! - [`lro`]: the long-running-operation poller (ARM's headers), on [`poll`].
+//! - [`lro`]: the long-running-operation poller (ARM's headers), on [`poll`], and the
+//!   generic write (PUT/PATCH, follow, decode) the typed operations share.
 //! - [`snapshots`], [`disks`]: the Microsoft.Compute operations.
 //! - [`models`]: serde models of DiskRP bodies.
 //! - [`errors`]: [`AzureError`], with Azure's status and code.

@@ -10,8 +10,6 @@
 use azure_core::http::headers::{
     HeaderName, Headers, RETRY_AFTER, RETRY_AFTER_MS, X_MS_RETRY_AFTER_MS,
 };
-use std::collections::hash_map::RandomState;
-use std::hash::{BuildHasher, Hasher};
 use std::time::Duration;
 
 /// How often and how long to retry.
@@ -46,6 +44,10 @@ impl RetryPolicy {
 
     /// The wait before retry number `retry` (0-based): `initial * 2^retry`, capped, with
     /// +-20 % jitter so parallel resources do not retry in lockstep.
+    ///
+    /// Our own rather than azure_core's: its exponential and fixed policies are private to
+    /// the crate, and its public `RetryPolicy` trait drives its own `Request`/`Context`
+    /// pipeline, not ours; only the header parsing below fits as it is.
     pub fn backoff(&self, retry: u32) -> Duration {
         let base = self
             .initial_delay
@@ -90,16 +92,11 @@ pub(crate) fn retry_after(headers: &[(String, String)]) -> Option<Duration> {
     Some(Duration::try_from(wait).unwrap_or(Duration::ZERO))
 }
 
-/// A uniformly random number in [0, 1).
+/// A uniformly random number in [0, 1), from the 53 low bits of a v4 UUID (all random; the
+/// version and variant bits sit higher up).
 fn random_unit() -> f64 {
-    (random_u64() >> 11) as f64 / (1u64 << 53) as f64
-}
-
-/// A random u64 from the standard library's per-instance random hasher keys.
-fn random_u64() -> u64 {
-    let mut h = RandomState::new().build_hasher();
-    h.write_u64(0x9e37_79b9_7f4a_7c15);
-    h.finish()
+    let (_, low) = azure_core::Uuid::new_v4().as_u64_pair();
+    (low & ((1u64 << 53) - 1)) as f64 / (1u64 << 53) as f64
 }
 
 #[cfg(test)]

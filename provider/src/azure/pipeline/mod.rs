@@ -14,6 +14,11 @@
 //!    wire gets `CANCEL_GRACE` to answer after a cancel;
 //! 6. [`transport`]            reqwest, or an injected [`HttpTransport`] in tests.
 //!
+//! The shape is the Azure SDK's (`Policy::send(request, next)`), written here: azure_core's
+//! own `Policy` works on its `Request`, `Context` and `RawResponse` types and its pipeline
+//! would bring its own retry and logging, so of azure_core we use the pieces that stand
+//! alone: the Retry-After parser ([`crate::azure::retry`]) and `Uuid` ([`headers`]).
+//!
 //! Policies pass every HTTP answer back up, whatever its status; `ArmClient::send` turns an
 //! answer of 400 or more into an [`AzureError`] once the pipeline has given up on it.
 

@@ -453,7 +453,11 @@ pub fn check(news: Props, env: &EnvLookup) -> (Props, Vec<Failure>) {
     let mut failures = config.check_types(&plain);
     if failures.is_empty() && news.is_known() {
         if let Err(fails) = ProviderConfig::resolve(&plain, env) {
-            failures.extend(fails.into_iter().map(|c| Failure::new(c.property, c.reason)));
+            failures.extend(
+                fails
+                    .into_iter()
+                    .map(|c| Failure::new(c.property, c.reason)),
+            );
         }
     }
     let mut news = news;

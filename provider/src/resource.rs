@@ -242,14 +242,9 @@ impl Env {
     /// cancel token, and progress lines sent to the engine log as ephemeral messages.
     pub fn op(&self) -> OpContext {
         let log = self.log.clone();
-        OpContext {
-            deadline: self.deadline,
-            cancel: self.cancel.clone(),
-            progress: None,
-        }
-        .with_progress(Arc::new(move |line: String| {
-            log.log(Severity::Info, &line, true)
-        }))
+        OpContext::until(self.deadline, self.cancel.clone()).with_progress(Arc::new(
+            move |line: String| log.log(Severity::Info, &line, true),
+        ))
     }
 
     pub fn info(&self, message: &str) {
@@ -347,4 +342,3 @@ pub trait Resource: Send + Sync + 'static {
     /// to warn about what the real operation will do. The default says nothing.
     async fn plan_create(&self, _env: &Env, _news: &Self::Inputs, _unknowns: &Unknowns) {}
 }
-

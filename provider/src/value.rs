@@ -121,7 +121,10 @@ pub fn redact(message: &str, secrets: &[String]) -> String {
             out = out.replace(s.as_str(), "[secret]");
         } else {
             for (open, close) in [("\\\"", "\\\""), ("\"", "\""), ("`", "`"), ("'", "'")] {
-                out = out.replace(&format!("{open}{s}{close}"), &format!("{open}[secret]{close}"));
+                out = out.replace(
+                    &format!("{open}{s}{close}"),
+                    &format!("{open}[secret]{close}"),
+                );
             }
         }
     }

@@ -33,7 +33,9 @@ pub(crate) struct Authenticator {
     describe: String,
     factory: Factory,
     /// A tokio mutex: held across the token request so concurrent callers wait for one
-    /// request instead of each sending their own.
+    /// request instead of each sending their own. It cannot be poisoned (tokio's mutex has
+    /// no poisoning), so no lock error is hidden here; a panic mid-request leaves at worst no
+    /// token cached, and the next caller asks again.
     state: tokio::sync::Mutex<State>,
 }
 
@@ -115,19 +117,18 @@ impl Authenticator {
                 })
             }
         };
-        let auth = Authenticator {
+        // Build once now so a malformed setting fails Configure, not the first request; the
+        // first credential object then serves the first token.
+        let first = factory().map_err(|e| credential_failure(&describe, &e))?;
+        Ok(Authenticator {
             scope: scope_for(&config.arm_audience),
             describe,
             factory,
-            state: tokio::sync::Mutex::new(State::default()),
-        };
-        // Build once now so a malformed setting fails Configure, not the first request.
-        let first = (auth.factory)().map_err(|e| auth.error(&e))?;
-        auth.state
-            .try_lock()
-            .map(|mut s| s.credential = Some(first))
-            .ok();
-        Ok(auth)
+            state: tokio::sync::Mutex::new(State {
+                credential: Some(first),
+                token: None,
+            }),
+        })
     }
 
     /// A fixed credential (tests, or callers that bring their own).
@@ -174,13 +175,17 @@ impl Authenticator {
     }
 
     fn error(&self, e: &azure_core::Error) -> AzureError {
-        AzureError::Credential {
-            message: format!(
-                "could not get an Azure token with the {}: {}",
-                self.describe,
-                first_lines(&e.to_string())
-            ),
-        }
+        credential_failure(&self.describe, e)
+    }
+}
+
+/// A credential failure naming the credential (`describe`) and azure_identity's short reason.
+fn credential_failure(describe: &str, e: &azure_core::Error) -> AzureError {
+    AzureError::Credential {
+        message: format!(
+            "could not get an Azure token with the {describe}: {}",
+            first_lines(&e.to_string())
+        ),
     }
 }
 
@@ -306,12 +311,17 @@ async fn github_id_token(
             ))
         })?;
     let status = response.status();
-    let body: serde_json::Value = response.json().await.unwrap_or_default();
     if !status.is_success() {
         return Err(credential_error(format!(
             "GitHub Actions' id-token endpoint answered HTTP {status}; check that the job has `permissions: id-token: write` and that oidcRequestToken (ACTIONS_ID_TOKEN_REQUEST_TOKEN) is current"
         )));
     }
+    let body: serde_json::Value = response.json().await.map_err(|e| {
+        credential_error(format!(
+            "GitHub Actions' id-token endpoint answered with a body that is not JSON: {}",
+            e.without_url()
+        ))
+    })?;
     body.get("value")
         .and_then(|v| v.as_str())
         .filter(|v| !v.is_empty())

@@ -1,10 +1,9 @@
 //! Managed disk operations on ARM (the restore path): get, create, update, delete, with the
 //! same shapes as the snapshot operations.
 
-use crate::azure::client::{decode, encode, ArmClient, Op, OpContext, API_VERSION};
+use crate::azure::client::{ArmClient, Op, OpContext, API_VERSION};
 use crate::azure::errors::AzureError;
 use crate::azure::id::ResourceId;
-use crate::azure::lro::FinalState;
 use crate::azure::models::{Disk, DiskUpdate};
 use crate::azure::snapshots::is_gone;
 use reqwest::Method;
@@ -36,32 +35,7 @@ impl ArmClient {
         ctx: &OpContext,
     ) -> Result<Disk, AzureError> {
         let op = Op::new(format!("creating disk {}", id.name));
-        let url = self.url(&id.to_string(), API_VERSION);
-        let initial = self
-            .send(Method::PUT, &url, Some(encode(body, &op.name)?), ctx, &op)
-            .await?;
-        let accepted = async {
-            match self
-                .poll_lro(
-                    initial,
-                    Method::PUT,
-                    &url,
-                    FinalState::ResourceGet,
-                    API_VERSION,
-                    ctx,
-                    &op,
-                )
-                .await?
-            {
-                Some(r) => decode(&r, &op.name),
-                None => self.get_json(&url, ctx, &op).await,
-            }
-        }
-        .await;
-        accepted.map_err(|e| AzureError::AfterAccepted {
-            id: id.to_string(),
-            source: Box::new(e),
-        })
+        self.write_resource(Method::PUT, id, body, ctx, &op).await
     }
 
     /// PATCH a disk and return it.
@@ -72,32 +46,13 @@ impl ArmClient {
         ctx: &OpContext,
     ) -> Result<Disk, AzureError> {
         let op = Op::new(format!("updating disk {}", id.name));
-        let url = self.url(&id.to_string(), API_VERSION);
-        let initial = self
-            .send(Method::PATCH, &url, Some(encode(body, &op.name)?), ctx, &op)
-            .await?;
-        match self
-            .poll_lro(
-                initial,
-                Method::PATCH,
-                &url,
-                FinalState::ResourceGet,
-                API_VERSION,
-                ctx,
-                &op,
-            )
-            .await?
-        {
-            Some(r) => decode(&r, &op.name),
-            None => self.get_json(&url, ctx, &op).await,
-        }
+        self.write_resource(Method::PATCH, id, body, ctx, &op).await
     }
 
     /// DELETE a disk and wait until it is gone. A disk that is already gone is success.
     pub async fn delete_disk(&self, id: &ResourceId, ctx: &OpContext) -> Result<(), AzureError> {
         let op = Op::new(format!("deleting disk {}", id.name));
-        self.delete_resource(&self.url(&id.to_string(), API_VERSION), ctx, &op)
-            .await
+        self.delete_resource(&self.resource_url(id), ctx, &op).await
     }
 }
 

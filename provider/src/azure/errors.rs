@@ -115,6 +115,14 @@ fn human_duration(d: Duration) -> String {
 }
 
 impl AzureError {
+    /// This failure, marked as coming after Azure accepted a create of `id`.
+    pub(crate) fn after_accepted(self, id: &crate::azure::id::ResourceId) -> AzureError {
+        AzureError::AfterAccepted {
+            id: id.to_string(),
+            source: Box::new(self),
+        }
+    }
+
     /// Azure's error code (`ResourceNotFound`, `AnotherOperationInProgress`, ...), when Azure sent one.
     pub fn code(&self) -> Option<&str> {
         match self {

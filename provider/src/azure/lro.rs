@@ -6,13 +6,19 @@
 //! `provisioningState` is not terminal, or a 202 with no headers, as in DiskRP's own
 //! examples). A relative poll URL is made absolute and given an api-version when it lacks one.
 //! Between polls we wait `max(Retry-After, min_poll_interval)` (`default_poll_interval` when
-//! there is no Retry-After). Status values parse case-insensitively and unknown ones are kept
+//! there is no Retry-After). Each of the three ways is a probe for the one polling primitive,
+//! [`crate::azure::poll::poll_until`], which owns the waits, the deadline, cancel and progress. Status values parse case-insensitively and unknown ones are kept
 //! and treated as still running. `Failed` and `Canceled` become
 //! [`AzureError::OperationFailed`] with Azure's `error.code` and `error.message`. After
 //! success, PUT and PATCH read the resource with a final GET.
+//!
+//! Also here, on top of the poller: `write_resource` (PUT or PATCH a typed body, follow it,
+//! decode the resource) and `execute` (any method on any URL, JSON in and out).
 
-use crate::azure::client::{wait, ArmClient, HttpResponse, Op, OpContext, API_VERSION};
+use crate::azure::client::{decode, encode, ArmClient, HttpResponse, Op, OpContext, API_VERSION};
 use crate::azure::errors::{error_from_value, AzureError};
+use crate::azure::id::ResourceId;
+use crate::azure::poll::{poll_until, Probe};
 use crate::azure::retry;
 use reqwest::Method;
 use std::time::Duration;
@@ -124,10 +130,51 @@ impl ArmClient {
         }
     }
 
-    /// The wait before the next poll.
-    fn poll_delay(&self, retry_after: Option<Duration>) -> Duration {
+    /// PUT or PATCH `body` to the resource `id`, follow the operation it starts and decode
+    /// the resource it ends with (with a final GET when the last answer has no body). For a
+    /// PUT, a failure after Azure accepted the request is [`AzureError::AfterAccepted`], so
+    /// the caller can record a partial create.
+    pub(crate) async fn write_resource<B: serde::Serialize, T: serde::de::DeserializeOwned>(
+        &self,
+        method: Method,
+        id: &ResourceId,
+        body: &B,
+        ctx: &OpContext,
+        op: &Op,
+    ) -> Result<T, AzureError> {
+        let url = self.resource_url(id);
+        let initial = self
+            .send(method.clone(), &url, Some(encode(body, &op.name)?), ctx, op)
+            .await?;
+        let is_put = method == Method::PUT;
+        let followed = async {
+            let last = self
+                .poll_lro(
+                    initial,
+                    method,
+                    &url,
+                    FinalState::ResourceGet,
+                    API_VERSION,
+                    ctx,
+                    op,
+                )
+                .await?;
+            match last {
+                Some(r) => decode(&r, &op.name),
+                None => self.get_json(&url, ctx, op).await,
+            }
+        }
+        .await;
+        match followed {
+            Err(e) if is_put => Err(e.after_accepted(id)),
+            other => other,
+        }
+    }
+
+    /// The wait before the next poll, from the Retry-After headers of the last answer.
+    fn poll_delay(&self, answer: &HttpResponse) -> Duration {
         let o = self.options();
-        retry_after
+        retry::retry_after(&answer.headers)
             .unwrap_or(o.default_poll_interval)
             .max(o.min_poll_interval)
     }
@@ -150,10 +197,10 @@ impl ArmClient {
         let async_url = initial
             .header("azure-asyncoperation")
             .map(|u| self.normalize_url(u, api_version));
-        let mut location = initial
+        let location = initial
             .header("location")
             .map(|u| self.normalize_url(u, api_version));
-        let mut retry_after = retry::retry_after(&initial.headers);
+        let first_delay = self.poll_delay(&initial);
         let initial_body = json_body(&initial, op)?;
         let is_delete = method == Method::DELETE;
         let mut last_location_response: Option<HttpResponse> = None;
@@ -174,68 +221,71 @@ impl ArmClient {
 
         if let Some(url) = &async_url {
             // 1. Azure-AsyncOperation: poll `status`.
-            let mut last_percent = None;
-            loop {
-                wait(ctx, op, self.poll_delay(retry_after)).await?;
-                let response = self.send(Method::GET, url, None, ctx, op).await?;
-                retry_after = retry::retry_after(&response.headers);
-                let body = json_body(&response, op)?;
-                let Some(status) = body.get("status").and_then(|s| s.as_str()) else {
-                    return Err(AzureError::Decode {
-                        what: format!("the status of {}", op.name),
-                        message: "the Azure-AsyncOperation answer has no `status`".into(),
-                    });
-                };
-                let status = OperationStatus::parse(status);
-                if let Some(p) = body.get("percentComplete").and_then(|p| p.as_f64()) {
-                    if last_percent != Some(p) {
-                        last_percent = Some(p);
-                        ctx.report(format!("{} ... {p:.0}%", op.name));
-                    }
-                }
-                match status {
-                    OperationStatus::Succeeded => {
-                        async_body = body;
-                        break;
-                    }
-                    OperationStatus::Failed | OperationStatus::Canceled => {
-                        return Err(failure(&status, &body, &op.name));
-                    }
-                    OperationStatus::Running(_) => continue,
-                }
-            }
-        } else if let (Some(_), 202) = (&location, initial.status) {
-            // 2. Location: poll until it stops answering 202.
-            loop {
-                wait(ctx, op, self.poll_delay(retry_after)).await?;
-                let url = location.clone().unwrap_or_default();
+            async_body = poll_until(
+                ctx,
+                op,
+                Probe::again((), first_delay),
+                move |()| async move {
+                    let response = self.send(Method::GET, url, None, ctx, op).await?;
+                    let delay = self.poll_delay(&response);
+                    let body = json_body(&response, op)?;
+                    let Some(status) = body.get("status").and_then(|s| s.as_str()) else {
+                        return Err(AzureError::Decode {
+                            what: format!("the status of {}", op.name),
+                            message: "the Azure-AsyncOperation answer has no `status`".into(),
+                        });
+                    };
+                    let status = OperationStatus::parse(status);
+                    let progress = body
+                        .get("percentComplete")
+                        .and_then(|p| p.as_f64())
+                        .map(|p| format!("{} ... {p:.0}%", op.name));
+                    let probe = match status {
+                        OperationStatus::Succeeded => Probe::done(body),
+                        OperationStatus::Failed | OperationStatus::Canceled => {
+                            return Err(failure(&status, &body, &op.name));
+                        }
+                        OperationStatus::Running(_) => Probe::again((), delay),
+                    };
+                    Ok(probe.reporting(progress))
+                },
+            )
+            .await?;
+        } else if let (Some(url), 202) = (&location, initial.status) {
+            // 2. Location: poll until it stops answering 202 (it may move the Location).
+            let first = Probe::again(url.clone(), first_delay);
+            let last = poll_until(ctx, op, first, move |url: String| async move {
                 let response = match self.send(Method::GET, &url, None, ctx, op).await {
                     // Only the resource's own URL answering 404 means "deleted"; a 404 from an
                     // operation URL is a broken poll and stays an error.
                     Err(e) if is_delete && url == resource_url && e.is_not_found() => {
-                        return Ok(None)
+                        return Ok(Probe::done(None));
                     }
                     other => other?,
                 };
-                retry_after = retry::retry_after(&response.headers);
-                if let Some(next) = response.header("location") {
-                    location = Some(self.normalize_url(next, api_version));
-                }
+                let delay = self.poll_delay(&response);
+                let url = match response.header("location") {
+                    Some(next) => self.normalize_url(next, api_version),
+                    None => url,
+                };
                 if response.status == 202 {
-                    continue;
+                    return Ok(Probe::again(url, delay));
                 }
                 let body = json_body(&response, op)?;
-                if let Some(status) = provisioning_state(&body) {
-                    match status {
-                        OperationStatus::Failed | OperationStatus::Canceled => {
-                            return Err(failure(&status, &body, &op.name));
-                        }
-                        OperationStatus::Running(_) if response.status != 204 => continue,
-                        _ => {}
+                match provisioning_state(&body) {
+                    Some(s @ (OperationStatus::Failed | OperationStatus::Canceled)) => {
+                        Err(failure(&s, &body, &op.name))
                     }
+                    Some(OperationStatus::Running(_)) if response.status != 204 => {
+                        Ok(Probe::again(url, delay))
+                    }
+                    _ => Ok(Probe::done(Some(response))),
                 }
-                last_location_response = Some(response);
-                break;
+            })
+            .await?;
+            match last {
+                Some(response) => last_location_response = Some(response),
+                None => return Ok(None),
             }
         } else {
             // 3. The resource itself: a non-terminal provisioningState, or a bare 202.
@@ -269,28 +319,29 @@ impl ArmClient {
                     return Ok(Some(initial));
                 }
             } else {
-                loop {
-                    wait(ctx, op, self.poll_delay(retry_after)).await?;
+                let first = Probe::again((), first_delay);
+                return poll_until(ctx, op, first, move |()| async move {
                     let response = match self.send(Method::GET, resource_url, None, ctx, op).await {
-                        Err(e) if is_delete && e.is_not_found() => return Ok(None),
+                        Err(e) if is_delete && e.is_not_found() => return Ok(Probe::done(None)),
                         other => other?,
                     };
-                    retry_after = retry::retry_after(&response.headers);
+                    let delay = self.poll_delay(&response);
                     let body = json_body(&response, op)?;
                     match provisioning_state(&body) {
                         Some(s @ (OperationStatus::Failed | OperationStatus::Canceled)) => {
                             return Err(failure(&s, &body, &op.name));
                         }
                         // A DELETE is done when the resource is gone, not when it reads Succeeded.
-                        _ if is_delete => continue,
-                        Some(OperationStatus::Running(_)) => continue,
+                        _ if is_delete => return Ok(Probe::again((), delay)),
+                        Some(OperationStatus::Running(_)) => return Ok(Probe::again((), delay)),
                         _ => {}
                     }
-                    return match final_state {
-                        FinalState::ResourceGet | FinalState::Location => Ok(Some(response)),
-                        _ => Ok(None),
-                    };
-                }
+                    Ok(Probe::done(match final_state {
+                        FinalState::ResourceGet | FinalState::Location => Some(response),
+                        _ => None,
+                    }))
+                })
+                .await;
             }
         }
 

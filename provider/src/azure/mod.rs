@@ -1,11 +1,16 @@
 //! Azure: the only code in the provider that speaks HTTP.
 //!
 //! - [`id`]: ARM ids (pure).
-//! - [`client`]: the ARM client: one pipeline (request id, user agent, api-version, retry,
-//!   bearer token, logging, transport), the per-operation deadline and cancel token.
+//! - [`context`]: the per-operation context: one deadline, the cancel token, progress.
+//! - [`client`]: the ARM client: endpoint, subscription, URL building, and `send` through
+//!   the pipeline.
+//! - [`pipeline`]: the ordered policies every request goes through (request headers, retry,
+//!   bearer token, logging, deadline and cancel, transport), one file each.
 //! - [`auth`]: the configured credential (azure_identity) and its token cache.
 //! - [`retry`]: the retry policy as data: what is retried and how long to wait.
-//! - [`lro`]: the long-running-operation poller.
+//! - [`poll`]: the one polling primitive behind every long-running wait.
+//! - [`lro`]: the long-running-operation poller (ARM's headers), on [`poll`], and the
+//!   generic write (PUT/PATCH, follow, decode) the typed operations share.
 //! - [`snapshots`], [`disks`]: the Microsoft.Compute operations.
 //! - [`models`]: serde models of DiskRP bodies.
 //! - [`settings`]: what the client is built from (cloud, endpoints, credential).
@@ -13,11 +18,14 @@
 
 pub mod auth;
 pub mod client;
+pub mod context;
 pub mod disks;
 pub mod errors;
 pub mod id;
 pub mod lro;
 pub mod models;
+pub(crate) mod pipeline;
+pub(crate) mod poll;
 pub mod retry;
 pub mod settings;
 pub mod snapshots;

@@ -1,13 +1,15 @@
-//! The retry policy as data: which answers are retried, how long to wait (Retry-After first,
-//! else exponential backoff with jitter), and request ids.
+//! The retry policy as data: which answers are retried and how long to wait (Azure's
+//! Retry-After first, else exponential backoff with jitter).
 //!
 //! Retried: 408, 429, 500, 502, 503, 504, 409 `AnotherOperationInProgress`, and connection
 //! errors. Waits honour `retry-after-ms`, `x-ms-retry-after-ms` and `Retry-After` (seconds or
-//! an HTTP date). The loop itself lives in `ArmClient::send`, bounded by `max_retries` and by
-//! the operation's deadline.
+//! an HTTP date), parsed by `azure_core`. The loop itself is the retry policy of the pipeline
+//! ([`crate::azure::pipeline::retry`]), bounded by `max_retries` and by the deadline; the LRO
+//! poller reads the same headers for its pace.
 
-use std::collections::hash_map::RandomState;
-use std::hash::{BuildHasher, Hasher};
+use azure_core::http::headers::{
+    HeaderName, Headers, RETRY_AFTER, RETRY_AFTER_MS, X_MS_RETRY_AFTER_MS,
+};
 use std::time::Duration;
 
 /// How often and how long to retry.
@@ -42,6 +44,10 @@ impl RetryPolicy {
 
     /// The wait before retry number `retry` (0-based): `initial * 2^retry`, capped, with
     /// +-20 % jitter so parallel resources do not retry in lockstep.
+    ///
+    /// Our own rather than azure_core's: its exponential and fixed policies are private to
+    /// the crate, and its public `RetryPolicy` trait drives its own `Request`/`Context`
+    /// pipeline, not ours; only the header parsing below fits as it is.
     pub fn backoff(&self, retry: u32) -> Duration {
         let base = self
             .initial_delay
@@ -61,71 +67,44 @@ pub(crate) fn is_retryable_status(status: u16, code: Option<&str>) -> bool {
     }
 }
 
-/// The server's requested wait: `retry-after-ms`, `x-ms-retry-after-ms`, then `Retry-After`.
+/// The headers that say how long to wait, in the order they are believed: Azure's two
+/// millisecond headers, then the standard `Retry-After` (seconds or an HTTP date).
+const RETRY_AFTER_HEADERS: [HeaderName; 3] = [RETRY_AFTER_MS, X_MS_RETRY_AFTER_MS, RETRY_AFTER];
+
+/// The server's requested wait, parsed by `azure_core`'s `get_retry_after`: whole milliseconds
+/// for the `*-ms` headers, whole seconds or an HTTP date for `Retry-After` (a date in the past
+/// is no wait). A value that does not parse is skipped; a negative one means no wait.
 pub(crate) fn retry_after(headers: &[(String, String)]) -> Option<Duration> {
-    let get = |name: &str| {
-        headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.trim())
-    };
-    for name in ["retry-after-ms", "x-ms-retry-after-ms"] {
-        if let Some(ms) = get(name).and_then(|v| v.parse::<f64>().ok()) {
-            if ms.is_finite() && ms >= 0.0 {
-                return Some(Duration::from_secs_f64(ms / 1000.0));
-            }
+    let mut wanted = Headers::new();
+    for name in &RETRY_AFTER_HEADERS {
+        if let Some(value) = crate::azure::pipeline::transport::find_header(headers, name.as_str())
+        {
+            wanted.insert(name.clone(), value.trim().to_string());
         }
     }
-    let value = get("retry-after")?;
-    if let Ok(secs) = value.parse::<f64>() {
-        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs));
-    }
-    let at = azure_core::time::parse_rfc7231(value).ok()?;
-    let now = azure_core::time::OffsetDateTime::now_utc();
-    let wait = at - now;
+    let wait = azure_core::http::policies::get_retry_after(
+        &wanted,
+        azure_core::time::OffsetDateTime::now_utc,
+        &RETRY_AFTER_HEADERS,
+    )?;
+    // `time::Duration` is signed; a negative wait (a past date is already clamped by
+    // azure_core, a negative number is not) means "now".
     Some(Duration::try_from(wait).unwrap_or(Duration::ZERO))
 }
 
-/// A uniformly random number in [0, 1).
+/// A uniformly random number in [0, 1), from the 53 low bits of a v4 UUID (all random; the
+/// version and variant bits sit higher up).
 fn random_unit() -> f64 {
-    (random_u64() >> 11) as f64 / (1u64 << 53) as f64
-}
-
-/// A random u64 from the standard library's per-instance random hasher keys.
-fn random_u64() -> u64 {
-    let mut h = RandomState::new().build_hasher();
-    h.write_u64(0x9e37_79b9_7f4a_7c15);
-    h.finish()
-}
-
-/// A random (version 4) UUID for `x-ms-client-request-id`.
-pub(crate) fn new_request_id() -> String {
-    let a = random_u64();
-    let b = random_u64();
-    let mut bytes = [0u8; 16];
-    bytes[..8].copy_from_slice(&a.to_be_bytes());
-    bytes[8..].copy_from_slice(&b.to_be_bytes());
-    bytes[6] = (bytes[6] & 0x0f) | 0x40;
-    bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    )
+    let (_, low) = azure_core::Uuid::new_v4().as_u64_pair();
+    (low & ((1u64 << 53) - 1)) as f64 / (1u64 << 53) as f64
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::azure::client::{
-        ArmClient, CancelToken, ClientOptions, HttpResponse, Op, OpContext,
-    };
+    use crate::azure::client::{CancelToken, ClientOptions, HttpResponse, OpContext};
     use crate::azure::errors::AzureError;
-    use crate::azure::testing::client_with;
+    use crate::azure::testing::{client_with, get_x};
     use serde_json::json;
     use tokio::time::Instant;
 
@@ -158,6 +137,23 @@ mod tests {
             Some(Duration::ZERO)
         );
         assert_eq!(retry_after(&h(&[("Retry-After", "soon")])), None);
+        // A header that does not parse gives way to the next one.
+        assert_eq!(
+            retry_after(&h(&[("retry-after-ms", "later"), ("Retry-After", "2")])),
+            Some(Duration::from_secs(2))
+        );
+        assert_eq!(
+            retry_after(&h(&[("x-ms-retry-after-ms", "-5")])),
+            Some(Duration::ZERO)
+        );
+        let soon =
+            azure_core::time::OffsetDateTime::now_utc() + azure_core::time::Duration::hours(1);
+        let wait =
+            retry_after(&h(&[("Retry-After", &azure_core::time::to_rfc7231(&soon))])).unwrap();
+        assert!(
+            wait > Duration::from_secs(3590) && wait <= Duration::from_secs(3600),
+            "{wait:?}"
+        );
         assert_eq!(retry_after(&h(&[])), None);
     }
 
@@ -193,14 +189,6 @@ mod tests {
         assert!(samples.len() > 1, "jitter varies");
     }
 
-    #[test]
-    fn request_ids_are_uuid_v4() {
-        let id = new_request_id();
-        assert_eq!(id.len(), 36);
-        assert_eq!(&id[14..15], "4");
-        assert_ne!(id, new_request_id());
-    }
-
     fn throttled(retry_after: &str) -> HttpResponse {
         HttpResponse::new(429)
             .with_header("Retry-After", retry_after)
@@ -218,18 +206,6 @@ mod tests {
         }
     }
 
-    async fn get(client: &ArmClient, ctx: &OpContext) -> Result<HttpResponse, AzureError> {
-        client
-            .send(
-                reqwest::Method::GET,
-                "http://arm.test/x?api-version=1",
-                None,
-                ctx,
-                &Op::new("reading x"),
-            )
-            .await
-    }
-
     #[tokio::test(start_paused = true)]
     async fn honours_retry_after_then_succeeds() {
         let (client, t) = client_with(
@@ -242,7 +218,7 @@ mod tests {
         );
         let ctx = OpContext::new(Duration::from_secs(600), CancelToken::new());
         let start = Instant::now();
-        let resp = get(&client, &ctx).await.unwrap();
+        let resp = get_x(&client, &ctx).await.unwrap();
         assert_eq!(resp.status, 200);
         let elapsed = start.elapsed();
         // 7 s from Retry-After, then the second backoff step (2 s +-20 %).
@@ -273,7 +249,7 @@ mod tests {
             ],
         );
         let ctx = OpContext::new(Duration::from_secs(600), CancelToken::new());
-        let err = get(&client, &ctx).await.unwrap_err();
+        let err = get_x(&client, &ctx).await.unwrap_err();
         assert!(
             matches!(err, AzureError::Throttled { status: 429, .. }),
             "{err:?}"
@@ -286,7 +262,7 @@ mod tests {
         let (client, t) = client_with(retrying(8), vec![throttled("120"), HttpResponse::new(200)]);
         let ctx = OpContext::new(Duration::from_secs(60), CancelToken::new());
         let start = Instant::now();
-        let err = get(&client, &ctx).await.unwrap_err();
+        let err = get_x(&client, &ctx).await.unwrap_err();
         assert!(matches!(err, AzureError::Throttled { .. }), "{err:?}");
         assert_eq!(t.requests().len(), 1, "no wait past the deadline");
         assert!(start.elapsed() < Duration::from_secs(1));
@@ -301,7 +277,7 @@ mod tests {
             .with_json(&json!({"error": {"code": "Conflict", "message": "attached"}}));
         let (client, t) = client_with(retrying(3), vec![busy, conflict]);
         let ctx = OpContext::new(Duration::from_secs(600), CancelToken::new());
-        let err = get(&client, &ctx).await.unwrap_err();
+        let err = get_x(&client, &ctx).await.unwrap_err();
         assert_eq!(err.code(), Some("Conflict"));
         assert_eq!(t.requests().len(), 2);
     }
@@ -312,7 +288,7 @@ mod tests {
         t.push_transport_error("connection refused");
         t.push(HttpResponse::new(200));
         let ctx = OpContext::new(Duration::from_secs(600), CancelToken::new());
-        assert_eq!(get(&client, &ctx).await.unwrap().status, 200);
+        assert_eq!(get_x(&client, &ctx).await.unwrap().status, 200);
         assert_eq!(t.requests().len(), 2);
     }
 
@@ -324,7 +300,7 @@ mod tests {
                 .with_json(&json!({"error": {"code": "InvalidParameter", "message": "no"}}))],
         );
         let ctx = OpContext::new(Duration::from_secs(600), CancelToken::new());
-        let err = get(&client, &ctx).await.unwrap_err();
+        let err = get_x(&client, &ctx).await.unwrap_err();
         assert_eq!(err.code(), Some("InvalidParameter"));
         assert_eq!(t.requests().len(), 1);
     }
@@ -334,7 +310,7 @@ mod tests {
         let (client, _t) = client_with(retrying(3), vec![throttled("300"), HttpResponse::new(200)]);
         let cancel = CancelToken::new();
         let ctx = OpContext::new(Duration::from_secs(3600), cancel.clone());
-        let task = tokio::spawn(async move { get(&client, &ctx).await });
+        let task = tokio::spawn(async move { get_x(&client, &ctx).await });
         tokio::time::sleep(Duration::from_secs(5)).await;
         cancel.cancel();
         let out = task.await.unwrap();

@@ -152,4 +152,3 @@ pub struct ProviderConfig {
     pub ca_cert_file: Option<PathBuf>,
     pub credential: CredentialSource,
 }
-

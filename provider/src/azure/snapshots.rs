@@ -1,12 +1,19 @@
 //! Snapshot operations on ARM: get, create (with the LRO and, for `CopyStart`, the wait for
-//! the copy to reach 100 %), update, delete ("already gone" is success) and list.
+//! the copy to reach 100 %), the wait for a snapshot to finish provisioning, update, delete
+//! ("already gone" is success) and list. Both waits are probes for
+//! [`crate::azure::poll::poll_until`].
 
-use crate::azure::client::{decode, encode, wait, ArmClient, Op, OpContext, API_VERSION};
+use crate::azure::client::{ArmClient, Op, OpContext, API_VERSION};
 use crate::azure::errors::AzureError;
-use crate::azure::id::ResourceId;
-use crate::azure::lro::FinalState;
+use crate::azure::id::{ResourceId, ResourceKind};
+use crate::azure::lro::{FinalState, OperationStatus};
 use crate::azure::models::{Snapshot, SnapshotList, SnapshotUpdate};
+use crate::azure::poll::{poll_until, Probe};
 use reqwest::Method;
+use std::time::Duration;
+
+/// The wait between GETs while a snapshot finishes provisioning (it is usually seconds).
+const READY_POLL_INTERVAL: Duration = Duration::from_millis(500);
 
 /// 404 codes that mean "this resource does not exist" (anything else, such as
 /// `SubscriptionNotFound`, is a configuration error and stays an error).
@@ -19,14 +26,70 @@ pub(crate) fn is_gone(e: &AzureError) -> bool {
         })
 }
 
+/// Judge a `CopyStart` snapshot: failed (`copyCompletionError`), done (100 %, or not a copy),
+/// or still copying, with its percentage as the progress line.
+fn copy_probe(
+    name: &str,
+    is_copy: bool,
+    delay: Duration,
+    snapshot: Snapshot,
+) -> Result<Probe<(), Snapshot>, AzureError> {
+    if let Some(err) = &snapshot.properties.copy_completion_error {
+        return Err(AzureError::OperationFailed {
+            code: if err.error_code.is_empty() {
+                "CopyFailed".into()
+            } else {
+                err.error_code.clone()
+            },
+            message: if err.error_message.is_empty() {
+                format!("the copy into snapshot {name} failed")
+            } else {
+                err.error_message.clone()
+            },
+        });
+    }
+    let percent = snapshot.properties.completion_percent;
+    let progress = percent
+        .filter(|_| is_copy)
+        .map(|p| format!("copying snapshot {name} ... {p:.0}%"));
+    let done = !is_copy || percent.is_none_or(|p| p >= 100.0);
+    let probe = if done {
+        Probe::done(snapshot)
+    } else {
+        Probe::again((), delay)
+    };
+    Ok(probe.reporting(progress))
+}
+
+/// Judge a snapshot's `provisioningState`: no state or `Succeeded` is ready, `Failed` or
+/// `Canceled` is an error, anything else is still provisioning.
+fn ready_probe(name: &str, snapshot: Snapshot) -> Result<Probe<(), Snapshot>, AzureError> {
+    let state = snapshot
+        .properties
+        .provisioning_state
+        .clone()
+        .unwrap_or_default();
+    if state.is_empty() {
+        return Ok(Probe::done(snapshot));
+    }
+    match OperationStatus::parse(&state) {
+        OperationStatus::Succeeded => Ok(Probe::done(snapshot)),
+        OperationStatus::Failed | OperationStatus::Canceled => Err(AzureError::OperationFailed {
+            code: "SnapshotNotUsable".into(),
+            message: format!(
+                "snapshot {name} is in provisioning state {state}; restore another version"
+            ),
+        }),
+        OperationStatus::Running(_) => Ok(Probe::again((), READY_POLL_INTERVAL).reporting(Some(
+            format!("waiting for snapshot {name} to finish provisioning ({state})"),
+        ))),
+    }
+}
+
 /// The most pages a list follows (a guard against a `nextLink` loop).
 const MAX_PAGES: usize = 1000;
 
 impl ArmClient {
-    fn resource_url(&self, id: &ResourceId) -> String {
-        self.url(&id.to_string(), API_VERSION)
-    }
-
     /// GET a snapshot; `Ok(None)` when it (or its resource group) does not exist.
     pub async fn get_snapshot(
         &self,
@@ -53,33 +116,10 @@ impl ArmClient {
         ctx: &OpContext,
     ) -> Result<Snapshot, AzureError> {
         let op = Op::new(format!("creating snapshot {}", id.name));
-        let url = self.resource_url(id);
-        let initial = self
-            .send(Method::PUT, &url, Some(encode(body, &op.name)?), ctx, &op)
-            .await?;
-        let accepted = async {
-            let response = self
-                .poll_lro(
-                    initial,
-                    Method::PUT,
-                    &url,
-                    FinalState::ResourceGet,
-                    API_VERSION,
-                    ctx,
-                    &op,
-                )
-                .await?;
-            let snapshot: Snapshot = match response {
-                Some(r) => decode(&r, &op.name)?,
-                None => self.get_json(&url, ctx, &op).await?,
-            };
-            self.wait_for_copy(id, snapshot, ctx).await
-        }
-        .await;
-        accepted.map_err(|e| AzureError::AfterAccepted {
-            id: id.to_string(),
-            source: Box::new(e),
-        })
+        let snapshot = self.write_resource(Method::PUT, id, body, ctx, &op).await?;
+        self.wait_for_copy(id, snapshot, ctx)
+            .await
+            .map_err(|e| e.after_accepted(id))
     }
 
     /// Follow a `CopyStart` copy: poll GET until `completionPercent` is 100 or
@@ -87,7 +127,7 @@ impl ArmClient {
     async fn wait_for_copy(
         &self,
         id: &ResourceId,
-        mut snapshot: Snapshot,
+        snapshot: Snapshot,
         ctx: &OpContext,
     ) -> Result<Snapshot, AzureError> {
         let op = Op::new(format!("copying snapshot {}", id.name));
@@ -96,36 +136,50 @@ impl ArmClient {
             .creation_data
             .create_option
             .eq_ignore_ascii_case("CopyStart");
-        let mut last_reported = None;
-        loop {
-            if let Some(err) = &snapshot.properties.copy_completion_error {
-                return Err(AzureError::OperationFailed {
-                    code: if err.error_code.is_empty() {
-                        "CopyFailed".into()
-                    } else {
-                        err.error_code.clone()
-                    },
-                    message: if err.error_message.is_empty() {
-                        format!("the copy into snapshot {} failed", id.name)
-                    } else {
-                        err.error_message.clone()
-                    },
-                });
-            }
-            let percent = snapshot.properties.completion_percent;
-            let done = !is_copy || percent.is_none_or(|p| p >= 100.0);
-            if let Some(p) = percent {
-                if is_copy && last_reported != Some(p) {
-                    last_reported = Some(p);
-                    ctx.report(format!("copying snapshot {} ... {p:.0}%", id.name));
+        let delay = self.options().copy_poll_interval;
+        let url = self.resource_url(id);
+        let (url, op) = (&url, &op);
+        let first = copy_probe(&id.name, is_copy, delay, snapshot)?;
+        poll_until(ctx, op, first, move |()| async move {
+            let snapshot = self.get_json(url, ctx, op).await?;
+            copy_probe(&id.name, is_copy, delay, snapshot)
+        })
+        .await
+    }
+
+    /// Wait until `snapshot` leaves a non-terminal `provisioningState` (Azure refuses to copy
+    /// from a snapshot still being provisioned), re-reading it every half second within the
+    /// operation's deadline and reporting "waiting for snapshot x to finish provisioning
+    /// (Creating)". `Failed` or `Canceled` fail with code `SnapshotNotUsable`; a snapshot that
+    /// disappears meanwhile is [`AzureError::NotFound`].
+    pub async fn wait_for_snapshot_ready(
+        &self,
+        snapshot: Snapshot,
+        ctx: &OpContext,
+    ) -> Result<Snapshot, AzureError> {
+        let name = snapshot.name.clone().unwrap_or_default();
+        let raw_id = snapshot.id.clone().unwrap_or_default();
+        let op = Op::new(format!(
+            "waiting for snapshot {name} to finish provisioning"
+        ));
+        let (name, raw_id, op) = (&name, &raw_id, &op);
+        let first = ready_probe(name, snapshot)?;
+        poll_until(ctx, op, first, move |()| async move {
+            let id = ResourceId::parse(raw_id, ResourceKind::Snapshot).map_err(|e| {
+                AzureError::Decode {
+                    what: format!("the id of snapshot {name}"),
+                    message: e.to_string(),
                 }
+            })?;
+            match self.get_snapshot(&id, ctx).await? {
+                Some(snapshot) => ready_probe(name, snapshot),
+                None => Err(AzureError::NotFound {
+                    code: "ResourceNotFound".into(),
+                    message: format!("snapshot {name} disappeared while waiting for it."),
+                }),
             }
-            if done {
-                return Ok(snapshot);
-            }
-            wait(ctx, &op, self.options().copy_poll_interval).await?;
-            snapshot = self.get_json(&self.resource_url(id), ctx, &op).await?;
-        }
+        })
+        .await
     }
 
     /// PATCH a snapshot (send the full `tags` map: it replaces the old one) and return it.
@@ -136,25 +190,7 @@ impl ArmClient {
         ctx: &OpContext,
     ) -> Result<Snapshot, AzureError> {
         let op = Op::new(format!("updating snapshot {}", id.name));
-        let url = self.resource_url(id);
-        let initial = self
-            .send(Method::PATCH, &url, Some(encode(body, &op.name)?), ctx, &op)
-            .await?;
-        let response = self
-            .poll_lro(
-                initial,
-                Method::PATCH,
-                &url,
-                FinalState::ResourceGet,
-                API_VERSION,
-                ctx,
-                &op,
-            )
-            .await?;
-        match response {
-            Some(r) => decode(&r, &op.name),
-            None => self.get_json(&url, ctx, &op).await,
-        }
+        self.write_resource(Method::PATCH, id, body, ctx, &op).await
     }
 
     /// DELETE a snapshot and wait until it is gone. A snapshot that is already gone is success.
@@ -236,7 +272,7 @@ mod tests {
     use crate::azure::client::{CancelToken, ClientOptions, HttpResponse};
     use crate::azure::id::ResourceKind;
     use crate::azure::models::{CreationData, SnapshotProperties};
-    use crate::azure::testing::client_with;
+    use crate::azure::testing::{client_with, timeout_of};
     use serde_json::json;
     use std::sync::{Arc, Mutex};
     use std::time::Duration;
@@ -513,6 +549,84 @@ mod tests {
         assert_eq!(
             t.requests()[1].url,
             "http://arm.test/page2?api-version=2025-01-02&$skiptoken=x"
+        );
+    }
+
+    fn snapshot_in(state: &str) -> Snapshot {
+        serde_json::from_value(snap(state, json!({})).json()).unwrap()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn ready_wait_polls_until_succeeded_and_reports_once() {
+        let (client, t) = client_with(
+            ClientOptions::for_tests(),
+            vec![snap("Creating", json!({})), snap("Succeeded", json!({}))],
+        );
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let sink = lines.clone();
+        let ctx = ctx().with_progress(Arc::new(move |l| sink.lock().unwrap().push(l)));
+        let start = tokio::time::Instant::now();
+        let s = client
+            .wait_for_snapshot_ready(snapshot_in("Creating"), &ctx)
+            .await
+            .unwrap();
+        assert_eq!(
+            s.properties.provisioning_state.as_deref(),
+            Some("Succeeded")
+        );
+        assert_eq!(t.lines(), [format!("GET {PATH}"), format!("GET {PATH}")]);
+        assert_eq!(start.elapsed(), 2 * READY_POLL_INTERVAL);
+        assert_eq!(
+            *lines.lock().unwrap(),
+            ["waiting for snapshot ds-v1 to finish provisioning (Creating)"]
+        );
+        // Already usable: no request at all.
+        let s = client
+            .wait_for_snapshot_ready(snapshot_in("Succeeded"), &ctx)
+            .await
+            .unwrap();
+        assert_eq!(s.name.as_deref(), Some("ds-v1"));
+        assert_eq!(t.requests().len(), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn ready_wait_fails_on_failed_gone_or_deadline() {
+        let (client, t) = client_with(
+            ClientOptions::for_tests(),
+            vec![not_found("ResourceNotFound")],
+        );
+        let err = client
+            .wait_for_snapshot_ready(snapshot_in("Failed"), &ctx())
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), Some("SnapshotNotUsable"));
+        assert!(err.to_string().contains("restore another version"), "{err}");
+        assert!(t.requests().is_empty());
+
+        let err = client
+            .wait_for_snapshot_ready(snapshot_in("Creating"), &ctx())
+            .await
+            .unwrap_err();
+        assert!(err.is_not_found(), "{err:?}");
+        assert!(err.to_string().contains("disappeared"), "{err}");
+
+        let (client, t) = client_with(ClientOptions::for_tests(), vec![]);
+        for _ in 0..10 {
+            t.push(snap("Creating", json!({})));
+        }
+        let ctx = OpContext::new(Duration::from_millis(1200), CancelToken::new());
+        let err = client
+            .wait_for_snapshot_ready(snapshot_in("Creating"), &ctx)
+            .await
+            .unwrap_err();
+        assert_eq!(
+            timeout_of(err).0,
+            "waiting for snapshot ds-v1 to finish provisioning"
+        );
+        assert_eq!(
+            t.requests().len(),
+            2,
+            "polled at 0.5 s and 1 s, deadline at 1.2 s"
         );
     }
 }

@@ -152,3 +152,27 @@ pub(crate) fn transport_client(
     .unwrap();
     (client, transport)
 }
+
+/// GET `http://arm.test/x` through the client's pipeline, as "reading x".
+pub(crate) async fn get_x(
+    client: &ArmClient,
+    ctx: &crate::azure::client::OpContext,
+) -> Result<HttpResponse, crate::azure::AzureError> {
+    client
+        .send(
+            reqwest::Method::GET,
+            "http://arm.test/x?api-version=1",
+            None,
+            ctx,
+            &crate::azure::client::Op::new("reading x"),
+        )
+        .await
+}
+
+/// The operation and budget of a `Timeout`; any other error fails the test.
+pub(crate) fn timeout_of(err: crate::azure::AzureError) -> (String, std::time::Duration) {
+    match err {
+        crate::azure::AzureError::Timeout { operation, after } => (operation, after),
+        other => panic!("expected a timeout, got {other:?}"),
+    }
+}

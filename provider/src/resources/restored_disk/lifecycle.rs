@@ -106,10 +106,16 @@ pub async fn create(env: &Env, inputs: Inputs) -> Result<(String, Outputs), Reso
     let arm = env.arm()?;
     let ctx = env.op();
     let mut source = resolve_source(env, arm, &inputs, &ctx).await?;
-    source.snapshot = wait_until_ready(env, arm, source.snapshot, &ctx).await?;
+    // Azure refuses to copy from a snapshot still being provisioned: wait for it, as the
+    // engine would have if the program had declared the dependency.
+    source.snapshot = arm.wait_for_snapshot_ready(source.snapshot, &ctx).await?;
     let snapshot = &source.snapshot;
     let snapshot_id = snapshot.id.clone().unwrap_or_default();
-    if let Some(p) = snapshot.properties.completion_percent.filter(|p| *p < 100.0) {
+    if let Some(p) = snapshot
+        .properties
+        .completion_percent
+        .filter(|p| *p < 100.0)
+    {
         return Err(ResourceError::Failed(format!("snapshot {snapshot_id} is still copying ({p}%); wait for its copy to complete, then run `pulumi up` again")));
     }
     let name = match &inputs.disk_name {
@@ -135,7 +141,9 @@ pub async fn create(env: &Env, inputs: Inputs) -> Result<(String, Outputs), Reso
     if let Some(size) = inputs.disk_size_gb {
         can_resize(Some(snap_size), size).map_err(|e| ResourceError::Invalid {
             property: "diskSizeGb".into(),
-            reason: format!("{e} (the snapshot's size); a disk can only be as large as its source or larger"),
+            reason: format!(
+                "{e} (the snapshot's size); a disk can only be as large as its source or larger"
+            ),
         })?;
     }
     let body = create_body(&inputs, &source, &snapshot_id, snap_size);
@@ -174,54 +182,6 @@ pub async fn create(env: &Env, inputs: Inputs) -> Result<(String, Outputs), Reso
     let outputs = outputs_from(inputs, &disk, &id);
     Ok((outputs.disk_id.clone(), outputs))
 }
-
-/// Azure refuses to copy from a snapshot that is still being provisioned: wait for it
-/// (within the operation's deadline), as the engine would have if the program had declared
-/// the dependency.
-async fn wait_until_ready(
-    env: &Env,
-    arm: &ArmClient,
-    mut snapshot: Snapshot,
-    ctx: &OpContext,
-) -> Result<Snapshot, ResourceError> {
-    let name = snapshot.name.clone().unwrap_or_default();
-    loop {
-        let state = snapshot
-            .properties
-            .provisioning_state
-            .clone()
-            .unwrap_or_default();
-        match state.as_str() {
-            "" | "Succeeded" => return Ok(snapshot),
-            "Failed" | "Canceled" => {
-                return Err(ResourceError::Failed(format!(
-                    "snapshot {name} is in provisioning state {state}; restore another version"
-                )))
-            }
-            _ => {}
-        }
-        env.progress(&format!(
-            "waiting for snapshot {name} to finish provisioning ({state})"
-        ));
-        if tokio::time::Instant::now() + WAIT_STEP > ctx.deadline {
-            return Err(ResourceError::Failed(format!("snapshot {name} was still {state} when the operation's deadline came; raise customTimeouts or run `pulumi up` again later")));
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(WAIT_STEP) => {}
-            _ = env.cancel.cancelled() => return Err(ResourceError::Cancelled("the operation was cancelled while waiting for the snapshot".into())),
-        }
-        let id = ResourceId::parse(
-            snapshot.id.as_deref().unwrap_or_default(),
-            ResourceKind::Snapshot,
-        )
-        .map_err(|e| ResourceError::Bug(e.to_string()))?;
-        snapshot = arm.get_snapshot(&id, ctx).await?.ok_or_else(|| {
-            ResourceError::Failed(format!("snapshot {name} disappeared while waiting for it"))
-        })?;
-    }
-}
-
-const WAIT_STEP: std::time::Duration = std::time::Duration::from_millis(500);
 
 fn disk_id(id: &str, imported: bool) -> Result<ResourceId, ResourceError> {
     ResourceId::parse(id, ResourceKind::Disk).map_err(|e| {

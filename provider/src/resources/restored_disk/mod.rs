@@ -53,7 +53,11 @@ impl Resource for RestoredDisk {
         rules::diff(olds, news, unknowns, changes)
     }
 
-    fn preview(&self, news: &Inputs, _unknowns: &Unknowns) -> Result<Map<String, Json>, ResourceError> {
+    fn preview(
+        &self,
+        news: &Inputs,
+        _unknowns: &Unknowns,
+    ) -> Result<Map<String, Json>, ResourceError> {
         json_map(news)
     }
 

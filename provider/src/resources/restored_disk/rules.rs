@@ -166,7 +166,10 @@ pub fn diff(
     changes: Vec<Change>,
 ) -> Result<DiffResult, ResourceError> {
     let old = &olds.inputs;
-    if let Some(size) = news.disk_size_gb.filter(|_| !unknowns.contains("diskSizeGb")) {
+    if let Some(size) = news
+        .disk_size_gb
+        .filter(|_| !unknowns.contains("diskSizeGb"))
+    {
         can_resize(old.disk_size_gb, size).map_err(|reason| ResourceError::Invalid {
             property: "diskSizeGb".into(),
             reason,

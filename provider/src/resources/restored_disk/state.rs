@@ -142,4 +142,3 @@ pub(super) fn inputs_from(disk: &Disk, id: &ResourceId, old: Option<&Inputs>) ->
         tags: Some(user),
     }
 }
-

@@ -16,7 +16,6 @@ pub(super) const TAG_DATASET: &str = "datasnap.restored.dataset";
 pub(super) const TAG_VERSION: &str = "datasnap.restored.version";
 pub(super) const TAG_REQUESTED: &str = "datasnap.restored.requestedVersion";
 
-
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Inputs {
@@ -103,4 +102,3 @@ impl Inputs {
             .unwrap_or(&self.resource_group_name)
     }
 }
-

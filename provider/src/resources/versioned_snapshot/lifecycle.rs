@@ -205,10 +205,11 @@ pub async fn read(
 ) -> Result<Option<(Inputs, Outputs)>, ResourceError> {
     let arm = env.arm()?;
     let ctx = env.op();
-    let rid = ResourceId::parse(id, ResourceKind::Snapshot).map_err(|e| ResourceError::Invalid {
-        property: "id".into(),
-        reason: format!("a VersionedSnapshot is imported by the ARM id of its snapshot: {e}"),
-    })?;
+    let rid =
+        ResourceId::parse(id, ResourceKind::Snapshot).map_err(|e| ResourceError::Invalid {
+            property: "id".into(),
+            reason: format!("a VersionedSnapshot is imported by the ARM id of its snapshot: {e}"),
+        })?;
     let Some(snap) = arm.get_snapshot(&rid, &ctx).await? else {
         return Ok(None);
     };

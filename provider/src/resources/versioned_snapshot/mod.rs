@@ -56,7 +56,11 @@ impl Resource for VersionedSnapshot {
         rules::diff(olds, news, unknowns, changes)
     }
 
-    fn preview(&self, news: &Inputs, _unknowns: &Unknowns) -> Result<Map<String, Json>, ResourceError> {
+    fn preview(
+        &self,
+        news: &Inputs,
+        _unknowns: &Unknowns,
+    ) -> Result<Map<String, Json>, ResourceError> {
         rules::preview(news)
     }
 

@@ -10,9 +10,7 @@ use serde_json::{Map, Value as Json};
 use super::types::{Inputs, Outputs};
 use crate::azure::id::{ids_equal, ResourceId, ResourceKind};
 use crate::catalog::tags;
-use crate::resource::{
-    json_map, Change, ChangeKind, DiffResult, Failure, ResourceError, Unknowns,
-};
+use crate::resource::{json_map, Change, ChangeKind, DiffResult, Failure, ResourceError, Unknowns};
 use crate::resources::naming::{
     check_azure_name, check_dataset, check_location, check_resource_group, check_version,
     normalize_location,
@@ -45,7 +43,11 @@ pub fn check(
     let mut f = Vec::new();
     // Required inputs are the adapter's (schema.json); their values are checked here.
     for (key, value, rule) in [
-        ("resourceGroupName", &news.resource_group_name, check_resource_group as fn(&str) -> Result<(), String>),
+        (
+            "resourceGroupName",
+            &news.resource_group_name,
+            check_resource_group as fn(&str) -> Result<(), String>,
+        ),
         ("dataset", &news.dataset, check_dataset),
         ("version", &news.version, check_version),
     ] {
@@ -308,7 +310,6 @@ pub fn diff(
 pub fn preview(news: &Inputs) -> Result<Map<String, Json>, ResourceError> {
     json_map(news)
 }
-
 
 #[cfg(test)]
 mod tests {

@@ -148,4 +148,3 @@ pub fn inputs_from(
 pub(super) fn azure_tags(inputs: &Inputs) -> BTreeMap<String, String> {
     inputs.version_tags().encode()
 }
-

@@ -315,6 +315,7 @@ pub fn preview(news: &Inputs) -> Result<Map<String, Json>, ResourceError> {
 mod tests {
     use super::*;
     use crate::adapter::{Adapter, DynResource};
+    use crate::catalog::Retention;
     use crate::resource::ChangeKind;
     use crate::resources::versioned_snapshot::{VersionedSnapshot, TOKEN};
     use crate::value::Props;

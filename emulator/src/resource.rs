@@ -233,12 +233,9 @@ pub struct CopyProgress {
     pub family_id: String,
     pub location: String,
     /// The snapshot being copied: if it is deleted mid-copy, the copy fails with CopySourceNotFound.
-    #[serde(default)]
     pub source: Option<Key>,
     /// Set when the copy failed; completionPercent stays where it stopped.
-    #[serde(default)]
     pub error: Option<Value>,
-    #[serde(default)]
     pub stopped_percent: Option<f64>,
 }
 
@@ -256,12 +253,9 @@ pub struct Resource {
     /// The ARM representation as last written.
     pub body: ComputeBody,
     /// Operation that currently owns this resource (PUT/PATCH/DELETE/grant/revoke in flight).
-    #[serde(default)]
     pub pending_op: Option<String>,
     /// Disks: the incrementalSnapshotFamilyId every incremental snapshot of this disk shares.
-    #[serde(default)]
     pub family_id: Option<String>,
-    #[serde(default)]
     pub copy: Option<CopyProgress>,
     pub created_ms: u64,
 }

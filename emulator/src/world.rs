@@ -119,10 +119,8 @@ impl Outcome {
 pub struct Operation {
     pub id: String,
     pub kind: OpKind,
-    #[serde(default)]
     pub target: Option<Key>,
     /// Resource group name (DeleteGroup).
-    #[serde(default)]
     pub group: Option<String>,
     /// Normalised region, part of the DiskOperations URL.
     pub location: String,
@@ -131,13 +129,10 @@ pub struct Operation {
     pub outcome: Outcome,
     pub done: bool,
     /// Result document (grant access: `{accessSAS}`), returned by the final poll.
-    #[serde(default)]
     pub output: Option<Value>,
     /// provisioningState to restore when a DELETE fails or is canceled.
-    #[serde(default)]
     pub prior_state: Option<String>,
     /// diskState a grant/revoke moves to when it succeeds.
-    #[serde(default)]
     pub next_disk_state: Option<String>,
 }
 

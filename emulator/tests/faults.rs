@@ -152,7 +152,8 @@ async fn long_running_operations_end_failed_or_canceled() {
         (400, "InternalDiskManagementError")
     );
     assert_eq!(
-        emu.get(&emu.path(RG, "snapshots", "s")).await.body["properties"]["provisioningState"],
+        emu.provisioning_state(&emu.path(RG, "snapshots", "s"))
+            .await,
         "Failed"
     );
 
@@ -168,7 +169,8 @@ async fn long_running_operations_end_failed_or_canceled() {
     let s = emu.get(&r.header("azure-asyncoperation").unwrap()).await;
     assert_eq!(s.body["status"], "Canceled");
     assert_eq!(
-        emu.get(&emu.path(RG, "snapshots", "s2")).await.body["properties"]["provisioningState"],
+        emu.provisioning_state(&emu.path(RG, "snapshots", "s2"))
+            .await,
         "Canceled"
     );
     // A failed delete leaves the resource as it was.
@@ -183,7 +185,8 @@ async fn long_running_operations_end_failed_or_canceled() {
     let s = emu.get(&r.header("azure-asyncoperation").unwrap()).await;
     assert_eq!(s.body["status"], "Failed");
     assert_eq!(
-        emu.get(&emu.path(RG, "disks", "disk1")).await.body["properties"]["provisioningState"],
+        emu.provisioning_state(&emu.path(RG, "disks", "disk1"))
+            .await,
         "Succeeded"
     );
     emu.stop().await;

@@ -133,10 +133,7 @@ async fn put_is_an_upsert_and_create_time_properties_are_immutable() {
         (r.status.as_u16(), r.code()),
         (400, "PropertyChangeNotAllowed")
     );
-    assert!(r.body["error"]["message"]
-        .as_str()
-        .unwrap()
-        .contains("sourceResourceId"));
+    assert!(r.message().contains("sourceResourceId"));
     let r = emu.create_snapshot(RG, "s1", &disk, false).await;
     assert_eq!(
         (r.status.as_u16(), r.code()),
@@ -368,10 +365,7 @@ async fn resource_not_found_versus_resource_group_not_found() {
     let emu = world().await;
     let r = emu.get(&emu.path(RG, "snapshots", "missing")).await;
     assert_eq!((r.status.as_u16(), r.code()), (404, "ResourceNotFound"));
-    assert!(r.body["error"]["message"]
-        .as_str()
-        .unwrap()
-        .contains("Microsoft.Compute/snapshots/missing"));
+    assert!(r.message().contains("Microsoft.Compute/snapshots/missing"));
     let r = emu
         .get(&emu.path("no-such-rg", "snapshots", "missing"))
         .await;

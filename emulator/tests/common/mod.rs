@@ -40,6 +40,20 @@ impl Resp {
     pub fn code(&self) -> &str {
         self.body["error"]["code"].as_str().unwrap_or("")
     }
+    pub fn message(&self) -> &str {
+        self.body["error"]["message"].as_str().unwrap_or("")
+    }
+}
+
+/// Send a request that must succeed and return its JSON body.
+pub async fn json_of(request: reqwest::RequestBuilder) -> Value {
+    request
+        .send()
+        .await
+        .expect("send")
+        .json()
+        .await
+        .expect("json body")
 }
 
 pub fn temp_dir(tag: &str) -> PathBuf {
@@ -268,6 +282,11 @@ impl Emu {
     }
 
     /// GET until provisioningState is terminal; returns the last body.
+    /// `properties.provisioningState` of whatever `path` names.
+    pub async fn provisioning_state(&self, path: &str) -> Value {
+        self.get(path).await.body["properties"]["provisioningState"].clone()
+    }
+
     pub async fn wait_succeeded(&self, path: &str) -> Value {
         for _ in 0..200 {
             let r = self.get(path).await;

@@ -3,7 +3,7 @@
 //! or as a long-running operation whose result is the `{accessSAS}` document.
 
 use super::validate::{missing, not_allowed};
-use super::{idle, start_operation};
+use super::{existing, idle, start_operation};
 use crate::arm::{json_body, method_not_allowed, operations, Ctx};
 use crate::error::{ArmError, ArmResult};
 use crate::resource::Resource;
@@ -51,7 +51,7 @@ pub fn action(
     };
     let mut world = ctx.state.world();
     let key = Key::new(kind, group, name);
-    let resource = idle(&mut world, &key, group, name)?;
+    let resource = idle(existing(&mut world, &key, group, name)?, name)?;
     let location = resource.location().to_string();
     let (next_state, output) = match grant.filter(|g| !g.access.eq_ignore_ascii_case("None")) {
         Some(grant) => {

@@ -77,16 +77,10 @@ pub fn existing<'w>(
         .ok_or_else(|| not_found(key.0, group, name))
 }
 
-/// As [`existing`], and no other operation may own it.
-pub fn idle<'w>(
-    world: &'w mut World,
-    key: &Key,
-    group: &str,
-    name: &str,
-) -> ArmResult<&'w mut Resource> {
-    let resource = existing(world, key, group, name)?;
+/// `resource`, if no other operation owns it (`name` as the request spelled it).
+pub fn idle<'r>(resource: &'r mut Resource, name: &str) -> ArmResult<&'r mut Resource> {
     match resource.pending_op {
-        Some(_) => Err(busy(key.0, name)),
+        Some(_) => Err(busy(resource.kind, name)),
         None => Ok(resource),
     }
 }

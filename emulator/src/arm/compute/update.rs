@@ -7,7 +7,7 @@ use super::validate::{
     check_grow_only, check_patchable, check_top_level, writable_props, CREATE_ONLY_PROPS,
     SOURCE_MEMBERS,
 };
-use super::{busy, finish_mutation, idle};
+use super::{busy, existing, finish_mutation, idle};
 use crate::arm::id::ResourceId;
 use crate::arm::{json_body, operations, Ctx};
 use crate::error::{ArmError, ArmResult};
@@ -135,7 +135,7 @@ pub fn patch(ctx: &Ctx, kind: Kind, group: &str, name: &str, body: &Bytes) -> Ar
     check_patchable(kind, &request)?;
     let mut world = ctx.state.world();
     let key = Key::new(kind, group, name);
-    let resource = idle(&mut world, &key, group, name)?;
+    let resource = idle(existing(&mut world, &key, group, name)?, name)?;
     let requested_size = request["properties"]
         .get("diskSizeGB")
         .and_then(Value::as_u64);

@@ -8,7 +8,8 @@ use crate::arm::id::ResourceId;
 use crate::rules::{canonical_sku, sku_tier, DISK_SKUS, SNAPSHOT_SKUS};
 use crate::time::rfc3339;
 use crate::world::{Key, Kind};
-use serde::{Deserialize, Serialize};
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Serialize, Serializer};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 
@@ -181,16 +182,14 @@ impl Properties {
     }
 }
 
-/// The ARM body of a disk or snapshot.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// The ARM body of a disk or snapshot. `name` and `type` are not fields: they are
+/// written from the id, their one home (and ignored when a state file is read).
+#[derive(Debug, Clone, Deserialize)]
 pub struct ComputeBody {
     pub id: ResourceId,
-    pub name: String,
-    #[serde(rename = "type")]
-    pub type_name: String,
     pub location: String,
     pub sku: Sku,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub tags: Option<BTreeMap<String, String>>,
     pub properties: Properties,
     /// Top-level members the emulator does not interpret (extendedLocation, zones).
@@ -198,11 +197,32 @@ pub struct ComputeBody {
     pub extra: Map<String, Value>,
 }
 
+impl Serialize for ComputeBody {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(None)?;
+        map.serialize_entry("id", &self.id)?;
+        map.serialize_entry("name", &self.id.name)?;
+        map.serialize_entry("type", self.id.kind.type_name())?;
+        map.serialize_entry("location", &self.location)?;
+        map.serialize_entry("sku", &self.sku)?;
+        if let Some(tags) = &self.tags {
+            map.serialize_entry("tags", tags)?;
+        }
+        map.serialize_entry("properties", &self.properties)?;
+        for (k, v) in self
+            .extra
+            .iter()
+            .filter(|(k, _)| *k != "name" && *k != "type")
+        {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
+    }
+}
+
 impl ComputeBody {
     pub fn new(id: ResourceId, location: &str, sku: Sku, properties: Properties) -> ComputeBody {
         ComputeBody {
-            name: id.name.clone(),
-            type_name: id.kind.type_name().into(),
             id,
             location: location.into(),
             sku,
@@ -249,8 +269,7 @@ impl CopyProgress {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Resource {
-    pub kind: Kind,
-    /// The ARM representation as last written.
+    /// The ARM representation as last written; its id says what kind of resource it is.
     pub body: ComputeBody,
     /// Operation that currently owns this resource (PUT/PATCH/DELETE/grant/revoke in flight).
     pub pending_op: Option<String>,
@@ -263,7 +282,6 @@ pub struct Resource {
 impl Resource {
     pub fn new(body: ComputeBody, created_ms: u64) -> Resource {
         Resource {
-            kind: body.id.kind,
             body,
             pending_op: None,
             family_id: None,
@@ -277,8 +295,11 @@ impl Resource {
     pub fn props_mut(&mut self) -> &mut Properties {
         &mut self.body.properties
     }
+    pub fn kind(&self) -> Kind {
+        self.body.id.kind
+    }
     pub fn name(&self) -> &str {
-        &self.body.name
+        &self.body.id.name
     }
     pub fn location(&self) -> &str {
         &self.body.location
@@ -365,6 +386,7 @@ mod tests {
             json!({"createOption": "Copy", "sourceResourceId": "/x", "logicalSectorSize": 512})
         );
         assert!(json.get("tags").is_none());
+        assert_eq!(json["name"], "snap");
         let back: ComputeBody = serde_json::from_value(json.clone()).unwrap();
         assert_eq!(serde_json::to_value(&back).unwrap(), json);
     }

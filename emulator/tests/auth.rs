@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{json_of, Emu};
+use common::Emu;
 use reqwest::Method;
 use serde_json::Value;
 
@@ -144,11 +144,9 @@ async fn token_endpoint_flows() {
 async fn openid_configuration_points_at_the_emulator() {
     let emu = Emu::start().await;
     let tenant = emu.state.config.tenant_id.clone();
-    let doc: Value = json_of(emu.client.get(format!(
-        "{}/{tenant}/v2.0/.well-known/openid-configuration",
-        emu.base
-    )))
-    .await;
+    let doc: Value = emu
+        .get_json(&format!("/{tenant}/v2.0/.well-known/openid-configuration"))
+        .await;
     assert_eq!(
         doc["token_endpoint"],
         format!("{}/{tenant}/oauth2/v2.0/token", emu.base)
@@ -158,20 +156,16 @@ async fn openid_configuration_points_at_the_emulator() {
         .as_str()
         .unwrap()
         .starts_with(&emu.base));
-    let instance: Value = json_of(emu.client.get(format!(
-        "{}/common/discovery/instance?api-version=1.1",
-        emu.base
-    )))
-    .await;
+    let instance: Value = emu
+        .get_json("/common/discovery/instance?api-version=1.1")
+        .await;
     assert!(instance["tenant_discovery_endpoint"]
         .as_str()
         .unwrap()
         .starts_with(&emu.base));
-    let cloud: Value = json_of(emu.client.get(format!(
-        "{}/metadata/endpoints?api-version=2019-05-01",
-        emu.base
-    )))
-    .await;
+    let cloud: Value = emu
+        .get_json("/metadata/endpoints?api-version=2019-05-01")
+        .await;
     assert_eq!(cloud["resourceManager"], format!("{}/", emu.base));
     assert_eq!(
         cloud["authentication"]["loginEndpoint"],

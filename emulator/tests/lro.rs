@@ -15,9 +15,9 @@ async fn slow_world(ms: u64) -> Emu {
         c.op_duration_ms = ms;
         c.retry_after_secs = Some(0);
     })
+    .await
+    .with_disk(RG, "disk1", 8)
     .await;
-    emu.create_group(RG).await;
-    emu.create_disk(RG, "disk1", 8).await;
     emu
 }
 
@@ -91,10 +91,7 @@ async fn patch_delete_and_access_are_long_running_too() {
         .await;
     emu.wait_succeeded(&emu.path(RG, "snapshots", "s")).await;
     let grant = emu
-        .post(
-            &format!("{snap}/beginGetAccess?api-version={API}"),
-            Some(json!({"access": "Read", "durationInSeconds": 60})),
-        )
+        .begin_get_access(&snap, json!({"access": "Read", "durationInSeconds": 60}))
         .await;
     assert_eq!(grant.status, 202);
     assert!(grant.body.is_null());

@@ -136,7 +136,7 @@ fn sas_url(ctx: &Ctx, resource: &Resource, grant: &Grant) -> String {
     format!(
         "{}/_emulator/blobs/{}/{}/abcd?sv=2018-03-28&sr=b&si={}&sp={perm}&se={}&sig=emulated",
         ctx.state.config.base_url,
-        resource.kind.segment(),
+        resource.kind().segment(),
         resource.props().unique_id,
         uuid::Uuid::new_v4(),
         expiry.replace(':', "%3A").replace('+', "%2B")

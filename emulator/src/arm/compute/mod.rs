@@ -80,7 +80,7 @@ pub fn existing<'w>(
 /// `resource`, if no other operation owns it (`name` as the request spelled it).
 pub fn idle<'r>(resource: &'r mut Resource, name: &str) -> ArmResult<&'r mut Resource> {
     match resource.pending_op {
-        Some(_) => Err(busy(resource.kind, name)),
+        Some(_) => Err(busy(resource.kind(), name)),
         None => Ok(resource),
     }
 }

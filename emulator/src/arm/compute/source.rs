@@ -197,7 +197,7 @@ fn check_incremental_limits(world: &World, disk: &Source, now: u64) -> ArmResult
         .resources
         .values()
         .filter(|r| {
-            r.kind == Kind::Snapshot
+            r.kind() == Kind::Snapshot
                 && r.is_incremental()
                 && r.props().creation_data.source_unique_id.as_deref()
                     == Some(disk.unique_id.as_str())

@@ -93,7 +93,7 @@ fn check_same_location(resource: &Resource, group: &str, location: &str) -> ArmR
 
 /// creationData and the create-time properties of a PUT must match what was created.
 fn check_create_time(resource: &Resource, req_props: &Value) -> ArmResult<()> {
-    let (kind, name) = (resource.kind, resource.name());
+    let (kind, name) = (resource.kind(), resource.name());
     let old_props = resource.props().to_json();
     if let Some(cd) = req_props["creationData"].as_object() {
         let old_cd = old_props["creationData"]

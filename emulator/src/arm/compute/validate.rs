@@ -5,7 +5,7 @@
 
 use crate::error::{ArmError, ArmResult};
 use crate::rules::{
-    canonical_sku, check_duplicate_tag_names, check_tags, DISK_SKUS, SNAPSHOT_SKUS,
+    canonical_sku, check_request_tags, location_required, DISK_SKUS, SNAPSHOT_SKUS,
 };
 use crate::world::Kind;
 use serde_json::{Map, Value};
@@ -130,8 +130,7 @@ pub fn check_top_level(kind: Kind, request: &Value) -> ArmResult<()> {
     if !request.is_object() {
         return Err(invalid_content("the body must be a JSON object."));
     }
-    check_tags(request.get("tags"))?;
-    check_duplicate_tag_names(request.get("tags").and_then(Value::as_object))?;
+    check_request_tags(request)?;
     if let Some(sku) = request.get("sku").filter(|s| !s.is_null()) {
         check_sku(kind, sku)?;
     }
@@ -189,12 +188,7 @@ pub struct CreateRequest<'a> {
 pub fn create_request(request: &Value) -> ArmResult<CreateRequest<'_>> {
     let location = match request.get("location") {
         Some(Value::String(l)) if !l.is_empty() => l.clone(),
-        Some(Value::Null) | None => {
-            return Err(ArmError::bad_request(
-                "LocationRequired",
-                "The location property is required for this definition.",
-            ))
-        }
+        Some(Value::Null) | None => return Err(location_required()),
         Some(_) => return Err(invalid_content("'location' must be a string.")),
     };
     let props = request

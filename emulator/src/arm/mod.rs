@@ -1,7 +1,7 @@
-//! Azure Resource Manager, emulated: one fallback service that parses ARM paths
-//! case-insensitively (ARM treats `resourceGroups` and `resourcegroups` alike) and
-//! dispatches to resource groups, Microsoft.Compute disks and snapshots, and the
-//! operation-status resources their long-running operations point at.
+//! Azure Resource Manager, emulated: one fallback service that maps an ARM path (parsed
+//! by [`id`], the emulator's one ARM id parser, case-insensitively as ARM does) to a
+//! [`Route`] and dispatches to resource groups, Microsoft.Compute disks and snapshots,
+//! and the operation-status resources their long-running operations point at.
 //!
 //! The layers that wrap it (api-version check, auth, faults, recording, ARM headers)
 //! are assembled in `crate::app`; this module only decodes, dispatches and encodes.

@@ -11,7 +11,7 @@
 //! | [`update`] | PATCH and PUT on an existing resource |
 //! | [`delete`] | DELETE |
 //! | [`access`] | beginGetAccess / endGetAccess |
-//! | [`list`] | list by group and subscription |
+//! | [`mod@list`] | list by group and subscription |
 
 pub mod access;
 pub mod create;

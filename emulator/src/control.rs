@@ -88,7 +88,7 @@ async fn state_dump(State(state): State<AppState>) -> Response {
             world
                 .resources
                 .values()
-                .filter(|r| r.kind == kind)
+                .filter(|r| r.kind() == kind)
                 .map(|r| r.render(now))
                 .collect()
         };

@@ -7,7 +7,8 @@
 //! | --- | --- |
 //! | [`config`] | settings, api-version sets, the shared [`config::AppState`] |
 //! | [`world`] | the data: groups, resources, operations; lazy LRO completion |
-//! | [`arm`] | ARM path parsing and the handlers (groups, compute, operations) |
+//! | [`resource`] | a disk or snapshot: its typed ARM body |
+//! | [`arm`] | the one ARM id parser and the handlers (groups, compute, operations) |
 //! | [`rules`] | Azure's name, tag and SKU rules as pure functions |
 //! | [`auth`] | token endpoint, OIDC discovery, the bearer check |
 //! | [`faults`] | fault rules and their layer |
@@ -29,6 +30,7 @@ pub mod error;
 pub mod faults;
 pub mod ratelimit;
 pub mod record;
+pub mod resource;
 pub mod rules;
 pub mod seed;
 pub mod time;

@@ -4,6 +4,7 @@
 //! an empty bucket answers 429 with the Retry-After that refills one token. Without the
 //! flag the buckets are not enforced and the headers show a full bucket less one.
 
+use crate::arm::id::ArmPath;
 use crate::config::AppState;
 use crate::error::ArmError;
 use axum::extract::{Request, State};
@@ -126,10 +127,12 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
         class.limits().0 as u64 - 1
     };
     // Compute's own per-resource counters, as DiskRP reports them (static here).
-    let path = request.uri().path().to_ascii_lowercase();
-    let compute = if path.contains("/diskoperations/") {
+    let path = ArmPath::parse(request.uri().path()).filter(|p| p.in_namespace("Microsoft.Compute"));
+    let compute = if path.as_ref().is_some_and(|p| p.is(2, "diskoperations")) {
         Some("Microsoft.Compute/GetOperation3Min;49999,Microsoft.Compute/GetOperation30Min;399999")
-    } else if path.contains("/providers/microsoft.compute/snapshots/")
+    } else if path
+        .as_ref()
+        .is_some_and(|p| p.is(0, "snapshots") && p.rest.len() > 1)
         && request.method() == Method::PUT
     {
         Some("Microsoft.Compute/HighCostSnapshotCreateHydrate3Min;239,Microsoft.Compute/HighCostSnapshotCreateHydrate30Min;1918")

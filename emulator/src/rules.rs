@@ -144,6 +144,20 @@ pub fn check_duplicate_tag_names(tags: Option<&Map<String, Value>>) -> ArmResult
     Ok(())
 }
 
+/// A request's `tags` member: Azure's tag rules, names unique regardless of case.
+pub fn check_request_tags(request: &Value) -> ArmResult<()> {
+    check_tags(request.get("tags"))?;
+    check_duplicate_tag_names(request.get("tags").and_then(Value::as_object))
+}
+
+/// A create without `location`.
+pub fn location_required() -> ArmError {
+    ArmError::bad_request(
+        "LocationRequired",
+        "The location property is required for this definition.",
+    )
+}
+
 pub const SNAPSHOT_SKUS: &[&str] = &["Standard_LRS", "Premium_LRS", "Standard_ZRS"];
 pub const DISK_SKUS: &[&str] = &[
     "Standard_LRS",

@@ -2,12 +2,13 @@
 //! a "dataset" managed disk in it (default `dataset-disk`, 64 GB), written straight
 //! into the [`World`] by `serve --seed`, `seed --state FILE` or `POST /_emulator/seed`.
 
-use crate::arm::compute::resource_id;
+use crate::arm::id::ResourceId;
 use crate::config::Config;
-use crate::time::{now_ms, rfc3339};
-use crate::world::{Key, Kind, Resource, ResourceGroup, World};
+use crate::resource::{ComputeBody, CreationData, Properties, Resource, Sku};
+use crate::time::now_ms;
+use crate::world::{Key, Kind, ResourceGroup, World};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -82,39 +83,26 @@ impl SeedSpec {
             if world.resources.contains_key(&key) {
                 continue;
             }
-            let tier = crate::rules::sku_tier(&disk.sku);
-            let body = json!({
-                "id": resource_id(&config.subscription_id, &self.resource_group, Kind::Disk, &disk.name),
-                "name": disk.name,
-                "type": "Microsoft.Compute/disks",
-                "location": self.location,
-                "sku": {"name": disk.sku, "tier": tier},
-                "tags": {"purpose": "dataset"},
-                "properties": {
-                    "creationData": {"createOption": "Empty"},
-                    "diskSizeGB": disk.size_gb,
-                    "diskSizeBytes": disk.size_gb << 30,
-                    "uniqueId": uuid::Uuid::new_v4().to_string(),
-                    "timeCreated": rfc3339(now),
-                    "provisioningState": "Succeeded",
-                    "diskState": "Unattached",
-                    "osType": "Linux",
-                    "networkAccessPolicy": "AllowAll",
-                    "publicNetworkAccess": "Enabled",
-                    "encryption": {"type": "EncryptionAtRestWithPlatformKey"},
-                }
-            });
-            world.resources.insert(
-                key,
-                Resource {
-                    kind: Kind::Disk,
-                    body,
-                    pending_op: None,
-                    family_id: None,
-                    copy: None,
-                    created_ms: now,
-                },
+            let id = ResourceId::new(
+                &config.subscription_id,
+                &self.resource_group,
+                Kind::Disk,
+                &disk.name,
             );
+            let extra = json!({"osType": "Linux"})
+                .as_object()
+                .cloned()
+                .unwrap_or_default();
+            let mut props = Properties::new(
+                CreationData::from_request(Map::new(), "Empty"),
+                disk.size_gb,
+                now,
+                extra,
+            );
+            props.provisioning_state = "Succeeded".into();
+            let mut body = ComputeBody::new(id, &self.location, Sku::named(&disk.sku), props);
+            body.tags = Some([("purpose".to_string(), "dataset".to_string())].into());
+            world.resources.insert(key, Resource::new(body, now));
         }
         world.dirty = true;
     }

@@ -4,6 +4,7 @@
 //! and memory holds only resources plus recent operations.
 
 use crate::config::Config;
+use crate::resource::{copy_percent, Resource};
 use crate::rules::normalize_location;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -84,93 +85,6 @@ impl ResourceGroup {
     }
 }
 
-/// A background copy (CopyStart) whose completionPercent grows from 0 to 100.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CopyProgress {
-    pub start_ms: u64,
-    pub end_ms: u64,
-    /// The family whose copies run one at a time, and the target region.
-    pub family_id: String,
-    pub location: String,
-    /// The snapshot being copied: if it is deleted mid-copy, the copy fails with CopySourceNotFound.
-    #[serde(default)]
-    pub source: Option<Key>,
-    /// Set when the copy failed; completionPercent stays where it stopped.
-    #[serde(default)]
-    pub error: Option<Value>,
-    #[serde(default)]
-    pub stopped_percent: Option<f64>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Resource {
-    pub kind: Kind,
-    /// The full ARM representation as last written (id, name, type, location, sku, tags, properties).
-    pub body: Value,
-    /// Operation that currently owns this resource (PUT/PATCH/DELETE/grant/revoke in flight).
-    #[serde(default)]
-    pub pending_op: Option<String>,
-    /// Disks: the incrementalSnapshotFamilyId every incremental snapshot of this disk shares.
-    #[serde(default)]
-    pub family_id: Option<String>,
-    #[serde(default)]
-    pub copy: Option<CopyProgress>,
-    pub created_ms: u64,
-}
-
-impl Resource {
-    pub fn props(&self) -> &Value {
-        &self.body["properties"]
-    }
-    pub fn props_mut(&mut self) -> &mut Value {
-        &mut self.body["properties"]
-    }
-    pub fn location(&self) -> String {
-        self.body["location"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string()
-    }
-    pub fn size_gb(&self) -> u64 {
-        self.props()["diskSizeGB"].as_u64().unwrap_or(0)
-    }
-    pub fn unique_id(&self) -> Option<String> {
-        self.props()["uniqueId"].as_str().map(str::to_string)
-    }
-    pub fn is_incremental(&self) -> bool {
-        self.props()["incremental"].as_bool().unwrap_or(false)
-    }
-    pub fn set_state(&mut self, state: &str) {
-        self.props_mut()["provisioningState"] = json!(state);
-    }
-
-    /// The representation as of `now`: CopyStart progress is computed, not stored.
-    pub fn render(&self, now: u64) -> Value {
-        let mut body = self.body.clone();
-        if let Some(copy) = &self.copy {
-            let percent = copy
-                .stopped_percent
-                .unwrap_or_else(|| copy_percent(copy, now));
-            body["properties"]["completionPercent"] = json!(percent);
-            if let Some(error) = &copy.error {
-                body["properties"]["copyCompletionError"] = error.clone();
-            }
-        }
-        body
-    }
-}
-
-pub fn copy_percent(copy: &CopyProgress, now: u64) -> f64 {
-    if now >= copy.end_ms || copy.end_ms <= copy.start_ms {
-        100.0
-    } else {
-        let done = (now - copy.start_ms) as f64 / (copy.end_ms - copy.start_ms) as f64;
-        (done * 1000.0).floor() / 10.0
-    }
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum OpKind {
     Put,
@@ -205,10 +119,8 @@ impl Outcome {
 pub struct Operation {
     pub id: String,
     pub kind: OpKind,
-    #[serde(default)]
     pub target: Option<Key>,
     /// Resource group name (DeleteGroup).
-    #[serde(default)]
     pub group: Option<String>,
     /// Normalised region, part of the DiskOperations URL.
     pub location: String,
@@ -217,13 +129,10 @@ pub struct Operation {
     pub outcome: Outcome,
     pub done: bool,
     /// Result document (grant access: `{accessSAS}`), returned by the final poll.
-    #[serde(default)]
     pub output: Option<Value>,
     /// provisioningState to restore when a DELETE fails or is canceled.
-    #[serde(default)]
     pub prior_state: Option<String>,
     /// diskState a grant/revoke moves to when it succeeds.
-    #[serde(default)]
     pub next_disk_state: Option<String>,
 }
 
@@ -262,17 +171,7 @@ mod resource_list {
         d: D,
     ) -> Result<BTreeMap<Key, Resource>, D::Error> {
         let list = Vec::<Resource>::deserialize(d)?;
-        Ok(list
-            .into_iter()
-            .map(|r| {
-                let id = r.body["id"].as_str().unwrap_or_default().to_string();
-                let parts: Vec<&str> = id.split('/').collect();
-                // /subscriptions/{s}/resourceGroups/{rg}/providers/Microsoft.Compute/{kind}/{name}
-                let rg = parts.get(4).copied().unwrap_or_default();
-                let name = parts.get(8).copied().unwrap_or_default();
-                (Key::new(r.kind, rg, name), r)
-            })
-            .collect())
+        Ok(list.into_iter().map(|r| (r.body.id.key(), r)).collect())
     }
 }
 
@@ -378,7 +277,7 @@ impl World {
             }
             (OpKind::GrantAccess | OpKind::RevokeAccess, true) => {
                 if let Some(state) = &op.next_disk_state {
-                    resource.props_mut()["diskState"] = json!(state);
+                    resource.props_mut().disk_state = state.clone();
                 }
             }
             (OpKind::GrantAccess | OpKind::RevokeAccess, false) => {}
@@ -403,7 +302,7 @@ impl World {
                 continue;
             };
             let reading = copy.source.as_ref().is_some_and(|s| removed.contains(s));
-            if reading && copy.error.is_none() && now < copy.end_ms {
+            if reading && copy.running(now) {
                 copy.stopped_percent = Some(copy_percent(copy, now));
                 copy.error = Some(json!({
                     "errorCode": "CopySourceNotFound",
@@ -421,8 +320,7 @@ impl World {
             r.copy.as_ref().is_some_and(|c| {
                 c.family_id == family_id
                     && normalize_location(&c.location) == location
-                    && now < c.end_ms
-                    && c.error.is_none()
+                    && c.running(now)
             })
         })
     }

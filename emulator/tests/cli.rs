@@ -3,6 +3,7 @@
 //! writes the demo's world; `--seed` flags name the group and disk.
 
 mod common;
+use common::json_of;
 
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
@@ -76,36 +77,27 @@ async fn serve_prints_the_start_line_and_serves_https() {
     assert!(arm.starts_with("https://127.0.0.1:"));
     assert_eq!(line["clientId"], "my-app");
     let client = common::client_for(std::path::Path::new(line["caCertFile"].as_str().unwrap()));
-    let token: Value = client
-        .post(format!(
-            "{}/{}/oauth2/v2.0/token",
-            line["authorityHost"].as_str().unwrap(),
-            line["tenantId"].as_str().unwrap()
-        ))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", "my-app"),
-            ("client_secret", "s3cret"),
-            ("scope", "https://management.azure.com/.default"),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let disk: Value = client
+    let token: Value = json_of(
+        client
+            .post(format!(
+                "{}/{}/oauth2/v2.0/token",
+                line["authorityHost"].as_str().unwrap(),
+                line["tenantId"].as_str().unwrap()
+            ))
+            .form(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", "my-app"),
+                ("client_secret", "s3cret"),
+                ("scope", "https://management.azure.com/.default"),
+            ]),
+    )
+    .await;
+    let disk: Value = json_of(client
         .get(format!(
             "{arm}/subscriptions/{}/resourceGroups/data-rg/providers/Microsoft.Compute/disks/images?api-version=2025-01-02",
             line["subscriptionId"].as_str().unwrap()
         ))
-        .bearer_auth(token["access_token"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .bearer_auth(token["access_token"].as_str().unwrap())).await;
     assert_eq!(disk["properties"]["diskSizeGB"], 128);
 }
 
@@ -115,26 +107,23 @@ async fn plain_http_mode_for_debugging() {
     let arm = line["armEndpoint"].as_str().unwrap();
     assert!(arm.starts_with("http://127.0.0.1:"));
     assert!(line["caCertFile"].is_null());
-    let health: Value = reqwest::Client::builder()
-        .use_preconfigured_tls(
-            tokio_rustls::rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
-                tokio_rustls::rustls::crypto::ring::default_provider(),
-            ))
-            .with_safe_default_protocol_versions()
+    let health: Value = json_of(
+        reqwest::Client::builder()
+            .use_preconfigured_tls(
+                tokio_rustls::rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+                    tokio_rustls::rustls::crypto::ring::default_provider(),
+                ))
+                .with_safe_default_protocol_versions()
+                .unwrap()
+                .with_root_certificates(tokio_rustls::rustls::RootCertStore::empty())
+                .with_no_client_auth(),
+            )
+            .no_proxy()
+            .build()
             .unwrap()
-            .with_root_certificates(tokio_rustls::rustls::RootCertStore::empty())
-            .with_no_client_auth(),
-        )
-        .no_proxy()
-        .build()
-        .unwrap()
-        .get(format!("{arm}/_emulator/health"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+            .get(format!("{arm}/_emulator/health")),
+    )
+    .await;
     assert_eq!(health["status"], "ok");
 }
 

@@ -12,9 +12,7 @@ use std::time::{Duration, Instant};
 const RG: &str = "rg1";
 
 async fn world() -> Emu {
-    let emu = Emu::start().await;
-    emu.create_group(RG).await;
-    emu.create_disk(RG, "disk1", 8).await;
+    let emu = Emu::start().await.with_disk(RG, "disk1", 8).await;
     emu
 }
 
@@ -23,11 +21,7 @@ async fn throttles_the_next_n_requests() {
     let emu = world().await;
     let p = emu.path(RG, "disks", "disk1");
     let r = emu
-        .control(
-            Method::POST,
-            "/faults",
-            Some(json!({"throttle": {"count": 2, "retryAfterSecs": 3}})),
-        )
+        .set_faults(json!({"throttle": {"count": 2, "retryAfterSecs": 3}}))
         .await;
     assert_eq!(r.status, 200);
     for _ in 0..2 {
@@ -57,12 +51,8 @@ async fn throttles_the_next_n_requests() {
 async fn throttles_a_fraction_filtered_by_method() {
     let emu = world().await;
     let p = emu.path(RG, "disks", "disk1");
-    emu.control(
-        Method::POST,
-        "/faults",
-        Some(json!({"throttle": {"fraction": 0.5, "methods": ["GET"]}})),
-    )
-    .await;
+    emu.set_faults(json!({"throttle": {"fraction": 0.5, "methods": ["GET"]}}))
+        .await;
     let mut throttled = 0;
     for _ in 0..60 {
         if emu.get(&p).await.status == 429 {
@@ -86,15 +76,10 @@ async fn throttles_a_fraction_filtered_by_method() {
 async fn server_errors_500_and_503() {
     let emu = world().await;
     let p = emu.path(RG, "disks", "disk1");
-    emu.control(
-        Method::POST,
-        "/faults",
-        Some(json!({"serverError": {"count": 1}})),
-    )
-    .await;
+    emu.set_faults(json!({"serverError": {"count": 1}})).await;
     let r = emu.get(&p).await;
     assert_eq!((r.status.as_u16(), r.code()), (500, "InternalServerError"));
-    emu.control(Method::POST, "/faults", Some(json!({"serverError": {"count": 1, "status": 503, "retryAfterSecs": 2, "pathContains": "/disks/"}}))).await;
+    emu.set_faults(json!({"serverError": {"count": 1, "status": 503, "retryAfterSecs": 2, "pathContains": "/disks/"}})).await;
     assert_eq!(
         emu.get(&emu.group_path(RG)).await.status,
         200,
@@ -111,12 +96,8 @@ async fn server_errors_500_and_503() {
 async fn drops_connections() {
     let emu = world().await;
     let p = emu.path(RG, "disks", "disk1");
-    emu.control(
-        Method::POST,
-        "/faults",
-        Some(json!({"dropConnection": {"count": 1}})),
-    )
-    .await;
+    emu.set_faults(json!({"dropConnection": {"count": 1}}))
+        .await;
     let err = emu
         .client
         .get(format!("{}{}", emu.base, p))
@@ -132,11 +113,7 @@ async fn drops_connections() {
 #[tokio::test]
 async fn long_running_operations_end_failed_or_canceled() {
     let emu = world().await;
-    emu.control(
-        Method::POST,
-        "/faults",
-        Some(json!({"lroFailure": {"count": 1, "code": "InternalDiskManagementError", "message": "boom"}, "opDurationMs": 100})),
-    )
+    emu.set_faults(json!({"lroFailure": {"count": 1, "code": "InternalDiskManagementError", "message": "boom"}, "opDurationMs": 100}))
     .await;
     let disk = emu.id(RG, "disks", "disk1");
     let r = emu.create_snapshot(RG, "s", &disk, true).await;
@@ -152,38 +129,33 @@ async fn long_running_operations_end_failed_or_canceled() {
         (400, "InternalDiskManagementError")
     );
     assert_eq!(
-        emu.get(&emu.path(RG, "snapshots", "s")).await.body["properties"]["provisioningState"],
+        emu.provisioning_state(&emu.path(RG, "snapshots", "s"))
+            .await,
         "Failed"
     );
 
     // Canceled, with zero duration: the operation is still made asynchronous so it can be observed.
-    emu.control(
-        Method::POST,
-        "/faults",
-        Some(json!({"lroFailure": {"count": 1, "outcome": "Canceled"}, "opDurationMs": 0})),
-    )
-    .await;
+    emu.set_faults(json!({"lroFailure": {"count": 1, "outcome": "Canceled"}, "opDurationMs": 0}))
+        .await;
     let r = emu.create_snapshot(RG, "s2", &disk, true).await;
     assert_eq!(r.status, 202);
     let s = emu.get(&r.header("azure-asyncoperation").unwrap()).await;
     assert_eq!(s.body["status"], "Canceled");
     assert_eq!(
-        emu.get(&emu.path(RG, "snapshots", "s2")).await.body["properties"]["provisioningState"],
+        emu.provisioning_state(&emu.path(RG, "snapshots", "s2"))
+            .await,
         "Canceled"
     );
     // A failed delete leaves the resource as it was.
-    emu.control(
-        Method::POST,
-        "/faults",
-        Some(json!({"lroFailure": {"count": 1, "methods": ["DELETE"]}})),
-    )
-    .await;
+    emu.set_faults(json!({"lroFailure": {"count": 1, "methods": ["DELETE"]}}))
+        .await;
     let r = emu.delete(&emu.path(RG, "disks", "disk1")).await;
     assert_eq!(r.status, 202);
     let s = emu.get(&r.header("azure-asyncoperation").unwrap()).await;
     assert_eq!(s.body["status"], "Failed");
     assert_eq!(
-        emu.get(&emu.path(RG, "disks", "disk1")).await.body["properties"]["provisioningState"],
+        emu.provisioning_state(&emu.path(RG, "disks", "disk1"))
+            .await,
         "Succeeded"
     );
     emu.stop().await;
@@ -193,12 +165,8 @@ async fn long_running_operations_end_failed_or_canceled() {
 async fn slow_operations() {
     let emu = world().await;
     let p = emu.path(RG, "disks", "disk1");
-    emu.control(
-        Method::POST,
-        "/faults",
-        Some(json!({"slow": {"count": 1, "delayMs": 400}})),
-    )
-    .await;
+    emu.set_faults(json!({"slow": {"count": 1, "delayMs": 400}}))
+        .await;
     let t = Instant::now();
     assert_eq!(emu.get(&p).await.status, 200);
     assert!(t.elapsed() >= Duration::from_millis(400));
@@ -212,16 +180,14 @@ async fn slow_operations() {
 async fn tokens_expire_early() {
     let emu = world().await;
     let p = emu.path(RG, "disks", "disk1");
-    emu.control(Method::POST, "/faults", Some(json!({"expireTokens": true})))
-        .await;
+    emu.set_faults(json!({"expireTokens": true})).await;
     let r = emu.get(&p).await;
     assert_eq!(
         (r.status.as_u16(), r.code()),
         (401, "ExpiredAuthenticationToken")
     );
     // A new token works; a short TTL makes new tokens expire early too.
-    emu.control(Method::POST, "/faults", Some(json!({"tokenTtlSecs": 1})))
-        .await;
+    emu.set_faults(json!({"tokenTtlSecs": 1})).await;
     tokio::time::sleep(Duration::from_millis(5)).await;
     let fresh = emu.fetch_token().await;
     assert_eq!(
@@ -244,8 +210,7 @@ async fn reset_state_dump_and_seed() {
     assert_eq!(state.body["disks"][0]["name"], "dataset-disk");
     assert_eq!(state.body["disks"][0]["properties"]["diskSizeGB"], 64);
     emu.create_group("extra").await;
-    emu.control(Method::POST, "/faults", Some(json!({"throttle": {}})))
-        .await;
+    emu.set_faults(json!({"throttle": {}})).await;
     assert_eq!(emu.control(Method::POST, "/reset", None).await.status, 200);
     let state = emu.control(Method::GET, "/state", None).await;
     assert_eq!(
@@ -265,9 +230,7 @@ async fn reset_state_dump_and_seed() {
     let d = emu.get(&emu.path("ml", "disks", "images")).await;
     assert_eq!(d.body["properties"]["diskSizeGB"], 128);
     assert_eq!(d.body["location"], "eastus");
-    let bad = emu
-        .control(Method::POST, "/faults", Some(json!({"nonsense": 1})))
-        .await;
+    let bad = emu.set_faults(json!({"nonsense": 1})).await;
     assert_eq!(
         (bad.status.as_u16(), bad.code()),
         (400, "InvalidRequestContent")
@@ -280,9 +243,10 @@ async fn state_file_survives_restarts() {
     let dir = common::temp_dir("state");
     let file = dir.join("world.json");
     let f = file.clone();
-    let emu = Emu::start_with(move |c| c.state_file = Some(f)).await;
-    emu.create_group(RG).await;
-    emu.create_disk(RG, "disk1", 8).await;
+    let emu = Emu::start_with(move |c| c.state_file = Some(f))
+        .await
+        .with_disk(RG, "disk1", 8)
+        .await;
     let r = emu
         .create_snapshot(RG, "v1", &emu.id(RG, "disks", "disk1"), true)
         .await;

@@ -15,9 +15,9 @@ async fn slow_world(ms: u64) -> Emu {
         c.op_duration_ms = ms;
         c.retry_after_secs = Some(0);
     })
+    .await
+    .with_disk(RG, "disk1", 8)
     .await;
-    emu.create_group(RG).await;
-    emu.create_disk(RG, "disk1", 8).await;
     emu
 }
 
@@ -53,7 +53,8 @@ async fn put_snapshot_is_a_long_running_operation() {
     assert_eq!(l.status, 202);
     assert!(l.header("location").is_some());
     assert_eq!(
-        emu.get(&emu.path(RG, "snapshots", "s")).await.body["properties"]["provisioningState"],
+        emu.provisioning_state(&emu.path(RG, "snapshots", "s"))
+            .await,
         "Updating"
     );
 
@@ -69,7 +70,8 @@ async fn put_snapshot_is_a_long_running_operation() {
     assert_eq!(l.status, 200);
     assert_eq!(l.body["name"], "s");
     assert_eq!(
-        emu.get(&emu.path(RG, "snapshots", "s")).await.body["properties"]["provisioningState"],
+        emu.provisioning_state(&emu.path(RG, "snapshots", "s"))
+            .await,
         "Succeeded"
     );
     emu.stop().await;
@@ -89,10 +91,7 @@ async fn patch_delete_and_access_are_long_running_too() {
         .await;
     emu.wait_succeeded(&emu.path(RG, "snapshots", "s")).await;
     let grant = emu
-        .post(
-            &format!("{snap}/beginGetAccess?api-version={API}"),
-            Some(json!({"access": "Read", "durationInSeconds": 60})),
-        )
+        .begin_get_access(&snap, json!({"access": "Read", "durationInSeconds": 60}))
         .await;
     assert_eq!(grant.status, 202);
     assert!(grant.body.is_null());
@@ -118,7 +117,8 @@ async fn patch_delete_and_access_are_long_running_too() {
     assert_eq!(d.status, 202, "{:?}", d.body);
     assert!(d.body.is_null());
     assert_eq!(
-        emu.get(&format!("{snap}?api-version={API}")).await.body["properties"]["provisioningState"],
+        emu.provisioning_state(&format!("{snap}?api-version={API}"))
+            .await,
         "Deleting"
     );
     let location = d.header("location").unwrap();
@@ -140,7 +140,7 @@ async fn resource_group_delete_is_a_long_running_operation() {
     let location = r.header("location").unwrap();
     assert!(location.contains("/operationresults/"));
     assert_eq!(
-        emu.get(&emu.group_path(RG)).await.body["properties"]["provisioningState"],
+        emu.provisioning_state(&emu.group_path(RG)).await,
         "Deleting"
     );
     let again = emu

@@ -11,9 +11,7 @@ use serde_json::{json, Value};
 const RG: &str = "rg1";
 
 async fn world() -> Emu {
-    let emu = Emu::start().await;
-    emu.create_group(RG).await;
-    emu.create_disk(RG, "disk1", 64).await;
+    let emu = Emu::start().await.with_disk(RG, "disk1", 64).await;
     emu
 }
 
@@ -133,10 +131,7 @@ async fn put_is_an_upsert_and_create_time_properties_are_immutable() {
         (r.status.as_u16(), r.code()),
         (400, "PropertyChangeNotAllowed")
     );
-    assert!(r.body["error"]["message"]
-        .as_str()
-        .unwrap()
-        .contains("sourceResourceId"));
+    assert!(r.message().contains("sourceResourceId"));
     let r = emu.create_snapshot(RG, "s1", &disk, false).await;
     assert_eq!(
         (r.status.as_u16(), r.code()),
@@ -368,10 +363,7 @@ async fn resource_not_found_versus_resource_group_not_found() {
     let emu = world().await;
     let r = emu.get(&emu.path(RG, "snapshots", "missing")).await;
     assert_eq!((r.status.as_u16(), r.code()), (404, "ResourceNotFound"));
-    assert!(r.body["error"]["message"]
-        .as_str()
-        .unwrap()
-        .contains("Microsoft.Compute/snapshots/missing"));
+    assert!(r.message().contains("Microsoft.Compute/snapshots/missing"));
     let r = emu
         .get(&emu.path("no-such-rg", "snapshots", "missing"))
         .await;
@@ -416,9 +408,10 @@ async fn resource_not_found_versus_resource_group_not_found() {
 
 #[tokio::test]
 async fn conflicts_while_another_operation_is_in_progress() {
-    let emu = Emu::start_with(|c| c.op_duration_ms = 1500).await;
-    emu.create_group(RG).await;
-    emu.create_disk(RG, "disk1", 8).await;
+    let emu = Emu::start_with(|c| c.op_duration_ms = 1500)
+        .await
+        .with_disk(RG, "disk1", 8)
+        .await;
     let disk = emu.id(RG, "disks", "disk1");
     let r = emu.create_snapshot(RG, "s", &disk, true).await;
     assert_eq!(r.status, 202);
@@ -434,12 +427,9 @@ async fn conflicts_while_another_operation_is_in_progress() {
     );
     assert_eq!(emu.delete(&p).await.code(), "AnotherOperationInProgress");
     assert_eq!(
-        emu.post(
-            &format!(
-                "{}/beginGetAccess?api-version={API}",
-                emu.id(RG, "snapshots", "s")
-            ),
-            Some(json!({"access": "Read", "durationInSeconds": 60}))
+        emu.begin_get_access(
+            &emu.id(RG, "snapshots", "s"),
+            json!({"access": "Read", "durationInSeconds": 60})
         )
         .await
         .code(),
@@ -448,12 +438,9 @@ async fn conflicts_while_another_operation_is_in_progress() {
     emu.wait_succeeded(&p).await;
     // With an active SAS, DELETE is refused until endGetAccess.
     let grant = emu
-        .post(
-            &format!(
-                "{}/beginGetAccess?api-version={API}",
-                emu.id(RG, "snapshots", "s")
-            ),
-            Some(json!({"access": "Read", "durationInSeconds": 60})),
+        .begin_get_access(
+            &emu.id(RG, "snapshots", "s"),
+            json!({"access": "Read", "durationInSeconds": 60}),
         )
         .await;
     assert_eq!(grant.status, 202);
@@ -470,9 +457,10 @@ async fn conflicts_while_another_operation_is_in_progress() {
 
 #[tokio::test]
 async fn copy_start_reports_completion_percent() {
-    let emu = Emu::start_with(|c| c.copy_duration_ms = Some(3000)).await;
-    emu.create_group(RG).await;
-    emu.create_disk(RG, "disk1", 8).await;
+    let emu = Emu::start_with(|c| c.copy_duration_ms = Some(3000))
+        .await
+        .with_disk(RG, "disk1", 8)
+        .await;
     emu.create_snapshot(RG, "inc", &emu.id(RG, "disks", "disk1"), true)
         .await;
     emu.create_snapshot(RG, "full", &emu.id(RG, "disks", "disk1"), false)
@@ -570,10 +558,7 @@ async fn lists_access_and_resource_groups() {
     // Grant and revoke access (synchronous when --op-duration-ms is 0).
     let snap = emu.id(RG, "snapshots", "a");
     let r = emu
-        .post(
-            &format!("{snap}/beginGetAccess?api-version={API}"),
-            Some(json!({"access": "Read", "durationInSeconds": 300})),
-        )
+        .begin_get_access(&snap, json!({"access": "Read", "durationInSeconds": 300}))
         .await;
     assert_eq!(r.status, 200);
     assert!(r.body["accessSAS"].as_str().unwrap().contains("sig="));
@@ -582,10 +567,7 @@ async fn lists_access_and_resource_groups() {
         "ActiveSAS"
     );
     let r = emu
-        .post(
-            &format!("{snap}/beginGetAccess?api-version={API}"),
-            Some(json!({"durationInSeconds": 300})),
-        )
+        .begin_get_access(&snap, json!({"durationInSeconds": 300}))
         .await;
     assert_eq!(r.code(), "InvalidParameter");
     let r = emu
@@ -638,9 +620,10 @@ async fn lists_access_and_resource_groups() {
 
 #[tokio::test]
 async fn copy_fails_with_copy_source_not_found_when_the_source_goes() {
-    let emu = Emu::start_with(|c| c.copy_duration_ms = Some(5000)).await;
-    emu.create_group(RG).await;
-    emu.create_disk(RG, "disk1", 8).await;
+    let emu = Emu::start_with(|c| c.copy_duration_ms = Some(5000))
+        .await
+        .with_disk(RG, "disk1", 8)
+        .await;
     emu.create_snapshot(RG, "inc", &emu.id(RG, "disks", "disk1"), true)
         .await;
     let p = emu.path(RG, "snapshots", "copy");
@@ -671,9 +654,10 @@ async fn copy_fails_with_copy_source_not_found_when_the_source_goes() {
 
 #[tokio::test]
 async fn lists_page_through_next_link() {
-    let emu = Emu::start_with(|c| c.list_page_size = 2).await;
-    emu.create_group(RG).await;
-    emu.create_disk(RG, "disk1", 8).await;
+    let emu = Emu::start_with(|c| c.list_page_size = 2)
+        .await
+        .with_disk(RG, "disk1", 8)
+        .await;
     for i in 0..5 {
         let r = emu
             .create_snapshot(RG, &format!("s{i}"), &emu.id(RG, "disks", "disk1"), false)

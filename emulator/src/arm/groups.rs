@@ -4,7 +4,7 @@
 use super::{json_body, operations, Ctx};
 use crate::error::{ArmError, ArmResult};
 use crate::rules::{
-    check_duplicate_tag_names, check_resource_group_name, check_tags, normalize_location,
+    check_request_tags, check_resource_group_name, location_required, normalize_location,
 };
 use crate::world::{OpKind, ResourceGroup};
 use axum::body::Bytes;
@@ -53,96 +53,97 @@ pub fn handle(ctx: &Ctx, name: &str, body: &Bytes) -> ArmResult<Response> {
             }
             .into_response())
         }
-        Method::PUT => {
-            check_resource_group_name(name)?;
-            let request = json_body(body)?;
-            let location = request["location"]
-                .as_str()
-                .filter(|l| !l.is_empty())
-                .ok_or_else(|| {
-                    ArmError::bad_request(
-                        "LocationRequired",
-                        "The location property is required for this definition.",
-                    )
-                })?;
-            check_tags(request.get("tags"))?;
-            check_duplicate_tag_names(request.get("tags").and_then(|t| t.as_object()))?;
-            let tags = request.get("tags").filter(|t| !t.is_null()).cloned();
-            let mut world = ctx.state.world();
-            let status = match world.resource_groups.get_mut(&lower) {
-                Some(group) => {
-                    if group.deleting {
-                        return Err(ArmError::conflict(
-                            "ResourceGroupBeingDeleted",
-                            format!("The resource group '{}' is in deprovisioning state and cannot perform this operation.", group.name),
-                        ));
-                    }
-                    if normalize_location(&group.location) != normalize_location(location) {
-                        return Err(ArmError::bad_request(
-                            "InvalidResourceGroupLocation",
-                            format!(
-                                "Invalid resource group location '{location}'. The Resource group already exists in location '{}'.",
-                                group.location
-                            ),
-                        ));
-                    }
-                    group.tags = tags;
-                    StatusCode::OK
-                }
-                None => {
-                    world.resource_groups.insert(
-                        lower.clone(),
-                        ResourceGroup {
-                            name: name.to_string(),
-                            location: location.to_string(),
-                            tags,
-                            deleting: false,
-                        },
-                    );
-                    StatusCode::CREATED
-                }
-            };
-            world.dirty = true;
-            let doc = world.resource_groups[&lower].to_json(ctx.sub());
-            Ok((status, Json(doc)).into_response())
-        }
-        Method::DELETE => {
-            let op = {
-                let world = ctx.state.world();
-                let group = world
-                    .resource_groups
-                    .get(&lower)
-                    .ok_or_else(|| not_found(name))?;
-                if group.deleting {
-                    return Err(ArmError::conflict(
-                        "ResourceGroupBeingDeleted",
-                        format!(
-                            "The resource group '{}' is already being deleted.",
-                            group.name
-                        ),
-                    ));
-                }
-                group.location.clone()
-            };
-            let mut world = ctx.state.world();
-            match operations::plan(ctx, OpKind::DeleteGroup, None, &op) {
-                None => {
-                    world.resource_groups.remove(&lower);
-                    world.remove_where(|k| k.1 == lower);
-                    world.dirty = true;
-                    Ok(StatusCode::OK.into_response())
-                }
-                Some(mut op) => {
-                    op.group = Some(name.to_string());
-                    if let Some(g) = world.resource_groups.get_mut(&lower) {
-                        g.deleting = true;
-                    }
-                    let response = operations::group_accepted(ctx, &op);
-                    world.add_operation(op);
-                    Ok(response)
-                }
-            }
-        }
+        Method::PUT => put(ctx, name, body),
+        Method::DELETE => delete(ctx, name),
         _ => Err(super::method_not_allowed(ctx.method)),
+    }
+}
+
+fn being_deleted(group: &ResourceGroup, detail: &str) -> ArmError {
+    ArmError::conflict(
+        "ResourceGroupBeingDeleted",
+        format!("The resource group '{}' {detail}", group.name),
+    )
+}
+
+/// PUT: 201 for a new group, 200 for an existing one in the same region (tags replaced).
+fn put(ctx: &Ctx, name: &str, body: &Bytes) -> ArmResult<Response> {
+    let lower = name.to_ascii_lowercase();
+    check_resource_group_name(name)?;
+    let request = json_body(body)?;
+    let location = request["location"]
+        .as_str()
+        .filter(|l| !l.is_empty())
+        .ok_or_else(location_required)?;
+    check_request_tags(&request)?;
+    let tags = request.get("tags").filter(|t| !t.is_null()).cloned();
+    let mut world = ctx.state.world();
+    let status = match world.resource_groups.get_mut(&lower) {
+        Some(group) => {
+            if group.deleting {
+                return Err(being_deleted(
+                    group,
+                    "is in deprovisioning state and cannot perform this operation.",
+                ));
+            }
+            if normalize_location(&group.location) != normalize_location(location) {
+                return Err(ArmError::bad_request(
+                    "InvalidResourceGroupLocation",
+                    format!(
+                        "Invalid resource group location '{location}'. The Resource group already exists in location '{}'.",
+                        group.location
+                    ),
+                ));
+            }
+            group.tags = tags;
+            StatusCode::OK
+        }
+        None => {
+            let group = ResourceGroup {
+                name: name.to_string(),
+                location: location.to_string(),
+                tags,
+                deleting: false,
+            };
+            world.resource_groups.insert(lower.clone(), group);
+            StatusCode::CREATED
+        }
+    };
+    world.dirty = true;
+    let doc = world.resource_groups[&lower].to_json(ctx.sub());
+    Ok((status, Json(doc)).into_response())
+}
+
+/// DELETE: the group and everything in it, now (200) or as ARM's long-running delete (202).
+fn delete(ctx: &Ctx, name: &str) -> ArmResult<Response> {
+    let lower = name.to_ascii_lowercase();
+    let location = {
+        let world = ctx.state.world();
+        let group = world
+            .resource_groups
+            .get(&lower)
+            .ok_or_else(|| not_found(name))?;
+        if group.deleting {
+            return Err(being_deleted(group, "is already being deleted."));
+        }
+        group.location.clone()
+    };
+    let mut world = ctx.state.world();
+    match operations::plan(ctx, OpKind::DeleteGroup, None, &location) {
+        None => {
+            world.resource_groups.remove(&lower);
+            world.remove_where(|k| k.1 == lower);
+            world.dirty = true;
+            Ok(StatusCode::OK.into_response())
+        }
+        Some(mut op) => {
+            op.group = Some(name.to_string());
+            if let Some(g) = world.resource_groups.get_mut(&lower) {
+                g.deleting = true;
+            }
+            let response = operations::group_accepted(ctx, &op);
+            world.add_operation(op);
+            Ok(response)
+        }
     }
 }

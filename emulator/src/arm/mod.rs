@@ -1,13 +1,14 @@
-//! Azure Resource Manager, emulated: one fallback service that parses ARM paths
-//! case-insensitively (ARM treats `resourceGroups` and `resourcegroups` alike) and
-//! dispatches to resource groups, Microsoft.Compute disks and snapshots, and the
-//! operation-status resources their long-running operations point at.
+//! Azure Resource Manager, emulated: one fallback service that maps an ARM path (parsed
+//! by [`id`], the emulator's one ARM id parser, case-insensitively as ARM does) to a
+//! [`Route`] and dispatches to resource groups, Microsoft.Compute disks and snapshots,
+//! and the operation-status resources their long-running operations point at.
 //!
 //! The layers that wrap it (api-version check, auth, faults, recording, ARM headers)
 //! are assembled in `crate::app`; this module only decodes, dispatches and encodes.
 
 pub mod compute;
 pub mod groups;
+pub mod id;
 pub mod operations;
 
 use crate::config::{AppState, COMPUTE_API_VERSIONS, RESOURCES_API_VERSIONS};
@@ -18,6 +19,7 @@ use axum::extract::{Request, State};
 use axum::http::{Method, StatusCode, Uri};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use id::ArmPath;
 use serde_json::Value;
 
 /// What an ARM path names, after case-insensitive parsing.
@@ -51,54 +53,54 @@ pub enum Route {
 
 /// `(subscription, route)` for a path under `/subscriptions/`, or `None` if ARM has no such path.
 pub fn parse(path: &str) -> Option<(String, Route)> {
-    let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-    let is = |i: usize, word: &str| segs.get(i).is_some_and(|s| s.eq_ignore_ascii_case(word));
-    if !is(0, "subscriptions") || segs.len() < 2 {
+    let p = ArmPath::parse(path)?;
+    let sub = p.subscription.to_string();
+    let route = if p.namespace.is_none() {
+        match (p.group, p.rest.as_slice()) {
+            (None, [_]) if p.is(0, "resourcegroups") => Route::Groups,
+            (Some(group), []) => Route::Group(group.into()),
+            (None, [_, id]) if p.is(0, "operationresults") => {
+                Route::GroupOperation { id: (*id).into() }
+            }
+            _ => return None,
+        }
+    } else if p.in_namespace("Microsoft.Compute") {
+        compute_route(&p)?
+    } else {
         return None;
-    }
-    let sub = segs[1].to_string();
-    let route = match segs.len() {
-        3 if is(2, "resourcegroups") => Route::Groups,
-        4 if is(2, "resourcegroups") => Route::Group(segs[3].into()),
-        4 if is(2, "operationresults") => Route::GroupOperation { id: segs[3].into() },
-        5 if is(2, "providers") && is(3, "microsoft.compute") => Route::ComputeList {
-            kind: Kind::from_segment(segs[4])?,
-            group: None,
-        },
-        8 if is(2, "providers")
-            && is(3, "microsoft.compute")
-            && is(4, "locations")
-            && (is(6, "diskoperations") || is(6, "operations")) =>
-        {
-            Route::DiskOperation {
-                location: segs[5].into(),
-                id: segs[7].into(),
-            }
-        }
-        7 if is(2, "resourcegroups") && is(4, "providers") && is(5, "microsoft.compute") => {
-            Route::ComputeList {
-                kind: Kind::from_segment(segs[6])?,
-                group: Some(segs[3].into()),
-            }
-        }
-        8 if is(2, "resourcegroups") && is(4, "providers") && is(5, "microsoft.compute") => {
-            Route::Compute {
-                kind: Kind::from_segment(segs[6])?,
-                group: segs[3].into(),
-                name: segs[7].into(),
-            }
-        }
-        9 if is(2, "resourcegroups") && is(4, "providers") && is(5, "microsoft.compute") => {
-            Route::ComputeAction {
-                kind: Kind::from_segment(segs[6])?,
-                group: segs[3].into(),
-                name: segs[7].into(),
-                action: segs[8].to_ascii_lowercase(),
-            }
-        }
-        _ => return None,
     };
     Some((sub, route))
+}
+
+/// The Microsoft.Compute routes: lists, a resource, its actions, DiskRP's operation status.
+fn compute_route(p: &ArmPath) -> Option<Route> {
+    let kind = |s: &str| Kind::from_segment(s);
+    Some(match (p.group, p.rest.as_slice()) {
+        (None, [_, location, _, id])
+            if p.is(0, "locations") && (p.is(2, "diskoperations") || p.is(2, "operations")) =>
+        {
+            Route::DiskOperation {
+                location: (*location).into(),
+                id: (*id).into(),
+            }
+        }
+        (group, [k]) => Route::ComputeList {
+            kind: kind(k)?,
+            group: group.map(str::to_string),
+        },
+        (Some(group), [k, name]) => Route::Compute {
+            kind: kind(k)?,
+            group: group.into(),
+            name: (*name).into(),
+        },
+        (Some(group), [k, name, action]) => Route::ComputeAction {
+            kind: kind(k)?,
+            group: group.into(),
+            name: (*name).into(),
+            action: action.to_ascii_lowercase(),
+        },
+        _ => return None,
+    })
 }
 
 /// One query parameter, percent-decoded.
@@ -111,15 +113,10 @@ pub fn query_param(uri: &Uri, name: &str) -> Option<String> {
     })
 }
 
-fn is_compute_path(path: &str) -> bool {
-    path.to_ascii_lowercase()
-        .contains("/providers/microsoft.compute")
-}
-
 /// Layer body: ARM's api-version rules (missing: 400 MissingApiVersionParameter;
 /// unknown: 400 NoRegisteredProviderFound for DiskRP, InvalidApiVersionParameter for groups).
 pub async fn api_version_layer(request: Request, next: Next) -> Response {
-    let path = request.uri().path().to_string();
+    let path = ArmPath::parse(request.uri().path());
     let Some(version) = query_param(request.uri(), "api-version") else {
         return ArmError::bad_request(
             "MissingApiVersionParameter",
@@ -127,9 +124,9 @@ pub async fn api_version_layer(request: Request, next: Next) -> Response {
         )
         .into_response();
     };
-    if is_compute_path(&path) {
+    if let Some(path) = path.filter(|p| p.in_namespace("Microsoft.Compute")) {
         if !COMPUTE_API_VERSIONS.contains(&version.as_str()) {
-            let kind = if path.to_ascii_lowercase().contains("/disks") {
+            let kind = if path.is(0, "disks") {
                 "disks"
             } else {
                 "snapshots"

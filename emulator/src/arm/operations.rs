@@ -51,24 +51,15 @@ pub fn plan(ctx: &Ctx, kind: OpKind, target: Option<Key>, location: &str) -> Opt
     })
 }
 
-fn status_url(ctx: &Ctx, op: &Operation) -> String {
+/// DiskRP's operation-status URL; with `monitor`, its Location form (`monitor=true`).
+fn status_url(ctx: &Ctx, op: &Operation, monitor: bool) -> String {
     format!(
-        "{}/subscriptions/{}/providers/Microsoft.Compute/locations/{}/DiskOperations/{}?api-version={}",
+        "{}/subscriptions/{}/providers/Microsoft.Compute/locations/{}/DiskOperations/{}?{}api-version={}",
         ctx.state.config.base_url,
         ctx.sub(),
         op.location,
         op.id,
-        ctx.api
-    )
-}
-
-fn monitor_url(ctx: &Ctx, op: &Operation) -> String {
-    format!(
-        "{}/subscriptions/{}/providers/Microsoft.Compute/locations/{}/DiskOperations/{}?monitor=true&api-version={}",
-        ctx.state.config.base_url,
-        ctx.sub(),
-        op.location,
-        op.id,
+        if monitor { "monitor=true&" } else { "" },
         ctx.api
     )
 }
@@ -94,8 +85,8 @@ pub fn accepted(ctx: &Ctx, op: &Operation, body: Option<Value>) -> Response {
         None => StatusCode::ACCEPTED.into_response(),
     };
     let headers = response.headers_mut();
-    insert(headers, "azure-asyncoperation", &status_url(ctx, op));
-    insert(headers, "location", &monitor_url(ctx, op));
+    insert(headers, "azure-asyncoperation", &status_url(ctx, op, false));
+    insert(headers, "location", &status_url(ctx, op, true));
     insert(headers, "retry-after", &retry_after(ctx, op));
     response
 }
@@ -162,10 +153,7 @@ fn result_body(world: &World, op: &Operation) -> Option<Value> {
 
 fn monitor_response(ctx: &Ctx, world: &World, op: &Operation) -> Response {
     if !op.done {
-        let mut response = StatusCode::ACCEPTED.into_response();
-        insert(response.headers_mut(), "location", &monitor_url(ctx, op));
-        insert(response.headers_mut(), "retry-after", &retry_after(ctx, op));
-        return response;
+        return running(ctx, op, &status_url(ctx, op, true));
     }
     if let Some(err) = error_of(&op.outcome) {
         return err.into_response();
@@ -188,14 +176,7 @@ pub fn group_operation(ctx: &Ctx, id: &str) -> ArmResult<Response> {
             ArmError::not_found("NotFound", format!("The operation '{id}' was not found."))
         })?;
     if !op.done {
-        let mut response = StatusCode::ACCEPTED.into_response();
-        insert(
-            response.headers_mut(),
-            "location",
-            &group_monitor_url(ctx, op),
-        );
-        insert(response.headers_mut(), "retry-after", &retry_after(ctx, op));
-        return Ok(response);
+        return Ok(group_accepted(ctx, op));
     }
     match error_of(&op.outcome) {
         Some(err) => Err(err),
@@ -213,13 +194,15 @@ pub fn group_monitor_url(ctx: &Ctx, op: &Operation) -> String {
     )
 }
 
+/// The 202 that starts (or, polled, continues) a resource-group delete.
 pub fn group_accepted(ctx: &Ctx, op: &Operation) -> Response {
+    running(ctx, op, &group_monitor_url(ctx, op))
+}
+
+/// 202 with `Location` and `Retry-After`: the operation is still running.
+fn running(ctx: &Ctx, op: &Operation, location: &str) -> Response {
     let mut response = StatusCode::ACCEPTED.into_response();
-    insert(
-        response.headers_mut(),
-        "location",
-        &group_monitor_url(ctx, op),
-    );
+    insert(response.headers_mut(), "location", location);
     insert(response.headers_mut(), "retry-after", &retry_after(ctx, op));
     response
 }

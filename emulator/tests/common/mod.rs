@@ -40,6 +40,20 @@ impl Resp {
     pub fn code(&self) -> &str {
         self.body["error"]["code"].as_str().unwrap_or("")
     }
+    pub fn message(&self) -> &str {
+        self.body["error"]["message"].as_str().unwrap_or("")
+    }
+}
+
+/// Send a request that must succeed and return its JSON body.
+pub async fn json_of(request: reqwest::RequestBuilder) -> Value {
+    request
+        .send()
+        .await
+        .expect("send")
+        .json()
+        .await
+        .expect("json body")
 }
 
 pub fn temp_dir(tag: &str) -> PathBuf {
@@ -265,6 +279,37 @@ impl Emu {
                 "incremental": incremental}}),
         )
         .await
+    }
+
+    /// `properties.provisioningState` of whatever `path` names.
+    pub async fn provisioning_state(&self, path: &str) -> Value {
+        self.get(path).await.body["properties"]["provisioningState"].clone()
+    }
+
+    /// `POST /_emulator/faults` with `spec`.
+    pub async fn set_faults(&self, spec: Value) -> Resp {
+        self.control(Method::POST, "/faults", Some(spec)).await
+    }
+
+    /// `POST {id}/beginGetAccess` with `body`.
+    pub async fn begin_get_access(&self, id: &str, body: Value) -> Resp {
+        self.post(
+            &format!("{id}/beginGetAccess?api-version={API}"),
+            Some(body),
+        )
+        .await
+    }
+
+    /// A resource group `rg` holding an empty disk `name` of `size` GB.
+    pub async fn with_disk(self, rg: &str, name: &str, size: u64) -> Emu {
+        self.create_group(rg).await;
+        self.create_disk(rg, name, size).await;
+        self
+    }
+
+    /// GET a non-ARM path (token service, metadata) and return its JSON body.
+    pub async fn get_json(&self, path: &str) -> Value {
+        json_of(self.client.get(format!("{}{path}", self.base))).await
     }
 
     /// GET until provisioningState is terminal; returns the last body.

@@ -1,0 +1,155 @@
+//! Changing an existing disk or snapshot: PATCH (only the members of
+//! Disk/SnapshotUpdateProperties; tags replaced, `{}` or null removes them) and a PUT
+//! on an existing name (an upsert that may change only what PATCH could: location,
+//! creationData and create-time properties must match what was created). Sizes only grow.
+
+use super::validate::{
+    check_grow_only, check_patchable, check_top_level, writable_props, CREATE_ONLY_PROPS,
+    SOURCE_MEMBERS,
+};
+use super::{busy, existing, finish_mutation, idle};
+use crate::arm::id::ResourceId;
+use crate::arm::{json_body, operations, Ctx};
+use crate::error::{ArmError, ArmResult};
+use crate::resource::{request_tags, Resource, Sku};
+use crate::rules::normalize_location;
+use crate::world::{Key, Kind, OpKind, World};
+use axum::body::Bytes;
+use axum::response::Response;
+use serde_json::{json, Value};
+
+fn change_not_allowed(kind: Kind, name: &str, property: &str) -> ArmError {
+    ArmError::bad_request(
+        "PropertyChangeNotAllowed",
+        format!(
+            "Changing property '{property}' is not allowed for existing {} '{name}'.",
+            kind.noun()
+        ),
+    )
+    .with_target(property)
+}
+
+fn values_differ(property: &str, old: &Value, new: &Value) -> bool {
+    match (old.as_str(), new.as_str()) {
+        (Some(a), Some(b)) if property.ends_with("Id") || property == "sourceUri" => {
+            !ResourceId::same(a, b)
+        }
+        (Some(a), Some(b)) if property == "createOption" => !a.eq_ignore_ascii_case(b),
+        _ => old != new,
+    }
+}
+
+/// A PUT on an existing name: an upsert that may change only what PATCH could.
+pub fn put_existing(
+    ctx: &Ctx,
+    world: &mut World,
+    key: Key,
+    request: &Value,
+    location: &str,
+) -> ArmResult<Response> {
+    let kind = key.0;
+    let resource = world
+        .resources
+        .get_mut(&key)
+        .ok_or_else(|| ArmError::bad_request("NotFound", "vanished"))?;
+    if resource.pending_op.is_some() {
+        return Err(busy(kind, resource.name()));
+    }
+    check_same_location(resource, &key.1, location)?;
+    check_create_time(resource, &request["properties"])?;
+    let requested_size = request["properties"]
+        .get("diskSizeGB")
+        .and_then(Value::as_u64);
+    check_grow_only(kind, resource.size_gb(), requested_size)?;
+    let new_size = requested_size.unwrap_or(resource.size_gb());
+    let mut writable = writable_props(request);
+    writable.remove("creationData");
+    for p in CREATE_ONLY_PROPS {
+        writable.remove(*p);
+    }
+    let props = resource.props_mut();
+    props.merge(writable);
+    props.set_size(new_size);
+    resource.body.sku = Sku::pick(kind, request.get("sku"), Some(&resource.body.sku));
+    resource.body.tags = request_tags(request);
+    let op = operations::plan(ctx, OpKind::Put, Some(key.clone()), location);
+    Ok(finish_mutation(ctx, world, &key, op))
+}
+
+fn check_same_location(resource: &Resource, group: &str, location: &str) -> ArmResult<()> {
+    let old = resource.location();
+    if normalize_location(old) == normalize_location(location) {
+        return Ok(());
+    }
+    Err(ArmError::bad_request(
+        "InvalidResourceLocation",
+        format!(
+            "The resource '{}' already exists in location '{old}' in resource group '{group}'. \
+             A resource with the same name cannot be created in location '{location}'. Please select a new resource name.",
+            resource.name()
+        ),
+    ))
+}
+
+/// creationData and the create-time properties of a PUT must match what was created.
+fn check_create_time(resource: &Resource, req_props: &Value) -> ArmResult<()> {
+    let (kind, name) = (resource.kind(), resource.name());
+    let old_props = resource.props().to_json();
+    if let Some(cd) = req_props["creationData"].as_object() {
+        let old_cd = old_props["creationData"]
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
+        let changed = cd
+            .iter()
+            .filter(|(k, _)| *k != "sourceUniqueId")
+            .find(|(k, v)| values_differ(k, old_cd.get(*k).unwrap_or(&Value::Null), v));
+        if let Some((k, _)) = changed {
+            return Err(change_not_allowed(kind, name, k));
+        }
+        if let Some(k) = SOURCE_MEMBERS
+            .iter()
+            .find(|k| old_cd.contains_key(**k) && !cd.contains_key(**k))
+        {
+            return Err(change_not_allowed(kind, name, k));
+        }
+    }
+    for p in CREATE_ONLY_PROPS {
+        if let Some(v) = req_props.get(*p).filter(|v| !v.is_null()) {
+            let default = if *p == "incremental" {
+                json!(false)
+            } else {
+                Value::Null
+            };
+            if old_props.get(*p).unwrap_or(&default) != v {
+                return Err(change_not_allowed(kind, name, p));
+            }
+        }
+    }
+    Ok(())
+}
+
+pub fn patch(ctx: &Ctx, kind: Kind, group: &str, name: &str, body: &Bytes) -> ArmResult<Response> {
+    let request = json_body(body)?;
+    check_top_level(kind, &request)?;
+    check_patchable(kind, &request)?;
+    let mut world = ctx.state.world();
+    let key = Key::new(kind, group, name);
+    let resource = idle(existing(&mut world, &key, group, name)?, name)?;
+    let requested_size = request["properties"]
+        .get("diskSizeGB")
+        .and_then(Value::as_u64);
+    check_grow_only(kind, resource.size_gb(), requested_size)?;
+    if let Some(props) = request.get("properties").and_then(Value::as_object) {
+        resource.props_mut().merge(props.clone());
+    }
+    if let Some(sku) = request.get("sku").filter(|s| !s.is_null()) {
+        resource.body.sku = Sku::pick(kind, Some(sku), Some(&resource.body.sku));
+    }
+    if request.get("tags").is_some() {
+        resource.body.tags = request_tags(&request).filter(|t| !t.is_empty());
+    }
+    let location = resource.location().to_string();
+    let op = operations::plan(ctx, OpKind::Patch, Some(key.clone()), &location);
+    Ok(finish_mutation(ctx, &mut world, &key, op))
+}

@@ -394,3 +394,194 @@ impl<R: Resource> DynResource for Adapter<R> {
         self.resource.delete(env, id, old).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The schema-driven rules, on the real schema and resources.
+    use super::*;
+    use crate::resources::versioned_snapshot::{self as vs, VersionedSnapshot};
+    use serde_json::json;
+
+    const DISK: &str = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.Compute/disks/data";
+    const DISK2: &str = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.Compute/disks/data2";
+
+    fn adapter() -> Adapter<VersionedSnapshot> {
+        Adapter::new(VersionedSnapshot, crate::schema::resource(vs::TOKEN))
+    }
+
+    fn props(v: Json) -> Props {
+        Props::new(v.as_object().cloned().unwrap_or_default())
+    }
+
+    fn good() -> Json {
+        json!({"resourceGroupName": "rg", "dataset": "imagenet", "version": "1", "sourceDiskId": DISK})
+    }
+
+    fn paths(f: &[Failure]) -> Vec<&str> {
+        f.iter().map(|f| f.property.as_str()).collect()
+    }
+
+    #[test]
+    fn defaults_come_from_the_schema_and_skip_unknowns() {
+        let c = adapter().check(&Props::default(), &props(good()));
+        assert!(c.failures.is_empty(), "{:?}", c.failures);
+        assert_eq!(c.inputs.values["incremental"], json!(true));
+        assert_eq!(c.inputs.values["deletionPolicy"], json!("Retain"));
+        let mut news = props(good());
+        news.unknowns.insert("incremental".into());
+        let c = adapter().check(&Props::default(), &news);
+        assert!(!c.inputs.values.contains_key("incremental"));
+    }
+
+    #[test]
+    fn required_inputs_come_from_the_schema_and_quote_its_description() {
+        let mut news = props(json!({"sourceDiskId": DISK, "dataset": ""}));
+        news.unknowns.insert("version".into());
+        let c = adapter().check(&Props::default(), &news);
+        assert_eq!(paths(&c.failures), ["resourceGroupName", "dataset"]);
+        let rg = &c.failures[0].reason;
+        assert!(
+            rg.contains("is required by datasnap:index:VersionedSnapshot"),
+            "{rg}"
+        );
+        let described =
+            crate::schema::resource(vs::TOKEN).properties["resourceGroupName"].summary();
+        assert!(rg.contains(described.trim_end_matches('.')), "{rg}");
+    }
+
+    #[test]
+    fn a_value_the_type_cannot_hold_fails_at_its_path() {
+        for bad in [json!(-1), json!(4_294_967_296_u64)] {
+            let mut v = good();
+            v["retention"] = json!({"keepLast": bad});
+            let c = adapter().check(&Props::default(), &props(v));
+            assert_eq!(
+                paths(&c.failures),
+                ["retention.keepLast"],
+                "{:?}",
+                c.failures
+            );
+            assert!(
+                c.failures[0].reason.contains("whole number"),
+                "{:?}",
+                c.failures
+            );
+            assert!(!c.failures[0].reason.contains("provider bug"));
+        }
+    }
+
+    #[test]
+    fn failures_never_print_a_secret_value() {
+        let mut v = good();
+        v["sku"] = json!("SuperSecretSku");
+        v["snapshotName"] = json!("bad name!");
+        let mut news = props(v);
+        news.secrets.insert("sku".into());
+        news.secrets.insert("snapshotName".into());
+        let c = adapter().check(&Props::default(), &news);
+        assert!(paths(&c.failures).contains(&"sku"), "{:?}", c.failures);
+        for f in &c.failures {
+            assert!(!f.reason.contains("SuperSecretSku"), "{f:?}");
+            assert!(!f.reason.contains("bad name!"), "{f:?}");
+        }
+        // A secret that Azure would store in plain text is refused, without its value.
+        let mut news = props(good());
+        news.secrets.insert("version".into());
+        let c = adapter().check(&Props::default(), &news);
+        assert_eq!(paths(&c.failures), ["version"]);
+    }
+
+    fn recorded(v: Json) -> Props {
+        let c = adapter().check(&Props::default(), &props(v));
+        assert!(c.failures.is_empty(), "{:?}", c.failures);
+        let mut out = c.inputs.values;
+        out.insert("location".into(), json!("westus"));
+        out.insert("snapshotId".into(), json!("id"));
+        Props::new(out)
+    }
+
+    fn checked(v: Json) -> Props {
+        adapter().check(&Props::default(), &props(v)).inputs
+    }
+
+    #[test]
+    fn replacement_comes_from_the_schema() {
+        let olds = recorded(good());
+        let mut v = good();
+        v["version"] = json!("2");
+        v["sourceDiskId"] = json!(DISK2);
+        v["tags"] = json!({"env": "prod"});
+        let d = adapter().diff(&olds, &checked(v)).unwrap();
+        let got: Vec<(&str, bool)> = d
+            .changes
+            .iter()
+            .map(|c| (c.path.as_str(), c.replace))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("snapshotName", true),
+                ("sourceDiskId", true),
+                ("tags.env", false),
+                ("version", true)
+            ]
+        );
+        for (path, replace) in got {
+            assert_eq!(
+                replace,
+                crate::schema::resource(vs::TOKEN).replaces(path.split('.').next().unwrap())
+            );
+        }
+    }
+
+    #[test]
+    fn state_without_a_later_default_is_no_change() {
+        let mut olds = recorded(good());
+        olds.values.remove("incremental");
+        olds.values.remove("deletionPolicy");
+        let d = adapter().diff(&olds, &checked(good())).unwrap();
+        assert!(d.changes.is_empty(), "{d:?}");
+    }
+
+    #[test]
+    fn unknown_values_are_changes_and_unknown_map_entries_are_paths() {
+        let olds = recorded(good());
+        let mut news = checked(good());
+        news.values.remove("sku");
+        news.unknowns.insert("sku".into());
+        news.unknowns.insert("tags.run".into());
+        let d = adapter().diff(&olds, &news).unwrap();
+        let got: Vec<(&str, ChangeKind)> = d
+            .changes
+            .iter()
+            .map(|c| (c.path.as_str(), c.kind))
+            .collect();
+        assert_eq!(
+            got,
+            [("sku", ChangeKind::Add), ("tags.run", ChangeKind::Add)]
+        );
+    }
+
+    #[test]
+    fn outputs_marked_secret_in_the_schema_are_secret() {
+        let doc = json!({
+            "resources": {"t:index:R": {
+                "inputProperties": {"a": {"type": "string"}},
+                "properties": {"a": {"type": "string"}, "url": {"type": "string", "secret": true}}
+            }},
+            "config": {"variables": {}}
+        });
+        let s = crate::schema::Schema::parse(&doc.to_string()).unwrap();
+        let ty: &'static ObjectType = Box::leak(Box::new(s.resources["t:index:R"].clone()));
+        let a = Adapter::new(VersionedSnapshot, ty);
+        let p = a.outputs_props(
+            json!({"a": "x", "url": "https://sas"})
+                .as_object()
+                .cloned()
+                .unwrap(),
+            &Props::default(),
+        );
+        assert!(p.secrets.contains("url"));
+        assert!(!p.secrets.contains("a"));
+    }
+}

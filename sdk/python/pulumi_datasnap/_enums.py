@@ -8,6 +8,7 @@ from enum import Enum
 
 __all__ = [
     'DeletionPolicy',
+    'DiskSku',
     'SnapshotSku',
 ]
 
@@ -24,6 +25,41 @@ class DeletionPolicy(_builtins.str, Enum):
     DELETE = "Delete"
     """
     Delete the snapshot from Azure.
+    """
+
+
+@pulumi.type_token("datasnap:index:DiskSku")
+class DiskSku(_builtins.str, Enum):
+    """
+    The storage SKU of a managed disk.
+    """
+    STANDARD_LRS = "Standard_LRS"
+    """
+    Standard HDD, locally redundant.
+    """
+    PREMIUM_LRS = "Premium_LRS"
+    """
+    Premium SSD, locally redundant.
+    """
+    STANDARD_SS_D_LRS = "StandardSSD_LRS"
+    """
+    Standard SSD, locally redundant.
+    """
+    ULTRA_SS_D_LRS = "UltraSSD_LRS"
+    """
+    Ultra Disk, locally redundant.
+    """
+    PREMIUM_ZRS = "Premium_ZRS"
+    """
+    Premium SSD, zone redundant.
+    """
+    STANDARD_SS_D_ZRS = "StandardSSD_ZRS"
+    """
+    Standard SSD, zone redundant.
+    """
+    PREMIUM_V2_LRS = "PremiumV2_LRS"
+    """
+    Premium SSD v2, locally redundant.
     """
 
 

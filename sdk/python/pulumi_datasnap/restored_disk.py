@@ -13,6 +13,7 @@ if sys.version_info >= (3, 11):
 else:
     from typing_extensions import NotRequired, TypedDict, TypeAlias
 from . import _utilities
+from ._enums import *
 
 __all__ = ['RestoredDiskArgs', 'RestoredDisk']
 
@@ -24,7 +25,7 @@ class RestoredDiskArgs:
                  disk_name: pulumi.Input[Optional[_builtins.str]] = None,
                  disk_size_gb: pulumi.Input[Optional[_builtins.int]] = None,
                  location: pulumi.Input[Optional[_builtins.str]] = None,
-                 sku: pulumi.Input[Optional[_builtins.str]] = None,
+                 sku: pulumi.Input[Optional['DiskSku']] = None,
                  source_resource_group_name: pulumi.Input[Optional[_builtins.str]] = None,
                  source_snapshot_id: pulumi.Input[Optional[_builtins.str]] = None,
                  tags: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
@@ -37,7 +38,7 @@ class RestoredDiskArgs:
         :param pulumi.Input[_builtins.str] disk_name: The Azure name of the disk. Defaults to `<snapshot name>-disk`. Changing it replaces the disk.
         :param pulumi.Input[_builtins.int] disk_size_gb: The size in GiB; at least the snapshot's size, and it can only grow. Defaults to the snapshot's size. Updated in place.
         :param pulumi.Input[_builtins.str] location: The Azure region of the disk; defaults to the snapshot's. Changing it replaces the disk.
-        :param pulumi.Input[_builtins.str] sku: The disk SKU: Standard_LRS, Premium_LRS, StandardSSD_LRS, UltraSSD_LRS, Premium_ZRS, StandardSSD_ZRS or PremiumV2_LRS. Defaults to Azure's. Updated in place.
+        :param pulumi.Input['DiskSku'] sku: The disk's storage SKU. Defaults to Azure's. Updated in place.
         :param pulumi.Input[_builtins.str] source_resource_group_name: The resource group holding the dataset's snapshots; defaults to `resourceGroupName`. Changing it replaces the disk.
         :param pulumi.Input[_builtins.str] source_snapshot_id: The ARM id of the snapshot to restore. Set this, or `dataset` and `version`. Changing it replaces the disk.
         :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] tags: Azure tags on the disk. Updated in place.
@@ -125,14 +126,14 @@ class RestoredDiskArgs:
 
     @_builtins.property
     @pulumi.getter
-    def sku(self) -> pulumi.Input[Optional[_builtins.str]]:
+    def sku(self) -> pulumi.Input[Optional['DiskSku']]:
         """
-        The disk SKU: Standard_LRS, Premium_LRS, StandardSSD_LRS, UltraSSD_LRS, Premium_ZRS, StandardSSD_ZRS or PremiumV2_LRS. Defaults to Azure's. Updated in place.
+        The disk's storage SKU. Defaults to Azure's. Updated in place.
         """
         return pulumi.get(self, "sku")
 
     @sku.setter
-    def sku(self, value: pulumi.Input[Optional[_builtins.str]]):
+    def sku(self, value: pulumi.Input[Optional['DiskSku']]):
         pulumi.set(self, "sku", value)
 
     @_builtins.property
@@ -195,7 +196,7 @@ class RestoredDisk(pulumi.CustomResource):
                  disk_size_gb: pulumi.Input[Optional[_builtins.int]] = None,
                  location: pulumi.Input[Optional[_builtins.str]] = None,
                  resource_group_name: pulumi.Input[Optional[_builtins.str]] = None,
-                 sku: pulumi.Input[Optional[_builtins.str]] = None,
+                 sku: pulumi.Input[Optional['DiskSku']] = None,
                  source_resource_group_name: pulumi.Input[Optional[_builtins.str]] = None,
                  source_snapshot_id: pulumi.Input[Optional[_builtins.str]] = None,
                  tags: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
@@ -219,7 +220,7 @@ class RestoredDisk(pulumi.CustomResource):
         :param pulumi.Input[_builtins.int] disk_size_gb: The size in GiB; at least the snapshot's size, and it can only grow. Defaults to the snapshot's size. Updated in place.
         :param pulumi.Input[_builtins.str] location: The Azure region of the disk; defaults to the snapshot's. Changing it replaces the disk.
         :param pulumi.Input[_builtins.str] resource_group_name: The resource group of the new disk. Changing it replaces the disk.
-        :param pulumi.Input[_builtins.str] sku: The disk SKU: Standard_LRS, Premium_LRS, StandardSSD_LRS, UltraSSD_LRS, Premium_ZRS, StandardSSD_ZRS or PremiumV2_LRS. Defaults to Azure's. Updated in place.
+        :param pulumi.Input['DiskSku'] sku: The disk's storage SKU. Defaults to Azure's. Updated in place.
         :param pulumi.Input[_builtins.str] source_resource_group_name: The resource group holding the dataset's snapshots; defaults to `resourceGroupName`. Changing it replaces the disk.
         :param pulumi.Input[_builtins.str] source_snapshot_id: The ARM id of the snapshot to restore. Set this, or `dataset` and `version`. Changing it replaces the disk.
         :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] tags: Azure tags on the disk. Updated in place.
@@ -262,7 +263,7 @@ class RestoredDisk(pulumi.CustomResource):
                  disk_size_gb: pulumi.Input[Optional[_builtins.int]] = None,
                  location: pulumi.Input[Optional[_builtins.str]] = None,
                  resource_group_name: pulumi.Input[Optional[_builtins.str]] = None,
-                 sku: pulumi.Input[Optional[_builtins.str]] = None,
+                 sku: pulumi.Input[Optional['DiskSku']] = None,
                  source_resource_group_name: pulumi.Input[Optional[_builtins.str]] = None,
                  source_snapshot_id: pulumi.Input[Optional[_builtins.str]] = None,
                  tags: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
@@ -444,9 +445,9 @@ class RestoredDisk(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter
-    def sku(self) -> pulumi.Output[Optional[_builtins.str]]:
+    def sku(self) -> pulumi.Output[Optional['DiskSku']]:
         """
-        The disk SKU: Standard_LRS, Premium_LRS, StandardSSD_LRS, UltraSSD_LRS, Premium_ZRS, StandardSSD_ZRS or PremiumV2_LRS. Defaults to Azure's. Updated in place.
+        The disk's storage SKU.
         """
         return pulumi.get(self, "sku")
 

@@ -55,8 +55,12 @@ class VersionedSnapshotArgs:
         pulumi.set(__self__, "dataset", dataset)
         pulumi.set(__self__, "resource_group_name", resource_group_name)
         pulumi.set(__self__, "version", version)
+        if deletion_policy is None:
+            deletion_policy = 'Retain'
         if deletion_policy is not None:
             pulumi.set(__self__, "deletion_policy", deletion_policy)
+        if incremental is None:
+            incremental = True
         if incremental is not None:
             pulumi.set(__self__, "incremental", incremental)
         if location is not None:
@@ -337,7 +341,11 @@ class VersionedSnapshot(pulumi.CustomResource):
             if dataset is None and not opts.urn:
                 raise TypeError("Missing required property 'dataset'")
             __props__.__dict__["dataset"] = dataset
+            if deletion_policy is None:
+                deletion_policy = 'Retain'
             __props__.__dict__["deletion_policy"] = deletion_policy
+            if incremental is None:
+                incremental = True
             __props__.__dict__["incremental"] = incremental
             __props__.__dict__["location"] = location
             __props__.__dict__["metadata"] = metadata

@@ -405,7 +405,7 @@ mod tests {
         let c = adapter().check(&Props::default(), &Props::default());
         assert_eq!(
             props(&c.failures),
-            ["dataset", "resourceGroupName", "version"]
+            ["resourceGroupName", "dataset", "version"]
         );
         let (_, f) = check(None, Inputs::default(), &Unknowns::default());
         assert_eq!(props(&f), ["sourceDiskId"]);

@@ -25,110 +25,110 @@ class _ExportableConfig(types.ModuleType):
         """
         Override the Azure Resource Manager URL (a private cloud or the datasnap emulator). Environment: ARM_ENDPOINT, AZURE_RESOURCE_MANAGER_ENDPOINT.
         """
-        return __config__.get('armEndpoint')
+        return __config__.get('armEndpoint') or _utilities.get_env('ARM_ENDPOINT', 'AZURE_RESOURCE_MANAGER_ENDPOINT')
 
     @_builtins.property
     def authority_host(self) -> Optional[str]:
         """
         Override the Entra ID authority host URL. Environment: ARM_AUTHORITY_HOST, AZURE_AUTHORITY_HOST.
         """
-        return __config__.get('authorityHost')
+        return __config__.get('authorityHost') or _utilities.get_env('ARM_AUTHORITY_HOST', 'AZURE_AUTHORITY_HOST')
 
     @_builtins.property
     def ca_cert_file(self) -> Optional[str]:
         """
         A PEM file of extra root certificates to trust for armEndpoint and authorityHost. Environment: ARM_CA_CERT_FILE, AZURE_CA_CERT_FILE.
         """
-        return __config__.get('caCertFile')
+        return __config__.get('caCertFile') or _utilities.get_env('ARM_CA_CERT_FILE', 'AZURE_CA_CERT_FILE')
 
     @_builtins.property
     def client_id(self) -> Optional[str]:
         """
         The client (application) id of the service principal, or of a user-assigned managed identity. Environment: ARM_CLIENT_ID, AZURE_CLIENT_ID.
         """
-        return __config__.get('clientId')
+        return __config__.get('clientId') or _utilities.get_env('ARM_CLIENT_ID', 'AZURE_CLIENT_ID')
 
     @_builtins.property
     def client_secret(self) -> Optional[str]:
         """
         The service principal's client secret. Environment: ARM_CLIENT_SECRET, AZURE_CLIENT_SECRET.
         """
-        return __config__.get('clientSecret')
+        return __config__.get('clientSecret') or _utilities.get_env('ARM_CLIENT_SECRET', 'AZURE_CLIENT_SECRET')
 
     @_builtins.property
     def environment(self) -> Optional[str]:
         """
         The Azure cloud: public, usgovernment or china (also azurecloud, usgov, azureusgovernment, azurechinacloud). Environment: ARM_ENVIRONMENT, AZURE_ENVIRONMENT.
         """
-        return __config__.get('environment')
+        return __config__.get('environment') or _utilities.get_env('ARM_ENVIRONMENT', 'AZURE_ENVIRONMENT')
 
     @_builtins.property
     def oidc_audience(self) -> Optional[str]:
         """
         The audience requested from GitHub Actions' id-token endpoint (default api://AzureADTokenExchange). Environment: ARM_OIDC_AUDIENCE.
         """
-        return __config__.get('oidcAudience')
+        return __config__.get('oidcAudience') or _utilities.get_env('ARM_OIDC_AUDIENCE')
 
     @_builtins.property
     def oidc_request_token(self) -> Optional[str]:
         """
         The bearer token for GitHub Actions' id-token request URL. Environment: ARM_OIDC_REQUEST_TOKEN, ACTIONS_ID_TOKEN_REQUEST_TOKEN.
         """
-        return __config__.get('oidcRequestToken')
+        return __config__.get('oidcRequestToken') or _utilities.get_env('ARM_OIDC_REQUEST_TOKEN', 'ACTIONS_ID_TOKEN_REQUEST_TOKEN')
 
     @_builtins.property
     def oidc_request_url(self) -> Optional[str]:
         """
         GitHub Actions' id-token request URL. Environment: ARM_OIDC_REQUEST_URL, ACTIONS_ID_TOKEN_REQUEST_URL.
         """
-        return __config__.get('oidcRequestUrl')
+        return __config__.get('oidcRequestUrl') or _utilities.get_env('ARM_OIDC_REQUEST_URL', 'ACTIONS_ID_TOKEN_REQUEST_URL')
 
     @_builtins.property
     def oidc_token(self) -> Optional[str]:
         """
         An OIDC id token to use as the client assertion. Environment: ARM_OIDC_TOKEN.
         """
-        return __config__.get('oidcToken')
+        return __config__.get('oidcToken') or _utilities.get_env('ARM_OIDC_TOKEN')
 
     @_builtins.property
     def oidc_token_file_path(self) -> Optional[str]:
         """
         A file holding the OIDC id token; re-read for every token request (workload identity). Environment: ARM_OIDC_TOKEN_FILE_PATH, AZURE_FEDERATED_TOKEN_FILE.
         """
-        return __config__.get('oidcTokenFilePath')
+        return __config__.get('oidcTokenFilePath') or _utilities.get_env('ARM_OIDC_TOKEN_FILE_PATH', 'AZURE_FEDERATED_TOKEN_FILE')
 
     @_builtins.property
     def subscription_id(self) -> Optional[str]:
         """
         The Azure subscription that holds the disks and snapshots. Environment: ARM_SUBSCRIPTION_ID, AZURE_SUBSCRIPTION_ID.
         """
-        return __config__.get('subscriptionId')
+        return __config__.get('subscriptionId') or _utilities.get_env('ARM_SUBSCRIPTION_ID', 'AZURE_SUBSCRIPTION_ID')
 
     @_builtins.property
     def tenant_id(self) -> Optional[str]:
         """
         The Entra ID tenant (directory) id; required for client secret and OIDC. Environment: ARM_TENANT_ID, AZURE_TENANT_ID.
         """
-        return __config__.get('tenantId')
+        return __config__.get('tenantId') or _utilities.get_env('ARM_TENANT_ID', 'AZURE_TENANT_ID')
 
     @_builtins.property
     def use_cli(self) -> Optional[bool]:
         """
         Allow the Azure CLI's login as the last resort (default true). Environment: ARM_USE_CLI.
         """
-        return __config__.get_bool('useCli')
+        return __config__.get_bool('useCli') or _utilities.get_env_bool('ARM_USE_CLI')
 
     @_builtins.property
     def use_msi(self) -> Optional[bool]:
         """
         Authenticate with a managed identity (clientId selects a user-assigned identity). Environment: ARM_USE_MSI.
         """
-        return __config__.get_bool('useMsi')
+        return __config__.get_bool('useMsi') or _utilities.get_env_bool('ARM_USE_MSI')
 
     @_builtins.property
     def use_oidc(self) -> Optional[bool]:
         """
         Authenticate with an OIDC token (client assertion): oidcToken, oidcTokenFilePath, or GitHub Actions' id-token endpoint. Environment: ARM_USE_OIDC.
         """
-        return __config__.get_bool('useOidc')
+        return __config__.get_bool('useOidc') or _utilities.get_env_bool('ARM_USE_OIDC')
 

@@ -77,7 +77,10 @@ const RETRY_AFTER_HEADERS: [HeaderName; 3] = [RETRY_AFTER_MS, X_MS_RETRY_AFTER_M
 pub(crate) fn retry_after(headers: &[(String, String)]) -> Option<Duration> {
     let mut wanted = Headers::new();
     for name in &RETRY_AFTER_HEADERS {
-        if let Some(value) = crate::azure::pipeline::transport::find_header(headers, name.as_str())
+        // Header names compare ignoring case (RFC 9110).
+        if let Some((_, value)) = headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name.as_str()))
         {
             wanted.insert(name.clone(), value.trim().to_string());
         }

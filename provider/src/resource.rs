@@ -18,6 +18,9 @@ use serde_json::{Map, Value as Json};
 use crate::azure::{ArmClient, AzureError, CancelToken, OpContext};
 use crate::value::{path_join, Props};
 
+/// A rule for one input value: `Err` says what is wrong and what is allowed.
+pub type Rule = fn(&str) -> Result<(), String>;
+
 /// One problem with one input property.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Failure {
@@ -33,6 +36,19 @@ impl Failure {
             property: property.into(),
             reason: reason.into(),
         }
+    }
+
+    /// Applies each rule to its value when the value is set: every refusal becomes a
+    /// failure at its property.
+    pub fn check_each<'a>(
+        checks: impl IntoIterator<Item = (&'a str, Option<&'a str>, Rule)>,
+    ) -> Vec<Failure> {
+        let refused = |(property, value, rule): (&str, Option<&str>, Rule)| {
+            value
+                .and_then(|v| rule(v).err())
+                .map(|e| Failure::new(property, e))
+        };
+        checks.into_iter().filter_map(refused).collect()
     }
 }
 

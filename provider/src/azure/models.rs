@@ -53,6 +53,16 @@ pub struct Sku {
     pub extra: Extra,
 }
 
+impl Sku {
+    /// The `sku` of a request that names `name` (Azure fills in the tier); none for none.
+    pub fn named(name: Option<&String>) -> Option<Sku> {
+        name.map(|n| Sku {
+            name: Some(n.clone()),
+            ..Sku::default()
+        })
+    }
+}
+
 /// A managed disk's `sku`: `Standard_LRS`, `Premium_LRS`, `StandardSSD_LRS`, `UltraSSD_LRS`, ...
 pub type DiskSku = Sku;
 

@@ -7,6 +7,8 @@
 //! `[A-Za-z0-9_-]`, 1-80 characters, starting with a letter or digit and ending with a
 //! letter, digit or `_`.
 
+use crate::azure::id::{ResourceId, ResourceKind};
+
 /// The longest snapshot or disk name Azure accepts.
 pub const MAX_NAME: usize = 80;
 /// The longest dataset name and version string we accept (both are stored in tags).
@@ -149,6 +151,40 @@ fn fnv1a(s: &str) -> u64 {
     s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
     })
+}
+
+pub use crate::resource::Rule;
+
+fn arm_id(s: &str, kind: ResourceKind, what: &str) -> Result<(), String> {
+    ResourceId::parse(s, kind)
+        .map(|_| ())
+        .map_err(|e| format!("must be the ARM id of {what}: it {e}"))
+}
+
+/// The ARM id of a managed disk.
+pub fn check_disk_id(s: &str) -> Result<(), String> {
+    arm_id(s, ResourceKind::Disk, "a managed disk")
+}
+
+/// The ARM id of a snapshot.
+pub fn check_snapshot_id(s: &str) -> Result<(), String> {
+    arm_id(s, ResourceKind::Snapshot, "a snapshot")
+}
+
+/// A required string input counts as set when it is not empty (the adapter reports it
+/// missing otherwise).
+pub fn non_empty(s: &str) -> Option<&str> {
+    Some(s).filter(|s| !s.is_empty())
+}
+
+/// The region to record after a read: the recorded spelling when it names Azure's region
+/// (`West US 2` for `westus2`), else Azure's; `None` stays `None` (the source's region).
+pub fn recorded_location(old: Option<&String>, azure: &str) -> Option<String> {
+    match old {
+        Some(l) if normalize_location(l) == normalize_location(azure) => Some(l.clone()),
+        Some(_) => Some(azure.to_string()),
+        None => None,
+    }
 }
 
 #[cfg(test)]

@@ -85,10 +85,7 @@ fn create_body(inputs: &Inputs, source: &Source, snapshot_id: &str, snap_size: i
             source.dataset.as_deref(),
             source.version.as_deref(),
         ),
-        sku: inputs.sku.as_ref().map(|n| Sku {
-            name: Some(n.clone()),
-            ..Sku::default()
-        }),
+        sku: Sku::named(inputs.sku.as_ref()),
         properties: DiskProperties {
             creation_data: CreationData {
                 create_option: "Copy".into(),
@@ -230,12 +227,12 @@ pub async fn update(
         )),
         ..DiskUpdate::default()
     };
-    if news.sku.is_some() && news.sku != olds.inputs.sku {
-        body.sku = news.sku.as_ref().map(|n| Sku {
-            name: Some(n.clone()),
-            ..Sku::default()
-        });
-    }
+    // Only a changed SKU is sent; an unset one is Azure's choice and stays as it is.
+    body.sku = Sku::named(
+        news.sku
+            .as_ref()
+            .filter(|s| Some(*s) != olds.inputs.sku.as_ref()),
+    );
     if news.disk_size_gb.is_some() && news.disk_size_gb != olds.inputs.disk_size_gb {
         body.properties = Some(DiskUpdateProperties {
             disk_size_gb: news.disk_size_gb,

@@ -4,12 +4,12 @@
 use std::collections::BTreeMap;
 
 use super::types::{Inputs, Outputs};
-use crate::azure::id::{ids_equal, ResourceId, ResourceKind};
+use crate::azure::id::ids_equal;
 use crate::catalog::tags;
 use crate::resource::{Change, DiffResult, Failure, ResourceError, Unknowns};
 use crate::resources::naming::{
-    check_azure_name, check_dataset, check_location, check_resource_group, check_version,
-    normalize_location,
+    check_azure_name, check_dataset, check_location, check_resource_group, check_snapshot_id,
+    check_version, non_empty, normalize_location, Rule,
 };
 use crate::value::path_join;
 
@@ -21,12 +21,6 @@ pub fn check(
     unknowns: &Unknowns,
 ) -> (Inputs, Vec<Failure>) {
     let mut f = Vec::new();
-    // `resourceGroupName` is required by the schema (the adapter's); its value is checked here.
-    if !news.resource_group_name.is_empty() {
-        if let Err(e) = check_resource_group(&news.resource_group_name) {
-            f.push(Failure::new("resourceGroupName", e));
-        }
-    }
     let by_id = news.source_snapshot_id.is_some() || unknowns.contains("sourceSnapshotId");
     let by_version = news.dataset.is_some()
         || news.version.is_some()
@@ -37,21 +31,9 @@ pub fn check(
         (false, false) => f.push(Failure::new("sourceSnapshotId", "a RestoredDisk needs a source: set sourceSnapshotId to a snapshot's ARM id, or dataset and version (\"latest\" for the newest)")),
         _ => {}
     }
-    if let Some(id) = &news.source_snapshot_id {
-        if let Err(e) = ResourceId::parse(id, ResourceKind::Snapshot) {
-            f.push(Failure::new(
-                "sourceSnapshotId",
-                format!("must be the ARM id of a snapshot: it {e}"),
-            ));
-        }
-    }
     if by_version {
         match &news.dataset {
-            Some(d) => {
-                if let Err(e) = check_dataset(d) {
-                    f.push(Failure::new("dataset", e));
-                }
-            }
+            Some(d) => f.extend(check_dataset(d).err().map(|e| Failure::new("dataset", e))),
             None if !unknowns.contains("dataset") => f.push(Failure::new(
                 "dataset",
                 "is required with version: the dataset whose version to restore",
@@ -60,11 +42,7 @@ pub fn check(
         }
         match &news.version {
             Some(v) if v.eq_ignore_ascii_case("latest") => {}
-            Some(v) => {
-                if let Err(e) = check_version(v) {
-                    f.push(Failure::new("version", e));
-                }
-            }
+            Some(v) => f.extend(check_version(v).err().map(|e| Failure::new("version", e))),
             None if !unknowns.contains("version") => f.push(Failure::new(
                 "version",
                 "is required with dataset: a version such as \"1\", or \"latest\"",
@@ -72,25 +50,35 @@ pub fn check(
             None => {}
         }
     }
-    if let Some(g) = &news.source_resource_group_name {
-        if let Err(e) = check_resource_group(g) {
-            f.push(Failure::new("sourceResourceGroupName", e));
-        }
-    }
-    if let Some(n) = &news.disk_name {
-        if let Err(e) = check_azure_name(n) {
-            f.push(Failure::new("diskName", e));
-        }
-    } else if !unknowns.contains("sourceSnapshotId")
+    // `resourceGroupName` is required by the schema (the adapter's); the values set are
+    // checked here.
+    let source_group = news.source_resource_group_name.as_deref();
+    let values: [(&str, Option<&str>, Rule); 5] = [
+        (
+            "resourceGroupName",
+            non_empty(&news.resource_group_name),
+            check_resource_group,
+        ),
+        (
+            "sourceSnapshotId",
+            news.source_snapshot_id.as_deref(),
+            check_snapshot_id,
+        ),
+        (
+            "sourceResourceGroupName",
+            source_group,
+            check_resource_group,
+        ),
+        ("diskName", news.disk_name.as_deref(), check_azure_name),
+        ("location", news.location.as_deref(), check_location),
+    ];
+    f.extend(Failure::check_each(values));
+    if news.disk_name.is_none()
+        && !unknowns.contains("sourceSnapshotId")
         && !unknowns.contains("dataset")
         && !unknowns.contains("version")
     {
         news.disk_name = news.effective_name();
-    }
-    if let Some(l) = &news.location {
-        if let Err(e) = check_location(l) {
-            f.push(Failure::new("location", e));
-        }
     }
     if let Some(size) = news.disk_size_gb {
         if size < 1 {

@@ -7,7 +7,7 @@ use super::types::{Inputs, Outputs, TAG_DATASET, TAG_REQUESTED, TAG_SNAPSHOT, TA
 use crate::azure::id::{ResourceId, ResourceKind};
 use crate::azure::models::Disk;
 use crate::catalog::tags;
-use crate::resources::naming::normalize_location;
+use crate::resources::naming::recorded_location;
 
 pub(super) fn azure_tags(
     inputs: &Inputs,
@@ -123,13 +123,7 @@ pub(super) fn inputs_from(disk: &Disk, id: &ResourceId, old: Option<&Inputs>) ->
         dataset,
         version,
         source_resource_group_name: source_group,
-        location: match old.and_then(|o| o.location.as_ref()) {
-            Some(l) if normalize_location(l) == normalize_location(&disk.location) => {
-                Some(l.clone())
-            }
-            Some(_) => Some(disk.location.clone()),
-            None => None,
-        },
+        location: recorded_location(old.and_then(|o| o.location.as_ref()), &disk.location),
         // Import records Azure's SKU and size; a refresh keeps "unset" unset.
         sku: match old {
             Some(o) if o.sku.is_none() => None,

@@ -99,10 +99,7 @@ fn create_body(inputs: &Inputs, source: &Source) -> Snapshot {
     Snapshot {
         location: source.location.clone(),
         tags: azure_tags(inputs),
-        sku: inputs.sku.as_ref().map(|n| Sku {
-            name: Some(n.clone()),
-            ..Sku::default()
-        }),
+        sku: Sku::named(inputs.sku.as_ref()),
         properties: SnapshotProperties {
             creation_data: CreationData {
                 create_option: source.create_option.into(),
@@ -236,12 +233,12 @@ pub async fn update(
         tags: Some(azure_tags(&news)),
         ..SnapshotUpdate::default()
     };
-    if news.sku.is_some() && news.sku != olds.inputs.sku {
-        body.sku = news.sku.as_ref().map(|n| Sku {
-            name: Some(n.clone()),
-            ..Sku::default()
-        });
-    }
+    // Only a changed SKU is sent; an unset one is Azure's choice and stays as it is.
+    body.sku = Sku::named(
+        news.sku
+            .as_ref()
+            .filter(|s| Some(*s) != olds.inputs.sku.as_ref()),
+    );
     let snap = arm.update_snapshot(&rid, &body, &ctx).await?;
     let mut new_inputs = news;
     if new_inputs.location.is_none() {

@@ -8,12 +8,12 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value as Json};
 
 use super::types::{Inputs, Outputs};
-use crate::azure::id::{ids_equal, ResourceId, ResourceKind};
+use crate::azure::id::ids_equal;
 use crate::catalog::tags;
 use crate::resource::{json_map, Change, ChangeKind, DiffResult, Failure, ResourceError, Unknowns};
 use crate::resources::naming::{
-    check_azure_name, check_dataset, check_location, check_resource_group, check_version,
-    normalize_location,
+    check_azure_name, check_dataset, check_disk_id, check_location, check_resource_group,
+    check_snapshot_id, check_version, non_empty, normalize_location, Rule,
 };
 use crate::value::path_join;
 
@@ -41,23 +41,6 @@ pub fn check(
     unknowns: &Unknowns,
 ) -> (Inputs, Vec<Failure>) {
     let mut f = Vec::new();
-    // Required inputs are the adapter's (schema.json); their values are checked here.
-    for (key, value, rule) in [
-        (
-            "resourceGroupName",
-            &news.resource_group_name,
-            check_resource_group as fn(&str) -> Result<(), String>,
-        ),
-        ("dataset", &news.dataset, check_dataset),
-        ("version", &news.version, check_version),
-    ] {
-        if !value.is_empty() {
-            if let Err(e) = rule(value) {
-                f.push(Failure::new(key, e));
-            }
-        }
-    }
-
     // Exactly one source.
     let disk_unknown = unknowns.contains("sourceDiskId");
     let snap_unknown = unknowns.contains("sourceSnapshotId");
@@ -72,32 +55,37 @@ pub fn check(
         )),
         _ => {}
     }
-    if let Some(d) = &news.source_disk_id {
-        if let Err(e) = ResourceId::parse(d, ResourceKind::Disk) {
-            f.push(Failure::new(
-                "sourceDiskId",
-                format!("must be the ARM id of a managed disk: it {e}"),
-            ));
-        }
-    }
-    if let Some(s) = &news.source_snapshot_id {
-        if let Err(e) = ResourceId::parse(s, ResourceKind::Snapshot) {
-            f.push(Failure::new(
-                "sourceSnapshotId",
-                format!("must be the ARM id of a snapshot: it {e}"),
-            ));
-        }
-    }
-    if let Some(l) = &news.location {
-        if let Err(e) = check_location(l) {
-            f.push(Failure::new("location", e));
-        }
-    }
-    if let Some(n) = &news.snapshot_name {
-        if let Err(e) = check_azure_name(n) {
-            f.push(Failure::new("snapshotName", e));
-        }
-    } else if !unknowns.contains("dataset") && !unknowns.contains("version") {
+    // Required inputs are the adapter's (schema.json); the values set are checked here.
+    let values: [(&str, Option<&str>, Rule); 7] = [
+        (
+            "resourceGroupName",
+            non_empty(&news.resource_group_name),
+            check_resource_group,
+        ),
+        ("dataset", non_empty(&news.dataset), check_dataset),
+        ("version", non_empty(&news.version), check_version),
+        (
+            "sourceDiskId",
+            news.source_disk_id.as_deref(),
+            check_disk_id,
+        ),
+        (
+            "sourceSnapshotId",
+            news.source_snapshot_id.as_deref(),
+            check_snapshot_id,
+        ),
+        ("location", news.location.as_deref(), check_location),
+        (
+            "snapshotName",
+            news.snapshot_name.as_deref(),
+            check_azure_name,
+        ),
+    ];
+    f.extend(Failure::check_each(values));
+    if news.snapshot_name.is_none()
+        && !unknowns.contains("dataset")
+        && !unknowns.contains("version")
+    {
         news.snapshot_name = news.effective_name();
     }
     if news.tags.is_none() && !unknowns.contains("tags") {

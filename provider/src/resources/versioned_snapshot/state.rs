@@ -10,7 +10,7 @@ use crate::azure::models::Snapshot;
 use crate::azure::ArmClient;
 use crate::catalog::tags;
 use crate::resource::ResourceError;
-use crate::resources::naming::normalize_location;
+use crate::resources::naming::recorded_location;
 
 /// The snapshot's ARM id for these inputs.
 pub(super) fn snapshot_id(arm: &ArmClient, inputs: &Inputs) -> Result<ResourceId, ResourceError> {
@@ -112,13 +112,7 @@ pub fn inputs_from(
         source_disk_id: disk,
         source_snapshot_id: snapshot,
         // An unset location means "the source's region"; an explicit one is compared.
-        location: match old.and_then(|o| o.location.as_ref()) {
-            Some(l) if normalize_location(l) == normalize_location(&snap.location) => {
-                Some(l.clone())
-            }
-            Some(_) => Some(snap.location.clone()),
-            None => None,
-        },
+        location: recorded_location(old.and_then(|o| o.location.as_ref()), &snap.location),
         snapshot_name: Some(keep_spelling(
             old.and_then(|o| o.snapshot_name.as_ref()),
             &id.name,

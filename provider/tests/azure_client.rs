@@ -4,7 +4,7 @@
 
 use datasnap_provider::azure::id::{ResourceId, ResourceKind};
 use datasnap_provider::azure::models::{
-    CreationData, Snapshot, SnapshotProperties, SnapshotUpdate,
+    CreationData, Disk, Snapshot, SnapshotProperties, SnapshotUpdate,
 };
 use datasnap_provider::azure::{
     ArmClient, AzureError, CancelToken, ClientOptions, FinalState, OpContext,
@@ -218,7 +218,11 @@ async fn reqwest_transport_reports_errors_and_refused_connections() {
     )
     .unwrap();
     let id = ResourceId::parse(SNAP, ResourceKind::Snapshot).unwrap();
-    assert!(client.get_snapshot(&id, &ctx(30)).await.unwrap().is_none());
+    assert!(client
+        .get::<Snapshot>(&id, &ctx(30))
+        .await
+        .unwrap()
+        .is_none());
 
     // A port nobody listens on.
     let port = {
@@ -231,7 +235,7 @@ async fn reqwest_transport_reports_errors_and_refused_connections() {
         ClientOptions::for_tests(),
     )
     .unwrap();
-    let err = client.get_snapshot(&id, &ctx(30)).await.unwrap_err();
+    let err = client.get::<Snapshot>(&id, &ctx(30)).await.unwrap_err();
     assert!(matches!(err, AzureError::Transport { .. }), "{err:?}");
     assert!(err.to_string().contains("armEndpoint"), "{err}");
 }
@@ -382,10 +386,14 @@ async fn emulator_snapshot_lifecycle() {
     let disk = format!("/subscriptions/{sub}/resourceGroups/datasets-rg/providers/Microsoft.Compute/disks/dataset-disk");
     let id = ResourceId::new(sub.clone(), "datasets-rg", ResourceKind::Snapshot, "it-v1");
 
-    assert!(client.get_snapshot(&id, &ctx(60)).await.unwrap().is_none());
+    assert!(client
+        .get::<Snapshot>(&id, &ctx(60))
+        .await
+        .unwrap()
+        .is_none());
     let disk_id = ResourceId::parse(&disk, ResourceKind::Disk).unwrap();
     let source = client
-        .get_disk(&disk_id, &ctx(60))
+        .get::<Disk>(&disk_id, &ctx(60))
         .await
         .unwrap()
         .expect("seeded disk");
@@ -407,7 +415,7 @@ async fn emulator_snapshot_lifecycle() {
     let mut tags = created.tags.clone();
     tags.insert("stage".into(), "prod".into());
     let updated = client
-        .update_snapshot(
+        .update(
             &id,
             &SnapshotUpdate {
                 tags: Some(tags),
@@ -428,10 +436,14 @@ async fn emulator_snapshot_lifecycle() {
         .as_deref()
         .is_some_and(|n| n.eq_ignore_ascii_case("it-v1"))));
 
-    client.delete_snapshot(&id, &ctx(120)).await.unwrap();
-    assert!(client.get_snapshot(&id, &ctx(60)).await.unwrap().is_none());
+    client.delete(&id, &ctx(120)).await.unwrap();
+    assert!(client
+        .get::<Snapshot>(&id, &ctx(60))
+        .await
+        .unwrap()
+        .is_none());
     // Already gone is success.
-    client.delete_snapshot(&id, &ctx(120)).await.unwrap();
+    client.delete(&id, &ctx(120)).await.unwrap();
 }
 
 #[tokio::test]
@@ -451,7 +463,7 @@ async fn emulator_wrong_secret_is_one_clear_credential_error() {
         "nope",
     );
     let started = std::time::Instant::now();
-    let err = client.get_snapshot(&id, &ctx(60)).await.unwrap_err();
+    let err = client.get::<Snapshot>(&id, &ctx(60)).await.unwrap_err();
     assert!(matches!(err, AzureError::Credential { .. }), "{err:?}");
     let text = err.to_string();
     assert!(
@@ -500,7 +512,11 @@ async fn emulator_retries_throttling_server_errors_dropped_connections_and_expir
     let client = ArmClient::new(&emu.config(&[]), fast_retries()).unwrap();
     let id = snapshot_id(&emu, "faulty-v1");
     // Warm up: one token issued.
-    assert!(client.get_snapshot(&id, &ctx(60)).await.unwrap().is_none());
+    assert!(client
+        .get::<Snapshot>(&id, &ctx(60))
+        .await
+        .unwrap()
+        .is_none());
     emu.faults(serde_json::json!({
         "throttle": {"count": 2, "retryAfterSecs": 0},
         "serverError": {"count": 1, "status": 503, "retryAfterSecs": 0},
@@ -516,7 +532,7 @@ async fn emulator_retries_throttling_server_errors_dropped_connections_and_expir
         created.properties.provisioning_state.as_deref(),
         Some("Succeeded")
     );
-    client.delete_snapshot(&id, &ctx(120)).await.unwrap();
+    client.delete(&id, &ctx(120)).await.unwrap();
 }
 
 #[tokio::test]
@@ -654,7 +670,11 @@ async fn emulator_oidc_token_file_and_github_assertions() {
         datasnap_provider::config::CredentialSource::OidcToken { .. }
     ));
     let client = ArmClient::new(&config, ClientOptions::for_tests()).unwrap();
-    assert!(client.get_snapshot(&id, &ctx(60)).await.unwrap().is_none());
+    assert!(client
+        .get::<Snapshot>(&id, &ctx(60))
+        .await
+        .unwrap()
+        .is_none());
 
     // A token file (AZURE_FEDERATED_TOKEN_FILE / ARM_OIDC_TOKEN_FILE_PATH).
     let file = std::env::temp_dir().join(format!("datasnap-oidc-{}", std::process::id()));
@@ -664,7 +684,11 @@ async fn emulator_oidc_token_file_and_github_assertions() {
         ("oidcTokenFilePath", file.to_str().unwrap()),
     ]);
     let client = ArmClient::new(&config, ClientOptions::for_tests()).unwrap();
-    assert!(client.get_snapshot(&id, &ctx(60)).await.unwrap().is_none());
+    assert!(client
+        .get::<Snapshot>(&id, &ctx(60))
+        .await
+        .unwrap()
+        .is_none());
     let _ = std::fs::remove_file(&file);
 
     // GitHub Actions' id-token endpoint, served locally.
@@ -679,7 +703,11 @@ async fn emulator_oidc_token_file_and_github_assertions() {
         ("oidcRequestToken", "gh-request-token"),
     ]);
     let client = ArmClient::new(&config, ClientOptions::for_tests()).unwrap();
-    assert!(client.get_snapshot(&id, &ctx(60)).await.unwrap().is_none());
+    assert!(client
+        .get::<Snapshot>(&id, &ctx(60))
+        .await
+        .unwrap()
+        .is_none());
     let seen = seen.lock().unwrap().clone();
     assert_eq!(seen.len(), 1);
     assert!(
@@ -699,7 +727,7 @@ async fn emulator_oidc_token_file_and_github_assertions() {
     // A token that is not a JWT is refused by the token endpoint: one Credential error.
     let config = emu.config(&[("clientSecret", ""), ("oidcToken", "not-a-jwt")]);
     let client = ArmClient::new(&config, ClientOptions::for_tests()).unwrap();
-    let err = client.get_snapshot(&id, &ctx(60)).await.unwrap_err();
+    let err = client.get::<Snapshot>(&id, &ctx(60)).await.unwrap_err();
     assert!(matches!(err, AzureError::Credential { .. }), "{err:?}");
     assert!(err.to_string().contains("ARM_OIDC_TOKEN"), "{err}");
 }

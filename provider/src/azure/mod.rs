@@ -11,15 +11,16 @@
 //! - [`poll`]: the one polling primitive behind every long-running wait.
 //! - [`lro`]: the long-running-operation poller (ARM's headers), on [`poll`], and the
 //!   generic write (PUT/PATCH, follow, decode) the typed operations share.
-//! - [`snapshots`], [`disks`]: the Microsoft.Compute operations.
+//! - [`compute`]: get, create, update, delete of any Microsoft.Compute resource.
+//! - [`snapshots`]: a snapshot's own steps: the copy wait, readiness, listing.
 //! - [`models`]: serde models of DiskRP bodies.
 //! - [`settings`]: what the client is built from (cloud, endpoints, credential).
 //! - [`errors`]: [`AzureError`], with Azure's status and code.
 
 pub mod auth;
 pub mod client;
+pub mod compute;
 pub mod context;
-pub mod disks;
 pub mod errors;
 pub mod id;
 pub mod lro;

@@ -4,27 +4,17 @@
 //! [`crate::azure::poll::poll_until`].
 
 use crate::azure::client::{ArmClient, Op, OpContext, API_VERSION};
+use crate::azure::compute::is_gone;
 use crate::azure::errors::AzureError;
 use crate::azure::id::{ResourceId, ResourceKind};
-use crate::azure::lro::{FinalState, OperationStatus};
-use crate::azure::models::{Snapshot, SnapshotList, SnapshotUpdate};
+use crate::azure::lro::OperationStatus;
+use crate::azure::models::{Snapshot, SnapshotList};
 use crate::azure::poll::{poll_until, Probe};
 use reqwest::Method;
 use std::time::Duration;
 
 /// The wait between GETs while a snapshot finishes provisioning (it is usually seconds).
 const READY_POLL_INTERVAL: Duration = Duration::from_millis(500);
-
-/// 404 codes that mean "this resource does not exist" (anything else, such as
-/// `SubscriptionNotFound`, is a configuration error and stays an error).
-pub(crate) fn is_gone(e: &AzureError) -> bool {
-    e.is_not_found()
-        && e.code().is_some_and(|c| {
-            ["ResourceNotFound", "ResourceGroupNotFound", "NotFound"]
-                .iter()
-                .any(|k| c.eq_ignore_ascii_case(k))
-        })
-}
 
 /// Judge a `CopyStart` snapshot: failed (`copyCompletionError`), done (100 %, or not a copy),
 /// or still copying, with its percentage as the progress line.
@@ -90,20 +80,6 @@ fn ready_probe(name: &str, snapshot: Snapshot) -> Result<Probe<(), Snapshot>, Az
 const MAX_PAGES: usize = 1000;
 
 impl ArmClient {
-    /// GET a snapshot; `Ok(None)` when it (or its resource group) does not exist.
-    pub async fn get_snapshot(
-        &self,
-        id: &ResourceId,
-        ctx: &OpContext,
-    ) -> Result<Option<Snapshot>, AzureError> {
-        let op = Op::new(format!("reading snapshot {}", id.name));
-        match self.get_json(&self.resource_url(id), ctx, &op).await {
-            Ok(s) => Ok(Some(s)),
-            Err(e) if is_gone(&e) => Ok(None),
-            Err(e) => Err(e),
-        }
-    }
-
     /// PUT a snapshot and wait until it is usable. Callers GET first: PUT is an upsert.
     ///
     /// Failures after Azure accepted the PUT are [`AzureError::AfterAccepted`], so the caller
@@ -171,7 +147,7 @@ impl ArmClient {
                     message: e.to_string(),
                 }
             })?;
-            match self.get_snapshot(&id, ctx).await? {
+            match self.get::<Snapshot>(&id, ctx).await? {
                 Some(snapshot) => ready_probe(name, snapshot),
                 None => Err(AzureError::NotFound {
                     code: "ResourceNotFound".into(),
@@ -180,54 +156,6 @@ impl ArmClient {
             }
         })
         .await
-    }
-
-    /// PATCH a snapshot (send the full `tags` map: it replaces the old one) and return it.
-    pub async fn update_snapshot(
-        &self,
-        id: &ResourceId,
-        body: &SnapshotUpdate,
-        ctx: &OpContext,
-    ) -> Result<Snapshot, AzureError> {
-        let op = Op::new(format!("updating snapshot {}", id.name));
-        self.write_resource(Method::PATCH, id, body, ctx, &op).await
-    }
-
-    /// DELETE a snapshot and wait until it is gone. A snapshot that is already gone is success.
-    pub async fn delete_snapshot(
-        &self,
-        id: &ResourceId,
-        ctx: &OpContext,
-    ) -> Result<(), AzureError> {
-        let op = Op::new(format!("deleting snapshot {}", id.name));
-        self.delete_resource(&self.resource_url(id), ctx, &op).await
-    }
-
-    /// DELETE + LRO shared by snapshots and disks.
-    pub(crate) async fn delete_resource(
-        &self,
-        url: &str,
-        ctx: &OpContext,
-        op: &Op,
-    ) -> Result<(), AzureError> {
-        let initial = match self.send(Method::DELETE, url, None, ctx, op).await {
-            Err(e) if is_gone(&e) => return Ok(()),
-            other => other?,
-        };
-        if initial.status == 204 {
-            return Ok(());
-        }
-        self.poll_lro(
-            initial,
-            Method::DELETE,
-            url,
-            FinalState::None,
-            API_VERSION,
-            ctx,
-            op,
-        )
-        .await
-        .map(|_| ())
     }
 
     /// Every snapshot in a resource group (follows `nextLink`). A missing group is an empty list.
@@ -271,6 +199,7 @@ mod tests {
     use super::*;
     use crate::azure::client::{CancelToken, ClientOptions, HttpResponse};
     use crate::azure::id::ResourceKind;
+    use crate::azure::models::SnapshotUpdate;
     use crate::azure::models::{CreationData, SnapshotProperties};
     use crate::azure::testing::{client_with, timeout_of};
     use serde_json::json;
@@ -331,10 +260,22 @@ mod tests {
                 snap("Succeeded", json!({})),
             ],
         );
-        assert!(client.get_snapshot(&id(), &ctx()).await.unwrap().is_none());
-        assert!(client.get_snapshot(&id(), &ctx()).await.unwrap().is_none());
-        assert!(client.get_snapshot(&id(), &ctx()).await.is_err());
-        let s = client.get_snapshot(&id(), &ctx()).await.unwrap().unwrap();
+        assert!(client
+            .get::<Snapshot>(&id(), &ctx())
+            .await
+            .unwrap()
+            .is_none());
+        assert!(client
+            .get::<Snapshot>(&id(), &ctx())
+            .await
+            .unwrap()
+            .is_none());
+        assert!(client.get::<Snapshot>(&id(), &ctx()).await.is_err());
+        let s = client
+            .get::<Snapshot>(&id(), &ctx())
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(s.name.as_deref(), Some("ds-v1"));
         assert_eq!(t.lines()[0], format!("GET {PATH}"));
     }
@@ -481,10 +422,7 @@ mod tests {
             tags: Some([("a".to_string(), "b".to_string())].into()),
             ..Default::default()
         };
-        client
-            .update_snapshot(&id(), &update, &ctx())
-            .await
-            .unwrap();
+        client.update(&id(), &update, &ctx()).await.unwrap();
         // The Location (the resource URL itself, as in DiskRP) ends with the resource: no extra GET.
         assert_eq!(t.lines(), [format!("PATCH {PATH}"), format!("GET {PATH}")]);
         let sent: serde_json::Value =
@@ -495,12 +433,12 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn delete_treats_gone_as_success() {
         let (client, _t) = client_with(ClientOptions::for_tests(), vec![HttpResponse::new(204)]);
-        client.delete_snapshot(&id(), &ctx()).await.unwrap();
+        client.delete(&id(), &ctx()).await.unwrap();
         let (client, _t) = client_with(
             ClientOptions::for_tests(),
             vec![not_found("ResourceNotFound")],
         );
-        client.delete_snapshot(&id(), &ctx()).await.unwrap();
+        client.delete(&id(), &ctx()).await.unwrap();
         let (client, t) = client_with(
             ClientOptions::for_tests(),
             vec![
@@ -512,7 +450,7 @@ mod tests {
                 HttpResponse::new(200),
             ],
         );
-        client.delete_snapshot(&id(), &ctx()).await.unwrap();
+        client.delete(&id(), &ctx()).await.unwrap();
         assert_eq!(t.requests().len(), 3);
         let (client, _t) = client_with(
             ClientOptions::for_tests(),
@@ -520,11 +458,7 @@ mod tests {
                 .with_json(&json!({"error": {"code": "Conflict", "message": "SAS active"}}))],
         );
         assert_eq!(
-            client
-                .delete_snapshot(&id(), &ctx())
-                .await
-                .unwrap_err()
-                .code(),
+            client.delete(&id(), &ctx()).await.unwrap_err().code(),
             Some("Conflict")
         );
     }

@@ -43,7 +43,7 @@ pub async fn apply(
                 continue;
             }
         };
-        match arm.delete_snapshot(&id, &ctx).await {
+        match arm.delete(&id, &ctx).await {
             Ok(()) => env.info(&format!("retention: pruned version \"{version}\" of dataset \"{dataset}\" ({snapshot_id}): {}", p.reason)),
             Err(e) => env.warn(&format!("retention: could not prune version \"{version}\" ({snapshot_id}): {e}; it is kept and will be tried again after the next create")),
         }

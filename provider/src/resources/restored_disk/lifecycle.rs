@@ -36,7 +36,7 @@ async fn resolve_source(
                     reason: e.to_string(),
                 }
             })?;
-            let Some(snapshot) = arm.get_snapshot(&rid, ctx).await? else {
+            let Some(snapshot) = arm.get::<Snapshot>(&rid, ctx).await? else {
                 return Err(ResourceError::Invalid {
                     property: "sourceSnapshotId".into(),
                     reason: format!(
@@ -59,7 +59,7 @@ async fn resolve_source(
             };
             let rid = ResourceId::parse(&found.snapshot_id, ResourceKind::Snapshot)
                 .map_err(|e| ResourceError::Bug(e.to_string()))?;
-            let Some(snapshot) = arm.get_snapshot(&rid, ctx).await? else {
+            let Some(snapshot) = arm.get::<Snapshot>(&rid, ctx).await? else {
                 return Err(catalog::not_found(d, &group, v, &[]));
             };
             Ok(Source {
@@ -129,7 +129,7 @@ pub async fn create(env: &Env, inputs: Inputs) -> Result<(String, Outputs), Reso
         ResourceKind::Disk,
         &name,
     );
-    if arm.get_disk(&id, &ctx).await?.is_some() {
+    if arm.get::<Disk>(&id, &ctx).await?.is_some() {
         return Err(ResourceError::Failed(format!(
             "disk {id} already exists in Azure; datasnap never overwrites a disk. To manage it, import it: `pulumi import {TOKEN} <resource name> {id}`; otherwise set another `diskName`"
         )));
@@ -154,7 +154,7 @@ pub async fn create(env: &Env, inputs: Inputs) -> Result<(String, Outputs), Reso
     ));
     let mut inputs = inputs;
     inputs.disk_name = Some(name);
-    let disk = match arm.create_disk(&id, &body, &ctx).await {
+    let disk = match arm.create(&id, &body, &ctx).await {
         Ok(d) => d,
         Err(AzureError::AfterAccepted {
             id: accepted,
@@ -201,7 +201,7 @@ pub async fn read(
     let arm = env.arm()?;
     let ctx = env.op();
     let rid = disk_id(id, true)?;
-    let Some(disk) = arm.get_disk(&rid, &ctx).await? else {
+    let Some(disk) = arm.get::<Disk>(&rid, &ctx).await? else {
         return Ok(None);
     };
     let new_inputs = inputs_from(&disk, &rid, inputs.as_ref());
@@ -239,7 +239,7 @@ pub async fn update(
             ..DiskUpdateProperties::default()
         });
     }
-    let disk = arm.update_disk(&rid, &body, &ctx).await?;
+    let disk = arm.update(&rid, &body, &ctx).await?;
     let mut news = news;
     if news.location.is_none() {
         news.location = olds.inputs.location.clone();
@@ -252,6 +252,6 @@ pub async fn update(
 
 pub async fn delete(env: &Env, id: &str) -> Result<(), ResourceError> {
     let arm = env.arm()?;
-    arm.delete_disk(&disk_id(id, false)?, &env.op()).await?;
+    arm.delete(&disk_id(id, false)?, &env.op()).await?;
     Ok(())
 }

@@ -6,7 +6,7 @@
 use super::state::{azure_tags, import_hint, inputs_from, outputs_from, snapshot_id};
 use super::types::{Inputs, Outputs, DELETE};
 use crate::azure::id::{ResourceId, ResourceKind};
-use crate::azure::models::{CreationData, Sku, Snapshot, SnapshotProperties, SnapshotUpdate};
+use crate::azure::models::{CreationData, Disk, Sku, Snapshot, SnapshotProperties, SnapshotUpdate};
 use crate::azure::{ArmClient, AzureError, OpContext};
 use crate::catalog::{prune, tags};
 use crate::resource::{partial_message, Env, ResourceError, Unknowns};
@@ -57,7 +57,7 @@ async fn resolve_source(
             .map_err(|e| invalid("sourceDiskId", e.to_string()))?;
         let location = match &inputs.location {
             Some(l) => l.clone(),
-            None => match arm.get_disk(&disk_ref, ctx).await? {
+            None => match arm.get::<Disk>(&disk_ref, ctx).await? {
                 Some(d) => d.location,
                 None => return Err(invalid("sourceDiskId", format!("the managed disk {disk_id} does not exist (or the identity cannot see it); check the id"))),
             },
@@ -73,7 +73,7 @@ async fn resolve_source(
     };
     let src_ref = ResourceId::parse(snap_id, ResourceKind::Snapshot)
         .map_err(|e| invalid("sourceSnapshotId", e.to_string()))?;
-    let Some(src) = arm.get_snapshot(&src_ref, ctx).await? else {
+    let Some(src) = arm.get::<Snapshot>(&src_ref, ctx).await? else {
         return Err(invalid("sourceSnapshotId", format!("the snapshot {snap_id} does not exist (or the identity cannot see it); check the id")));
     };
     let location = inputs
@@ -118,7 +118,7 @@ pub async fn create(env: &Env, inputs: Inputs) -> Result<(String, Outputs), Reso
     let ctx = env.op();
     let id = snapshot_id(arm, &inputs)?;
     // PUT is an upsert: never overwrite an existing snapshot.
-    if let Some(existing) = arm.get_snapshot(&id, &ctx).await? {
+    if let Some(existing) = arm.get::<Snapshot>(&id, &ctx).await? {
         let what = match tags::VersionTags::decode(&existing.tags) {
             Some(vt) => format!("version \"{}\" of dataset \"{}\"", vt.version, vt.dataset),
             None => "a snapshot datasnap does not manage".to_string(),
@@ -186,7 +186,7 @@ async fn settle_accepted(
             partial_message(&format!("snapshot {accepted}"), &cause),
         );
     }
-    match arm.delete_snapshot(id, ctx).await {
+    match arm.delete(id, ctx).await {
         Ok(()) => ResourceError::Failed(format!("creating snapshot {} failed in Azure: {cause}. The failed snapshot was deleted; nothing was created", id.name)),
         Err(e) => {
             env.warn(&format!("deleting the failed snapshot {accepted} failed: {e}"));
@@ -207,7 +207,7 @@ pub async fn read(
             property: "id".into(),
             reason: format!("a VersionedSnapshot is imported by the ARM id of its snapshot: {e}"),
         })?;
-    let Some(snap) = arm.get_snapshot(&rid, &ctx).await? else {
+    let Some(snap) = arm.get::<Snapshot>(&rid, &ctx).await? else {
         return Ok(None);
     };
     let new_inputs = inputs_from(&snap, &rid, inputs.as_ref())?;
@@ -239,7 +239,7 @@ pub async fn update(
             .as_ref()
             .filter(|s| Some(*s) != olds.inputs.sku.as_ref()),
     );
-    let snap = arm.update_snapshot(&rid, &body, &ctx).await?;
+    let snap = arm.update(&rid, &body, &ctx).await?;
     let mut new_inputs = news;
     if new_inputs.location.is_none() {
         new_inputs.location = olds.inputs.location.clone();
@@ -253,7 +253,7 @@ pub async fn delete(env: &Env, id: &str, olds: Outputs) -> Result<(), ResourceEr
     let rid = recorded_id(id)?;
     let inputs = &olds.inputs;
     if inputs.deletion_policy() == DELETE {
-        arm.delete_snapshot(&rid, &ctx).await?;
+        arm.delete(&rid, &ctx).await?;
         env.info(&format!(
             "deleted snapshot {} (version \"{}\" of dataset \"{}\", deletionPolicy Delete)",
             rid.name, inputs.version, inputs.dataset
@@ -262,7 +262,7 @@ pub async fn delete(env: &Env, id: &str, olds: Outputs) -> Result<(), ResourceEr
     }
     // Retain: release the snapshot from the stack and mark it as a retained version, so
     // it stays findable (getVersions) and only a retention rule may prune it.
-    let Some(snap) = arm.get_snapshot(&rid, &ctx).await? else {
+    let Some(snap) = arm.get::<Snapshot>(&rid, &ctx).await? else {
         env.info(&format!("snapshot {} is already gone from Azure", rid.name));
         return Ok(());
     };
@@ -273,7 +273,7 @@ pub async fn delete(env: &Env, id: &str, olds: Outputs) -> Result<(), ResourceEr
             tags: Some(t),
             ..SnapshotUpdate::default()
         };
-        match arm.update_snapshot(&rid, &body, &ctx).await {
+        match arm.update(&rid, &body, &ctx).await {
             Ok(_) => {}
             Err(e) if e.is_not_found() => return Ok(()),
             Err(e) => return Err(e.into()),

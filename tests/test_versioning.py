@@ -54,6 +54,35 @@ def test_keep_last_two_keeps_v2_v3_a_kept_version_and_other_datasets(make_stack,
     assert 'pruned version "1" of dataset "a"' in up.stdout + up.stderr
 
 
+def test_keep_last_one_holds_in_the_steady_state_and_any_keep_value_keeps(make_stack, emulator):
+    """Issue 8: retention also runs when a version is released, so `keepLast: 1` leaves the
+    new version alone after a bump; `datasnap.keep` keeps a version for any value but
+    `false`."""
+    emulator.create_disk("disk-k")
+    st = make_stack(SPEC, env=emulator.env())
+    rule = {"keep_last": 1}
+
+    def step(ver, keep=None):
+        declare(
+            st,
+            version(emulator, name="a", ver=ver, retention=rule),
+            version(emulator, name="k", ver=ver, retention=rule, source_disk_id=emulator.disk_id(disk="disk-k"), tags={"datasnap.keep": keep} if keep else {}),
+        )
+
+    step("1", keep="yes")
+    st.up()
+    step("2")
+    st.up()
+    assert {s for s in emulator.snapshots() if s.startswith("a-")} == {"a-v2"}, "released v1 pruned at once"
+    step("3")
+    up = st.up()
+    snaps = set(emulator.snapshots())
+    assert {s for s in snaps if s.startswith("a-")} == {"a-v3"}
+    assert {s for s in snaps if s.startswith("k-")} == {"k-v1", "k-v3"}, "datasnap.keep=yes keeps k-v1"
+    assert 'pruned version "2" of dataset "a"' in up.stdout + up.stderr
+    st.run("preview", "--stack", st.name, "--expect-no-changes")
+
+
 def test_source_change_without_version_bump_fails_at_preview(make_stack, emulator):
     emulator.create_disk("disk2")
     st = make_stack(SPEC, env=emulator.env())

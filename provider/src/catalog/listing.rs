@@ -12,6 +12,7 @@ pub fn version_of(s: &Snapshot, resource_group: &str) -> Option<DatasetVersion> 
     let t = VersionTags::decode(&s.tags)?;
     let p = &s.properties;
     Some(DatasetVersion {
+        keep: t.keeps(),
         dataset: t.dataset,
         version: t.version,
         snapshot_id: s.id.clone().unwrap_or_default(),
@@ -27,7 +28,6 @@ pub fn version_of(s: &Snapshot, resource_group: &str) -> Option<DatasetVersion> 
         metadata: t.metadata,
         tags: t.user,
         retained: t.retained,
-        keep: t.keep,
         provisioning_state: p.provisioning_state.clone().unwrap_or_default(),
         completion_percent: p.completion_percent,
     })

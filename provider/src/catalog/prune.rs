@@ -9,13 +9,16 @@ use azure_core::time::{to_rfc3339, OffsetDateTime};
 
 use super::listing::{list, list_in};
 use super::retention::{select, Retention};
+use super::tags;
 use super::version::{sort, DatasetVersion};
 use crate::azure::id::{ResourceId, ResourceKind};
-use crate::azure::ArmClient;
+use crate::azure::models::Snapshot;
+use crate::azure::{ArmClient, AzureError, OpContext};
 use crate::resource::Env;
 
-/// Lists the dataset's versions, prunes what the rule selects, and logs each one.
-/// `current` is the snapshot id of the version just created.
+/// Lists the dataset's versions, prunes what the rule selects, and logs each one. Runs
+/// after a create (`current`: the version just created) and after a version is released
+/// (`current`: empty), so the rule holds in the steady state.
 pub async fn apply(
     env: &Env,
     arm: &ArmClient,
@@ -43,11 +46,36 @@ pub async fn apply(
                 continue;
             }
         };
+        // The listing may be stale: a keep marker set, or the version held again, since
+        // then. Re-read the markers immediately before the DELETE.
+        match still_prunable(arm, &id, &ctx).await {
+            Ok(true) => {}
+            Ok(false) => {
+                env.info(&format!("retention: version \"{version}\" of dataset \"{dataset}\" ({snapshot_id}) is kept: it is marked `{}` or held by a stack again, or already gone", tags::KEEP));
+                continue;
+            }
+            Err(e) => {
+                env.warn(&format!("retention: prune of version \"{version}\" ({snapshot_id}) skipped: re-reading it failed: {e}; it is kept and will be tried again"));
+                continue;
+            }
+        }
         match arm.delete(&id, &ctx).await {
             Ok(()) => env.info(&format!("retention: pruned version \"{version}\" of dataset \"{dataset}\" ({snapshot_id}): {}", p.reason)),
-            Err(e) => env.warn(&format!("retention: could not prune version \"{version}\" ({snapshot_id}): {e}; it is kept and will be tried again after the next create")),
+            Err(e) => env.warn(&format!("retention: prune of version \"{version}\" ({snapshot_id}) failed: {e}; it is kept and will be tried again after the next create or release")),
         }
     }
+}
+
+/// True when the snapshot still carries the release marker and no keep marker.
+async fn still_prunable(
+    arm: &ArmClient,
+    id: &ResourceId,
+    ctx: &OpContext,
+) -> Result<bool, AzureError> {
+    let Some(snapshot) = arm.get::<Snapshot>(id, ctx).await? else {
+        return Ok(false);
+    };
+    Ok(tags::VersionTags::decode(&snapshot.tags).is_some_and(|t| t.retained && !t.keeps()))
 }
 
 /// During preview: warns which versions creating `version` would let the rule prune.
@@ -93,7 +121,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::azure::testing::client_with;
+    use crate::azure::testing::{client_with, ScriptedTransport};
     use crate::azure::{CancelToken, ClientOptions, HttpResponse};
     use crate::resource::{LogSink, Severity};
 
@@ -117,8 +145,20 @@ mod tests {
 
     /// An `Env` whose Azure client answers one snapshot listing with `snapshots`.
     fn env_listing(snapshots: Vec<serde_json::Value>) -> (Env, Arc<Lines>) {
+        let (env, lines, _) = env_answering(snapshots, vec![]);
+        (env, lines)
+    }
+
+    /// An `Env` whose Azure client answers the listing, then `then` in order; also the
+    /// requests it saw.
+    fn env_answering(
+        snapshots: Vec<serde_json::Value>,
+        then: Vec<HttpResponse>,
+    ) -> (Env, Arc<Lines>, Arc<ScriptedTransport>) {
         let list = HttpResponse::new(200).with_json(&json!({ "value": snapshots }));
-        let (arm, _) = client_with(ClientOptions::for_tests(), vec![list]);
+        let mut answers = vec![list];
+        answers.extend(then);
+        let (arm, seen) = client_with(ClientOptions::for_tests(), answers);
         let lines = Arc::new(Lines::default());
         let env = Env::new(
             lines.clone(),
@@ -127,7 +167,7 @@ mod tests {
             Some(arm),
             CancelToken::new(),
         );
-        (env, lines)
+        (env, lines, seen)
     }
 
     fn warnings(lines: &Lines) -> Vec<String> {
@@ -178,6 +218,45 @@ mod tests {
         assert_eq!(
             warnings(&lines),
             ["retention: creating version \"10\" of dataset \"d\" will prune 1 retained version(s): \"2\" (beyond keepLast=1)"]
+        );
+    }
+
+    const OLD: &str =
+        "/subscriptions/sub/resourceGroups/rg/providers/Microsoft.Compute/snapshots/d-v1";
+
+    /// Issue 8: a keep marker set after the listing (or the version held again) is seen
+    /// by the re-read just before the DELETE, and the version is kept.
+    #[tokio::test]
+    async fn markers_are_re_read_before_each_delete() {
+        let rule = Retention {
+            keep_last: Some(1),
+            max_age_days: None,
+        };
+        let mut kept = snapshot(OLD, "1", true);
+        kept["tags"]["datasnap.keep"] = json!("yes");
+        let (env, lines, seen) = env_answering(
+            vec![snapshot(OLD, "1", true), snapshot(CURRENT, "2", false)],
+            vec![HttpResponse::new(200).with_json(&kept)],
+        );
+        apply(&env, env.arm().unwrap(), "rg", "d", rule, CURRENT).await;
+        assert!(warnings(&lines).is_empty(), "{:?}", warnings(&lines));
+        assert!(
+            !seen.lines().iter().any(|l| l.starts_with("DELETE")),
+            "{:?}",
+            seen.lines()
+        );
+        // Still released and unmarked: pruned.
+        let (env, _, seen) = env_answering(
+            vec![snapshot(OLD, "1", true), snapshot(CURRENT, "2", false)],
+            vec![
+                HttpResponse::new(200).with_json(&snapshot(OLD, "1", true)),
+                HttpResponse::new(200),
+            ],
+        );
+        apply(&env, env.arm().unwrap(), "rg", "d", rule, CURRENT).await;
+        assert_eq!(
+            seen.lines().last().map(String::as_str),
+            Some(format!("DELETE {}", &OLD[..]).as_str())
         );
     }
 }

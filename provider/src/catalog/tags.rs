@@ -10,7 +10,7 @@
 //! | `datasnap.version` | the version |
 //! | `datasnap.deletionPolicy` | `Retain` or `Delete` |
 //! | `datasnap.retention` | `keepLast=N,maxAgeDays=D` (either part optional; see [`Retention`]) |
-//! | `datasnap.keep` | `true` on a version that retention must never prune |
+//! | `datasnap.keep` | any value but `false` (any case): retention never prunes the version |
 //! | `datasnap.retained` | `true` once a stack released the version (`deletionPolicy: Retain`) |
 //! | `datasnap.meta.<key>` | one lineage metadata entry |
 //!
@@ -94,6 +94,11 @@ pub fn check_metadata_key(key: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// The keep rule on a `datasnap.keep` value: present and not `false` (any case).
+pub fn keeps(value: Option<&str>) -> bool {
+    value.is_some_and(|v| !v.trim().eq_ignore_ascii_case("false"))
+}
+
 /// What a version's tags say about it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct VersionTags {
@@ -101,7 +106,8 @@ pub struct VersionTags {
     pub version: String,
     pub deletion_policy: Option<String>,
     pub retention: Option<Retention>,
-    pub keep: bool,
+    /// The `datasnap.keep` value as written; see [`VersionTags::keeps`].
+    pub keep: Option<String>,
     /// Released by its stack; only such versions are ever pruned.
     pub retained: bool,
     pub metadata: BTreeMap<String, String>,
@@ -124,8 +130,8 @@ impl VersionTags {
                 t.insert(RETENTION.into(), s);
             }
         }
-        if self.keep {
-            t.insert(KEEP.into(), "true".into());
+        if let Some(k) = &self.keep {
+            t.insert(KEEP.into(), k.clone());
         }
         if self.retained {
             t.insert(RETAINED.into(), "true".into());
@@ -155,7 +161,7 @@ impl VersionTags {
             } else if lower == RETENTION.to_ascii_lowercase() {
                 v.retention = Some(Retention::decode(val));
             } else if lower == KEEP.to_ascii_lowercase() {
-                v.keep = val.eq_ignore_ascii_case("true");
+                v.keep = Some(val.clone());
             } else if lower == RETAINED.to_ascii_lowercase() {
                 v.retained = val.eq_ignore_ascii_case("true");
             } else if lower.starts_with(META_PREFIX) {
@@ -166,6 +172,12 @@ impl VersionTags {
             }
         }
         (has_dataset && has_version).then_some(v)
+    }
+
+    /// Whether retention must keep this version: `datasnap.keep` is set to anything but
+    /// `false` (so `true`, `yes`, `1`, a reason or an empty value all keep it).
+    pub fn keeps(&self) -> bool {
+        keeps(self.keep.as_deref())
     }
 
     /// How many tags `encode` writes.
@@ -187,7 +199,7 @@ mod tests {
                 keep_last: Some(3),
                 max_age_days: None,
             }),
-            keep: true,
+            keep: Some("true".into()),
             retained: false,
             metadata: [("gitCommit".to_string(), "abc123".to_string())].into(),
             user: [("team".to_string(), "ml".to_string())].into(),
@@ -237,5 +249,20 @@ mod tests {
                 && check_user_tag("Datasnap.Meta.x", "y").is_err()
                 && check_user_tag("team", "ml").is_ok()
         );
+    }
+
+    #[test]
+    fn any_keep_value_but_false_keeps() {
+        for (value, keeps) in [
+            (Some("true"), true),
+            (Some("yes"), true),
+            (Some(""), true),
+            (Some("until the audit"), true),
+            (Some("false"), false),
+            (Some(" FALSE "), false),
+            (None, false),
+        ] {
+            assert_eq!(super::keeps(value), keeps, "{value:?}");
+        }
     }
 }

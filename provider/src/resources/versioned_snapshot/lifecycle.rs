@@ -268,7 +268,14 @@ pub async fn delete(env: &Env, id: &str, olds: Outputs) -> Result<(), ResourceEr
     };
     let mut t = snap.tags.clone();
     t.insert(tags::RETAINED.into(), "true".into());
-    if t != snap.tags {
+    // A snapshot whose last write failed (provisioningState Failed) gets the write again
+    // even when its tags already read right: Azure repairs it by a successful write.
+    let failed = snap
+        .properties
+        .provisioning_state
+        .as_deref()
+        .is_some_and(|s| s.eq_ignore_ascii_case("Failed"));
+    if t != snap.tags || failed {
         let body = SnapshotUpdate {
             tags: Some(t),
             ..SnapshotUpdate::default()
@@ -276,12 +283,30 @@ pub async fn delete(env: &Env, id: &str, olds: Outputs) -> Result<(), ResourceEr
         match arm.update(&rid, &body, &ctx).await {
             Ok(_) => {}
             Err(e) if e.is_not_found() => return Ok(()),
-            Err(e) => return Err(e.into()),
+            Err(e) => {
+                return Err(ResourceError::Failed(format!(
+                    "release of snapshot {rid} (version \"{}\" of dataset \"{}\") failed: {e} It is still in the stack; run `pulumi up` again to retry",
+                    inputs.version, inputs.dataset
+                )))
+            }
         }
     }
     env.info(&format!(
         "retained snapshot {} in Azure as version \"{}\" of dataset \"{}\" (deletionPolicy Retain); it is no longer managed by this stack",
         rid.name, inputs.version, inputs.dataset
     ));
+    // Released versions are what retention prunes: apply the rule now, so that with
+    // `keepLast: 1` a bump from v2 to v3 leaves v3 alone in Azure.
+    if let Some(rule) = inputs.retention {
+        prune::apply(
+            env,
+            arm,
+            &inputs.resource_group_name,
+            &inputs.dataset,
+            rule,
+            "",
+        )
+        .await;
+    }
     Ok(())
 }

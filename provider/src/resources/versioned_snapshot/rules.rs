@@ -96,10 +96,13 @@ pub fn check(
     }
     for (k, v) in news.tags.iter().flatten() {
         let p = path_join("tags", k);
-        if k.eq_ignore_ascii_case(tags::KEEP) && (k != tags::KEEP || v != "true") {
-            f.push(Failure::new(&p, format!("marks a version that retention must never prune: write it exactly as `{}: \"true\"`, or leave it out", tags::KEEP)));
+        if k.eq_ignore_ascii_case(tags::KEEP) && k != tags::KEEP {
+            f.push(Failure::new(&p, format!("marks a version that retention must never prune: spell the key exactly `{}` (any value but \"false\" keeps the version), or leave it out", tags::KEEP)));
         } else if k == tags::KEEP {
-            // The one datasnap tag users set themselves.
+            // The one datasnap tag users set themselves; any value but `false` keeps.
+            if let Err(e) = tags::check_tag_value(k, v) {
+                f.push(Failure::new(&p, e));
+            }
         } else if let Err(e) = tags::check_user_tag(k, v) {
             f.push(Failure::new(&p, e));
         }

@@ -102,8 +102,8 @@ pub fn inputs_from(
         snapshot = o.source_snapshot_id.clone();
     }
     let mut user = vt.user.clone();
-    if vt.keep {
-        user.insert(tags::KEEP.into(), "true".into());
+    if let Some(k) = &vt.keep {
+        user.insert(tags::KEEP.into(), k.clone());
     }
     Ok(Inputs {
         resource_group_name: keep_spelling(old.map(|o| &o.resource_group_name), &id.resource_group),

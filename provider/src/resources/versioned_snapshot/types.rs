@@ -105,7 +105,7 @@ impl Inputs {
                 .tags
                 .as_ref()
                 .and_then(|t| t.iter().find(|(k, _)| k.eq_ignore_ascii_case(tags::KEEP)))
-                .is_some_and(|(_, v)| v.eq_ignore_ascii_case("true")),
+                .map(|(_, v)| v.clone()),
             retained: false,
             metadata: self.metadata.clone().unwrap_or_default(),
             user: self

@@ -22,11 +22,11 @@ __all__ = [
 
 class RetentionPolicyArgsDict(TypedDict):
     """
-    Which old versions of a dataset to prune after a successful create. The version the stack holds and versions tagged `datasnap.keep=true` are never pruned, and nothing outside the dataset's own tagged snapshots is touched.
+    Which old versions of a dataset to prune. The rule runs after each successful create and again whenever a version is released, so it holds in the steady state (with `keepLast: 1`, a bump from v2 to v3 leaves v3 alone in Azure). Only released (retained) versions are ever pruned: versions a stack holds, and versions tagged `datasnap.keep` (any value but `false`), never are, and nothing outside the dataset's own tagged snapshots is touched.
     """
     keep_last: NotRequired[pulumi.Input[Optional[_builtins.int]]]
     """
-    Keep at most this many versions of the dataset (at least 1), newest by version order; older retained versions are pruned.
+    Keep the newest this-many versions of the dataset (newest by version order; versions that stacks hold count too) and prune older released ones. At least 1.
     """
     max_age_days: NotRequired[pulumi.Input[Optional[_builtins.int]]]
     """
@@ -39,9 +39,9 @@ class RetentionPolicyArgs:
                  keep_last: pulumi.Input[Optional[_builtins.int]] = None,
                  max_age_days: pulumi.Input[Optional[_builtins.int]] = None):
         """
-        Which old versions of a dataset to prune after a successful create. The version the stack holds and versions tagged `datasnap.keep=true` are never pruned, and nothing outside the dataset's own tagged snapshots is touched.
+        Which old versions of a dataset to prune. The rule runs after each successful create and again whenever a version is released, so it holds in the steady state (with `keepLast: 1`, a bump from v2 to v3 leaves v3 alone in Azure). Only released (retained) versions are ever pruned: versions a stack holds, and versions tagged `datasnap.keep` (any value but `false`), never are, and nothing outside the dataset's own tagged snapshots is touched.
 
-        :param pulumi.Input[_builtins.int] keep_last: Keep at most this many versions of the dataset (at least 1), newest by version order; older retained versions are pruned.
+        :param pulumi.Input[_builtins.int] keep_last: Keep the newest this-many versions of the dataset (newest by version order; versions that stacks hold count too) and prune older released ones. At least 1.
         :param pulumi.Input[_builtins.int] max_age_days: Prune retained versions created more than this many days ago (at least 1).
         """
         if keep_last is not None:
@@ -53,7 +53,7 @@ class RetentionPolicyArgs:
     @pulumi.getter(name="keepLast")
     def keep_last(self) -> pulumi.Input[Optional[_builtins.int]]:
         """
-        Keep at most this many versions of the dataset (at least 1), newest by version order; older retained versions are pruned.
+        Keep the newest this-many versions of the dataset (newest by version order; versions that stacks hold count too) and prune older released ones. At least 1.
         """
         return pulumi.get(self, "keep_last")
 

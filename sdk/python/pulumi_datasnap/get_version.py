@@ -131,7 +131,7 @@ class GetVersionResult:
     @pulumi.getter
     def keep(self) -> _builtins.bool:
         """
-        True when the version is marked `datasnap.keep=true`, so retention never prunes it.
+        True when the version carries `datasnap.keep` with any value but `false`, so retention never prunes it.
         """
         return pulumi.get(self, "keep")
 

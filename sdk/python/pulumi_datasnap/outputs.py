@@ -51,7 +51,7 @@ class DatasetVersion(dict):
         :param _builtins.float disk_size_bytes: The size in bytes.
         :param _builtins.int disk_size_gb: The size in GiB.
         :param _builtins.bool incremental: Whether the snapshot is incremental.
-        :param _builtins.bool keep: True when the version is marked `datasnap.keep=true`, so retention never prunes it.
+        :param _builtins.bool keep: True when the version carries `datasnap.keep` with any value but `false`, so retention never prunes it.
         :param _builtins.str location: The Azure region of the snapshot.
         :param Mapping[str, _builtins.str] metadata: The version's lineage metadata (its `datasnap.meta.*` tags).
         :param _builtins.str provisioning_state: Azure's provisioning state of the snapshot.
@@ -124,7 +124,7 @@ class DatasetVersion(dict):
     @pulumi.getter
     def keep(self) -> _builtins.bool:
         """
-        True when the version is marked `datasnap.keep=true`, so retention never prunes it.
+        True when the version carries `datasnap.keep` with any value but `false`, so retention never prunes it.
         """
         return pulumi.get(self, "keep")
 
@@ -236,7 +236,7 @@ class DatasetVersion(dict):
 @pulumi.output_type
 class RetentionPolicy(dict):
     """
-    Which old versions of a dataset to prune after a successful create. The version the stack holds and versions tagged `datasnap.keep=true` are never pruned, and nothing outside the dataset's own tagged snapshots is touched.
+    Which old versions of a dataset to prune. The rule runs after each successful create and again whenever a version is released, so it holds in the steady state (with `keepLast: 1`, a bump from v2 to v3 leaves v3 alone in Azure). Only released (retained) versions are ever pruned: versions a stack holds, and versions tagged `datasnap.keep` (any value but `false`), never are, and nothing outside the dataset's own tagged snapshots is touched.
     """
     @staticmethod
     def __key_warning(key: str):
@@ -261,9 +261,9 @@ class RetentionPolicy(dict):
                  keep_last: Optional[_builtins.int] = None,
                  max_age_days: Optional[_builtins.int] = None):
         """
-        Which old versions of a dataset to prune after a successful create. The version the stack holds and versions tagged `datasnap.keep=true` are never pruned, and nothing outside the dataset's own tagged snapshots is touched.
+        Which old versions of a dataset to prune. The rule runs after each successful create and again whenever a version is released, so it holds in the steady state (with `keepLast: 1`, a bump from v2 to v3 leaves v3 alone in Azure). Only released (retained) versions are ever pruned: versions a stack holds, and versions tagged `datasnap.keep` (any value but `false`), never are, and nothing outside the dataset's own tagged snapshots is touched.
 
-        :param _builtins.int keep_last: Keep at most this many versions of the dataset (at least 1), newest by version order; older retained versions are pruned.
+        :param _builtins.int keep_last: Keep the newest this-many versions of the dataset (newest by version order; versions that stacks hold count too) and prune older released ones. At least 1.
         :param _builtins.int max_age_days: Prune retained versions created more than this many days ago (at least 1).
         """
         if keep_last is not None:
@@ -275,7 +275,7 @@ class RetentionPolicy(dict):
     @pulumi.getter(name="keepLast")
     def keep_last(self) -> Optional[_builtins.int]:
         """
-        Keep at most this many versions of the dataset (at least 1), newest by version order; older retained versions are pruned.
+        Keep the newest this-many versions of the dataset (newest by version order; versions that stacks hold count too) and prune older released ones. At least 1.
         """
         return pulumi.get(self, "keep_last")
 

@@ -256,7 +256,7 @@ mod tests {
         apply(&env, env.arm().unwrap(), "rg", "d", rule, CURRENT).await;
         assert_eq!(
             seen.lines().last().map(String::as_str),
-            Some(format!("DELETE {}", &OLD[..]).as_str())
+            Some(format!("DELETE {OLD}").as_str())
         );
     }
 }

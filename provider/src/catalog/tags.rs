@@ -94,6 +94,12 @@ pub fn check_metadata_key(key: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// True for a tag in datasnap's namespace (`datasnap.`, any case).
+pub fn is_datasnap_key(name: &str) -> bool {
+    name.get(..PREFIX.len())
+        .is_some_and(|p| p.eq_ignore_ascii_case(PREFIX))
+}
+
 /// The keep rule on a `datasnap.keep` value: present and not `false` (any case).
 pub fn keeps(value: Option<&str>) -> bool {
     value.is_some_and(|v| !v.trim().eq_ignore_ascii_case("false"))

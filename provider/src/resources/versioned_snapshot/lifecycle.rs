@@ -239,7 +239,16 @@ pub async fn update(
             .as_ref()
             .filter(|s| Some(*s) != olds.inputs.sku.as_ref()),
     );
-    let snap = arm.update(&rid, &body, &ctx).await?;
+    let was_failed = olds.provisioning_state.eq_ignore_ascii_case("Failed");
+    let snap = arm.update(&rid, &body, &ctx).await.map_err(|e| {
+        if e.is_cancelled() {
+            ResourceError::from(e)
+        } else if was_failed {
+            ResourceError::Failed(format!("repair of snapshot {rid} (provisioningState Failed) by writing its tags again failed: {e} Azure could not repair this version: bump `version` to take a new snapshot (the failed one is released as usual)"))
+        } else {
+            ResourceError::Failed(format!("update of snapshot {rid} failed: {e}"))
+        }
+    })?;
     let mut new_inputs = news;
     if new_inputs.location.is_none() {
         new_inputs.location = olds.inputs.location.clone();

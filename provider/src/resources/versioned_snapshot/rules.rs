@@ -250,8 +250,63 @@ pub fn same(property: &str, olds: &Outputs, news: &Inputs) -> Option<bool> {
     })
 }
 
+/// What Azure holds that the stack did not write: each of datasnap's own tags that was
+/// removed or changed out of band (at its path under `tags`, so the diff shows it and `up`
+/// writes it back), and a snapshot whose last write failed (`provisioningState`, repaired
+/// by writing again). Keys that others own (`datasnap.keep`, the release marker) are not
+/// datasnap's desired state and are left alone.
+fn drift(olds: &Outputs) -> Vec<Change> {
+    let mut out = Vec::new();
+    if olds.provisioning_state.eq_ignore_ascii_case("Failed") {
+        out.push(Change {
+            path: "provisioningState".into(),
+            kind: ChangeKind::Update,
+            replace: false,
+        });
+    }
+    let Some(found) = &olds.found_tags else {
+        return out;
+    };
+    let ours = |k: &str| {
+        tags::is_datasnap_key(k)
+            && !k.eq_ignore_ascii_case(tags::KEEP)
+            && !k.eq_ignore_ascii_case(tags::RETAINED)
+    };
+    let lower = |m: &BTreeMap<String, String>| -> BTreeMap<String, (String, String)> {
+        m.iter()
+            .filter(|(k, _)| ours(k))
+            .map(|(k, v)| (k.to_ascii_lowercase(), (k.clone(), v.clone())))
+            .collect()
+    };
+    let wrote = lower(&olds.inputs.version_tags().encode());
+    let found = lower(found);
+    for (key, (name, value)) in &wrote {
+        let kind = match found.get(key) {
+            None => ChangeKind::Add,
+            Some((_, v)) if v != value => ChangeKind::Update,
+            Some(_) => continue,
+        };
+        out.push(Change {
+            path: path_join("tags", name),
+            kind,
+            replace: false,
+        });
+    }
+    for (key, (name, _)) in &found {
+        if !wrote.contains_key(key) {
+            out.push(Change {
+                path: path_join("tags", name),
+                kind: ChangeKind::Delete,
+                replace: false,
+            });
+        }
+    }
+    out
+}
+
 /// VersionedSnapshot's rules on top of the generic diff: a version cannot move to another
-/// region, and a released version that a stack holds again loses its release marker.
+/// region, out-of-band edits of datasnap's tags and failed writes are drift to repair, and
+/// a released version that a stack holds again loses its release marker.
 pub fn diff(
     olds: &Outputs,
     news: &Inputs,
@@ -280,6 +335,7 @@ pub fn diff(
             ),
         });
     }
+    changes.extend(drift(olds));
     // A version that was released (and so may be pruned) is held again, by this stack:
     // the next update takes the release marker off.
     if olds.retained {

@@ -50,25 +50,45 @@ pub fn outputs_from(inputs: Inputs, snap: &Snapshot, id: &ResourceId) -> Outputs
         incremental_snapshot_family_id: p.incremental_snapshot_family_id.clone(),
         completion_percent: p.completion_percent,
         retained: tags::VersionTags::decode(&snap.tags).is_some_and(|t| t.retained),
+        found_tags: Some(
+            snap.tags
+                .iter()
+                .filter(|(k, _)| tags::is_datasnap_key(k))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        ),
     }
 }
 
 /// Rebuilds a version's inputs from its snapshot (import) or refreshes recorded ones.
-/// Tags are the source of truth for the version's identity and lineage.
+///
+/// On import the tags are the source of truth for the version's identity and lineage. On
+/// refresh, datasnap's own tags are desired state: the recorded identity, lineage and
+/// policies stand whatever Azure holds now (an out-of-band edit shows in Diff from the
+/// found tags, and `up` writes them back), while the user's tags, `datasnap.keep`
+/// included, are read as found.
 pub fn inputs_from(
     snap: &Snapshot,
     id: &ResourceId,
     old: Option<&Inputs>,
 ) -> Result<Inputs, ResourceError> {
     let vt = match (tags::VersionTags::decode(&snap.tags), old) {
-        (Some(vt), _) => vt,
-        // The version tags were removed behind our back: the recorded identity stands, and
-        // the next update writes the tags again.
-        (None, Some(o)) => {
+        (_, Some(o)) => {
             let mut vt = o.version_tags();
-            vt.user = snap.tags.iter().filter(|(k, _)| !k.to_ascii_lowercase().starts_with(tags::PREFIX)).map(|(k, v)| (k.clone(), v.clone())).collect();
+            vt.user = snap
+                .tags
+                .iter()
+                .filter(|(k, _)| !tags::is_datasnap_key(k))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            vt.keep = snap
+                .tags
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(tags::KEEP))
+                .map(|(_, v)| v.clone());
             vt
         }
+        (Some(vt), None) => vt,
         (None, None) => {
             return Err(ResourceError::Invalid {
                 property: "id".into(),

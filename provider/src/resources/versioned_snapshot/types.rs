@@ -75,6 +75,15 @@ pub struct Outputs {
     /// it; set when a released version is imported again, cleared by the next update.
     #[serde(default)]
     pub retained: bool,
+    /// datasnap's own tags (`datasnap.*`) as Azure held them at the last create, read or
+    /// update: what Diff compares with what the stack wrote, to show out-of-band edits.
+    /// Provider bookkeeping, not a schema output (`None` in state written before it).
+    #[serde(
+        rename = "__datasnapTags",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub found_tags: Option<BTreeMap<String, String>>,
 }
 
 impl Inputs {

@@ -512,11 +512,7 @@ mod tests {
         v["sourceDiskId"] = json!(DISK2);
         v["tags"] = json!({"env": "prod"});
         let d = adapter().diff(&olds, &checked(v)).unwrap();
-        let got: Vec<(&str, bool)> = d
-            .changes
-            .iter()
-            .map(|c| (c.path.as_str(), c.replace))
-            .collect();
+        let got = d.replacing();
         assert_eq!(
             got,
             [
@@ -551,11 +547,7 @@ mod tests {
         news.unknowns.insert("sku".into());
         news.unknowns.insert("tags.run".into());
         let d = adapter().diff(&olds, &news).unwrap();
-        let got: Vec<(&str, ChangeKind)> = d
-            .changes
-            .iter()
-            .map(|c| (c.path.as_str(), c.kind))
-            .collect();
+        let got = d.kinds();
         assert_eq!(
             got,
             [("sku", ChangeKind::Add), ("tags.run", ChangeKind::Add)]

@@ -112,6 +112,22 @@ impl DiffResult {
     pub fn replaces(&self) -> bool {
         self.changes.iter().any(|c| c.replace)
     }
+
+    /// Each change's path and kind, in order (for tests and logs).
+    pub fn kinds(&self) -> Vec<(&str, ChangeKind)> {
+        self.changes
+            .iter()
+            .map(|c| (c.path.as_str(), c.kind))
+            .collect()
+    }
+
+    /// Each change's path and whether it replaces, in order.
+    pub fn replacing(&self) -> Vec<(&str, bool)> {
+        self.changes
+            .iter()
+            .map(|c| (c.path.as_str(), c.replace))
+            .collect()
+    }
 }
 
 /// What went wrong in an operation; mapped to a gRPC status in one place (server.rs).

@@ -2,6 +2,8 @@
 //! HTTP responder on 127.0.0.1, and, when `datasnap-emulator` is built, the whole snapshot
 //! lifecycle against the emulator over HTTPS with its own CA and token endpoint.
 
+mod common;
+
 use datasnap_provider::azure::id::{ResourceId, ResourceKind};
 use datasnap_provider::azure::models::{
     CreationData, Disk, Snapshot, SnapshotProperties, SnapshotUpdate,
@@ -331,18 +333,7 @@ impl Emulator {
     }
 
     fn config(&self, overrides: &[(&str, &str)]) -> ProviderConfig {
-        let mut inputs = serde_json::Map::new();
-        for key in [
-            "armEndpoint",
-            "authorityHost",
-            "caCertFile",
-            "tenantId",
-            "subscriptionId",
-            "clientId",
-            "clientSecret",
-        ] {
-            inputs.insert(key.into(), self.line[key].clone());
-        }
+        let mut inputs = common::emulator_config(&self.line);
         for (k, v) in overrides {
             inputs.insert(k.to_string(), serde_json::Value::String(v.to_string()));
         }

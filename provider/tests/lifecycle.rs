@@ -5,6 +5,8 @@
 //! Needs `datasnap-emulator` (`$DATASNAP_EMULATOR`, else the workspace's build); with
 //! `DATASNAP_REQUIRE_EMULATOR` set (as `make test` does) a missing emulator fails the test.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -110,18 +112,7 @@ impl Harness {
     }
 
     async fn configure(&mut self, overrides: &[(&str, &str)]) -> Result<(), tonic::Status> {
-        let mut args = Map::new();
-        for k in [
-            "armEndpoint",
-            "authorityHost",
-            "caCertFile",
-            "tenantId",
-            "subscriptionId",
-            "clientId",
-            "clientSecret",
-        ] {
-            args.insert(k.into(), self.line[k].clone());
-        }
+        let mut args = common::emulator_config(&self.line);
         args.insert("useCli".into(), json!(false));
         for (k, v) in overrides {
             args.insert(k.to_string(), json!(v));

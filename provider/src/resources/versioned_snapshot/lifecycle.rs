@@ -3,6 +3,7 @@
 //! (tags and SKU in place), delete (release as a retained version, or delete), and the
 //! preview's retention warning. Every call shares the RPC's one deadline (`Env::op`).
 
+use super::rules::tag_drift;
 use super::state::{azure_tags, import_hint, inputs_from, outputs_from, snapshot_id};
 use super::types::{Inputs, Outputs, DELETE};
 use crate::azure::id::{ResourceId, ResourceKind};
@@ -147,18 +148,17 @@ pub async fn create(env: &Env, inputs: Inputs) -> Result<(String, Outputs), Reso
         Err(e) => return Err(e.into()),
     };
     let outputs = outputs_from(inputs.clone(), &snap, &id);
-    if let Some(rule) = inputs.retention {
-        prune::apply(
-            env,
-            arm,
-            &inputs.resource_group_name,
-            &inputs.dataset,
-            rule,
-            &outputs.snapshot_id,
-        )
-        .await;
-    }
+    apply_retention(env, arm, &inputs, &outputs.snapshot_id).await;
     Ok((outputs.snapshot_id.clone(), outputs))
+}
+
+/// Applies the version's retention rule, if it has one, to its dataset. `current` is the
+/// version just created (never pruned), or empty after a release.
+async fn apply_retention(env: &Env, arm: &ArmClient, inputs: &Inputs, current: &str) {
+    if let Some(rule) = inputs.retention {
+        let (group, dataset) = (&inputs.resource_group_name, &inputs.dataset);
+        prune::apply(env, arm, group, dataset, rule, current).await;
+    }
 }
 
 /// Azure accepted the snapshot but it did not become ready. If Azure says the snapshot
@@ -212,7 +212,28 @@ pub async fn read(
     };
     let new_inputs = inputs_from(&snap, &rid, inputs.as_ref())?;
     let outputs = outputs_from(new_inputs.clone(), &snap, &rid);
+    report_drift(env, &rid, &outputs);
     Ok(Some((new_inputs, outputs)))
+}
+
+/// Says in the engine log what a refresh found changed behind the stack's back, and that
+/// the next `up` puts it right.
+fn report_drift(env: &Env, id: &ResourceId, outputs: &Outputs) {
+    let show = |v: &Option<String>| match v {
+        Some(v) => format!("\"{v}\""),
+        None => "absent".into(),
+    };
+    for d in tag_drift(outputs) {
+        env.warn(&format!(
+            "snapshot {id}: tag {} is {} in Azure but this stack wrote {}; the next `pulumi up` writes it back",
+            d.name,
+            show(&d.found),
+            show(&d.wrote)
+        ));
+    }
+    if outputs.provisioning_state.eq_ignore_ascii_case("Failed") {
+        env.warn(&format!("snapshot {id} is in provisioning state Failed (its last write failed); the next `pulumi up` writes it again to repair it"));
+    }
 }
 
 fn recorded_id(id: &str) -> Result<ResourceId, ResourceError> {
@@ -306,16 +327,6 @@ pub async fn delete(env: &Env, id: &str, olds: Outputs) -> Result<(), ResourceEr
     ));
     // Released versions are what retention prunes: apply the rule now, so that with
     // `keepLast: 1` a bump from v2 to v3 leaves v3 alone in Azure.
-    if let Some(rule) = inputs.retention {
-        prune::apply(
-            env,
-            arm,
-            &inputs.resource_group_name,
-            &inputs.dataset,
-            rule,
-            "",
-        )
-        .await;
-    }
+    apply_retention(env, arm, inputs, "").await;
     Ok(())
 }

@@ -250,22 +250,19 @@ pub fn same(property: &str, olds: &Outputs, news: &Inputs) -> Option<bool> {
     })
 }
 
-/// What Azure holds that the stack did not write: each of datasnap's own tags that was
-/// removed or changed out of band (at its path under `tags`, so the diff shows it and `up`
-/// writes it back), and a snapshot whose last write failed (`provisioningState`, repaired
-/// by writing again). Keys that others own (`datasnap.keep`, the release marker) are not
-/// datasnap's desired state and are left alone.
-fn drift(olds: &Outputs) -> Vec<Change> {
-    let mut out = Vec::new();
-    if olds.provisioning_state.eq_ignore_ascii_case("Failed") {
-        out.push(Change {
-            path: "provisioningState".into(),
-            kind: ChangeKind::Update,
-            replace: false,
-        });
-    }
+/// One of datasnap's own tags whose value in Azure is not what the stack wrote.
+pub struct TagDrift {
+    pub name: String,
+    pub wrote: Option<String>,
+    pub found: Option<String>,
+}
+
+/// datasnap's own tags that were removed, changed or added out of band since the stack
+/// last wrote them (`found_tags`, recorded at each read). Keys that others own
+/// (`datasnap.keep`, the release marker) are not datasnap's desired state and are skipped.
+pub fn tag_drift(olds: &Outputs) -> Vec<TagDrift> {
     let Some(found) = &olds.found_tags else {
-        return out;
+        return Vec::new();
     };
     let ours = |k: &str| {
         tags::is_datasnap_key(k)
@@ -280,27 +277,50 @@ fn drift(olds: &Outputs) -> Vec<Change> {
     };
     let wrote = lower(&olds.inputs.version_tags().encode());
     let found = lower(found);
+    let mut out = Vec::new();
     for (key, (name, value)) in &wrote {
-        let kind = match found.get(key) {
-            None => ChangeKind::Add,
-            Some((_, v)) if v != value => ChangeKind::Update,
-            Some(_) => continue,
-        };
-        out.push(Change {
-            path: path_join("tags", name),
-            kind,
-            replace: false,
-        });
-    }
-    for (key, (name, _)) in &found {
-        if !wrote.contains_key(key) {
-            out.push(Change {
-                path: path_join("tags", name),
-                kind: ChangeKind::Delete,
-                replace: false,
+        let now = found.get(key).map(|(_, v)| v.clone());
+        if now.as_ref() != Some(value) {
+            out.push(TagDrift {
+                name: name.clone(),
+                wrote: Some(value.clone()),
+                found: now,
             });
         }
     }
+    for (key, (name, value)) in &found {
+        if !wrote.contains_key(key) {
+            out.push(TagDrift {
+                name: name.clone(),
+                wrote: None,
+                found: Some(value.clone()),
+            });
+        }
+    }
+    out
+}
+
+/// What Azure holds that the stack did not write, as changes that `up` repairs in place:
+/// each drifted datasnap tag at its path under `tags`, and a snapshot whose last write
+/// failed (`provisioningState`, repaired by writing again).
+fn drift(olds: &Outputs) -> Vec<Change> {
+    let mut out = Vec::new();
+    if olds.provisioning_state.eq_ignore_ascii_case("Failed") {
+        out.push(Change {
+            path: "provisioningState".into(),
+            kind: ChangeKind::Update,
+            replace: false,
+        });
+    }
+    out.extend(tag_drift(olds).into_iter().map(|d| Change {
+        path: path_join("tags", &d.name),
+        kind: match (&d.wrote, &d.found) {
+            (Some(_), None) => ChangeKind::Add,
+            (None, _) => ChangeKind::Delete,
+            _ => ChangeKind::Update,
+        },
+        replace: false,
+    }));
     out
 }
 
@@ -547,11 +567,7 @@ mod tests {
         );
         let d = diff(&o, &checked(new), &Unknowns::default()).unwrap();
         assert!(!d.replaces());
-        let paths: Vec<(&str, ChangeKind)> = d
-            .changes
-            .iter()
-            .map(|c| (c.path.as_str(), c.kind))
-            .collect();
+        let paths = d.kinds();
         assert_eq!(
             paths,
             [
@@ -569,11 +585,7 @@ mod tests {
         new.version = "2".into();
         let d = diff(&o, &checked(new), &Unknowns::default()).unwrap();
         assert!(d.replaces());
-        let paths: Vec<(&str, bool)> = d
-            .changes
-            .iter()
-            .map(|c| (c.path.as_str(), c.replace))
-            .collect();
+        let paths = d.replacing();
         assert_eq!(paths, [("snapshotName", true), ("version", true)]);
     }
 
@@ -597,5 +609,34 @@ mod tests {
         let d = diff(&o, &checked(new), &Unknowns::default()).unwrap();
         assert!(!d.replaces());
         assert_eq!(d.changes.len(), 2);
+    }
+
+    /// Issue 8: what the stack wrote is desired state. A removed or changed datasnap tag,
+    /// and a snapshot whose last write failed, are changes that `up` repairs in place;
+    /// the user's keep tag and the release marker are not datasnap's to restore.
+    #[test]
+    fn out_of_band_tag_edits_and_failed_writes_are_drift() {
+        let mut o = outputs(inputs());
+        let mut found = o.inputs.version_tags().encode();
+        assert!(diff(&o, &checked(inputs()), &Unknowns::default())
+            .unwrap()
+            .changes
+            .is_empty());
+        found.remove("datasnap.version");
+        found.insert("datasnap.dataset".into(), "other".into());
+        found.insert("datasnap.keep".into(), "yes".into());
+        o.found_tags = Some(found);
+        o.provisioning_state = "Failed".into();
+        let d = diff(&o, &checked(inputs()), &Unknowns::default()).unwrap();
+        let got = d.kinds();
+        assert_eq!(
+            got,
+            [
+                ("provisioningState", ChangeKind::Update),
+                ("tags[\"datasnap.dataset\"]", ChangeKind::Update),
+                ("tags[\"datasnap.version\"]", ChangeKind::Add),
+            ]
+        );
+        assert!(!d.replaces());
     }
 }

@@ -1,0 +1,83 @@
+"""Convergence (issue 8): out-of-band edits of datasnap's tags and failed Azure writes are
+drift that `refresh` shows and the next `up` repairs, with the real CLI and the emulator."""
+
+import time
+
+from conftest import ROOT
+from test_lifecycle import declare, steps, version
+
+SPEC = ROOT / "tests" / "programs" / "spec"
+
+
+def patch_tags(emulator, name, tags):
+    """Rewrites a snapshot's tags behind the stack's back (as the portal would)."""
+    path = emulator.snapshot_id(name) + "?api-version=2025-01-02"
+    status, body = emulator.call("PATCH", path, {"tags": tags}, token=True)
+    assert status in (200, 202), body
+    for _ in range(200):
+        s = emulator.snapshots()[name]
+        if s["tags"] == tags and s["properties"].get("provisioningState") == "Succeeded":
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"the emulator did not apply the tags of {name}")
+
+
+def converge(st):
+    """refresh (which warns about the drift), then up, then a preview that must find
+    nothing to do. Returns the refresh's output and the paths the preview's diff named."""
+    refresh = st.run("refresh", "--yes", "--skip-preview", "--stack", st.name)
+    plan = st.preview_json()
+    paths = {p for s in steps(plan) for p in (s.get("detailedDiff") or {})}
+    st.up()
+    st.run("preview", "--expect-no-changes", "--stack", st.name)
+    return refresh.stdout + refresh.stderr, paths
+
+
+def test_out_of_band_tag_edits_show_as_drift_and_up_restores_them(make_stack, emulator):
+    st = make_stack(SPEC, env=emulator.env())
+    declare(st, version(emulator, metadata={"gitCommit": "abc123"}, tags={"team": "ml"}))
+    st.up()
+    written = dict(emulator.snapshots()["data-v1"]["tags"])
+
+    # The identity tags removed: the version vanished from listings and nothing noticed.
+    patch_tags(emulator, "data-v1", {k: v for k, v in written.items() if k not in ("datasnap.dataset", "datasnap.version")})
+    said, paths = converge(st)
+    assert {'tags["datasnap.dataset"]', 'tags["datasnap.version"]'} <= paths, paths
+    assert "datasnap.version" in said, said
+    assert emulator.snapshots()["data-v1"]["tags"] == written
+
+    # The version rewritten: the stack must neither strand nor replace anything.
+    patch_tags(emulator, "data-v1", {**written, "datasnap.version": "99"})
+    said, paths = converge(st)
+    assert paths == {'tags["datasnap.version"]'}, paths
+    assert '"99"' in said, said
+    assert emulator.snapshots()["data-v1"]["tags"] == written
+    assert list(emulator.snapshots()) == ["data-v1"], "nothing replaced or created"
+
+    # Lineage removed, and a user tag added by someone else: datasnap's is restored, the
+    # user's shows as an ordinary tag change that the program (which lacks it) removes.
+    patch_tags(emulator, "data-v1", {**{k: v for k, v in written.items() if k != "datasnap.meta.gitCommit"}, "owner": "ops"})
+    said, paths = converge(st)
+    assert paths == {'tags["datasnap.meta.gitCommit"]', "tags.owner"}, paths
+    assert emulator.snapshots()["data-v1"]["tags"] == written
+
+
+def test_a_failed_release_write_is_repaired_by_the_next_up(make_stack, emulator):
+    st = make_stack(SPEC, env=emulator.env())
+    declare(st, version(emulator))
+    st.up()
+    declare(st, version(emulator, ver="2"))
+    # The PATCH that releases v1 (deletionPolicy Retain) ends Failed in Azure.
+    emulator.faults({"lroFailure": {"count": 1, "methods": ["PATCH"], "code": "InternalDiskManagementError", "message": "boom"}})
+    failed = st.up(check=False)
+    out = failed.stdout + failed.stderr
+    assert failed.returncode != 0
+    assert "data-v1" in out and "InternalDiskManagementError" in out and "release" in out, out
+    assert emulator.snapshots()["data-v1"]["properties"]["provisioningState"] == "Failed"
+    emulator.clear_faults()
+    st.up()
+    v1 = emulator.snapshots()["data-v1"]
+    assert v1["properties"]["provisioningState"] == "Succeeded"
+    assert v1["tags"]["datasnap.retained"] == "true"
+    assert set(emulator.snapshots()) == {"data-v1", "data-v2"}
+    st.run("preview", "--expect-no-changes", "--stack", st.name)

@@ -439,6 +439,11 @@ fn resolve_credential(
     Some(CredentialSource::AzureCli)
 }
 
+/// The provider input that makes this stack's claims its own: two stacks of the same
+/// name in different state backends have the same URNs, but never the same salt. Made once
+/// per stack by CheckConfig and kept in the provider's state.
+pub const CLAIM_SALT: &str = "claimSalt";
+
 /// Reads one environment variable (the process's, or a test's stand-in).
 pub type EnvLookup = dyn Fn(&str) -> Option<String> + Send + Sync;
 
@@ -446,8 +451,33 @@ pub type EnvLookup = dyn Fn(&str) -> Option<String> + Send + Sync;
 /// Configure a preview with unknown config) the whole resolution, so a bad key fails before
 /// any resource is touched. Keys the schema marks secret become secret even when set as
 /// plain config, so credentials are encrypted in the stack's state.
-pub fn check(news: Props, env: &EnvLookup) -> (Props, Vec<Failure>) {
+///
+/// It also keeps the stack's claim salt ([`CLAIM_SALT`]): the one recorded in the provider's
+/// state, or, on a stack's first deployment, one made from the engine's random seed.
+pub fn check(
+    news: Props,
+    olds: &Props,
+    random_seed: &[u8],
+    env: &EnvLookup,
+) -> (Props, Vec<Failure>) {
     let config = &schema::schema().config;
+    let mut news = news;
+    let salt = match olds.values.get(CLAIM_SALT).and_then(|v| v.as_str()) {
+        Some(s) if !s.is_empty() => Some(s.to_string()),
+        _ if !random_seed.is_empty() => Some(
+            random_seed
+                .iter()
+                .take(8)
+                .map(|b| format!("{b:02x}"))
+                .collect(),
+        ),
+        _ => None,
+    };
+    if let Some(salt) = salt {
+        news.values
+            .entry(CLAIM_SALT)
+            .or_insert(serde_json::Value::String(salt));
+    }
     let mut plain = news.values.clone();
     plain.remove("version");
     let mut failures = config.check_types(&plain);
@@ -460,7 +490,6 @@ pub fn check(news: Props, env: &EnvLookup) -> (Props, Vec<Failure>) {
             );
         }
     }
-    let mut news = news;
     let secret: Vec<String> = news
         .values
         .keys()
@@ -577,7 +606,7 @@ mod tests {
             let key = crate::schema::config_key(name).expect(name);
             assert!(!key.env.is_empty(), "{name} has no environment variables");
         }
-        assert_eq!(crate::schema::schema().config.properties.len(), 16);
+        assert_eq!(crate::schema::schema().config.properties.len(), 17);
     }
 
     #[test]

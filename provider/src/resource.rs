@@ -238,6 +238,10 @@ impl LogSink for NoLog {
 #[derive(Clone)]
 pub struct Env {
     pub log: Arc<dyn LogSink>,
+    /// The URN of the resource the RPC is about (empty for functions).
+    pub urn: String,
+    /// The stack's claim salt (see `config::CLAIM_SALT`); empty before Configure.
+    pub claim_salt: String,
     /// When the whole RPC must be done: the engine's `customTimeouts` (or the operation's
     /// default), fixed when the RPC arrives. Every Azure call of the RPC (the create, the
     /// retention that follows it, a listing inside a restore) shares this one budget.
@@ -252,6 +256,7 @@ impl Env {
     /// An environment whose deadline is `timeout` (the engine's) or `default` from now.
     pub fn new(
         log: Arc<dyn LogSink>,
+        urn: &str,
         timeout: Option<std::time::Duration>,
         default: std::time::Duration,
         arm: Option<ArmClient>,
@@ -259,6 +264,8 @@ impl Env {
     ) -> Env {
         Env {
             log,
+            urn: urn.to_string(),
+            claim_salt: String::new(),
             deadline: tokio::time::Instant::now() + timeout.unwrap_or(default),
             arm,
             cancel,
@@ -277,6 +284,18 @@ impl Env {
         OpContext::until(self.deadline, self.cancel.clone()).with_progress(Arc::new(
             move |line: String| log.log(Severity::Info, &line, true),
         ))
+    }
+
+    /// The same environment, with the stack's claim salt.
+    pub fn with_claim_salt(mut self, salt: &str) -> Env {
+        self.claim_salt = salt.to_string();
+        self
+    }
+
+    /// The resource's name in the program (the URN's last part), for commands such as
+    /// `pulumi import <type> <name> <id>`.
+    pub fn resource_name(&self) -> &str {
+        self.urn.rsplit("::").next().unwrap_or_default()
     }
 
     pub fn info(&self, message: &str) {

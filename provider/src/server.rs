@@ -70,6 +70,8 @@ struct Shared {
     engine_address: Option<String>,
     /// The Azure client built by Configure.
     arm: Option<ArmClient>,
+    /// The stack's claim salt, from Configure (see `config::CLAIM_SALT`).
+    claim_salt: String,
 }
 
 /// The gRPC service.
@@ -186,11 +188,13 @@ impl Provider {
                 tx: self.log.clone(),
                 urn: urn.to_string(),
             }),
+            urn,
             (timeout_secs > 0.0).then(|| Duration::from_secs_f64(timeout_secs)),
             default,
             self.shared().arm.clone(),
             self.cancel.clone(),
         )
+        .with_claim_salt(&self.shared().claim_salt)
     }
 }
 
@@ -378,8 +382,10 @@ impl ResourceProvider for Provider {
     }
 
     async fn check_config(&self, req: Request<rpc::CheckRequest>) -> Rpc<rpc::CheckResponse> {
-        let news = value::decode(req.get_ref().news.as_ref());
-        let (news, f) = config::check(news, &*self.env);
+        let r = req.get_ref();
+        let news = value::decode(r.news.as_ref());
+        let olds = value::decode(r.olds.as_ref());
+        let (news, f) = config::check(news, &olds, &r.random_seed, &*self.env);
         Ok(Response::new(rpc::CheckResponse {
             inputs: Some(value::encode(&news)),
             failures: failures(f),
@@ -396,7 +402,11 @@ impl ResourceProvider for Provider {
     async fn configure(&self, req: Request<rpc::ConfigureRequest>) -> Rpc<rpc::ConfigureResponse> {
         let args = value::decode(req.get_ref().args.as_ref());
         let arm: ArmClient = config::client(&args, &*self.env).map_err(Status::invalid_argument)?;
-        self.shared().arm = Some(arm);
+        let salt = args.values.get(config::CLAIM_SALT).and_then(|v| v.as_str());
+        let mut shared = self.shared();
+        shared.arm = Some(arm);
+        shared.claim_salt = salt.unwrap_or_default().to_string();
+        drop(shared);
         Ok(Response::new(rpc::ConfigureResponse {
             accept_secrets: true,
             supports_preview: true,

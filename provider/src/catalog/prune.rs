@@ -162,6 +162,7 @@ mod tests {
         let lines = Arc::new(Lines::default());
         let env = Env::new(
             lines.clone(),
+            "urn:pulumi:dev::p::datasnap:index:VersionedSnapshot::d",
             None,
             std::time::Duration::from_secs(60),
             Some(arm),

@@ -13,6 +13,7 @@
 //! | `datasnap.keep` | any value but `false` (any case): retention never prunes the version |
 //! | `datasnap.retained` | `true` once a stack released the version (`deletionPolicy: Retain`) |
 //! | `datasnap.meta.<key>` | one lineage metadata entry |
+//! | `datasnap.claim` | the stack resource that holds the version (its URN, see [`claim_for`]) |
 //!
 //! Every other tag is the user's own.
 
@@ -29,6 +30,8 @@ pub const KEEP: &str = "datasnap.keep";
 /// Set when a stack released the version under `deletionPolicy: Retain`.
 pub const RETAINED: &str = "datasnap.retained";
 pub const META_PREFIX: &str = "datasnap.meta.";
+/// Which stack resource holds the version: written at create and at every update.
+pub const CLAIM: &str = "datasnap.claim";
 
 /// Azure's limits.
 pub const MAX_TAGS: usize = 50;
@@ -94,10 +97,51 @@ pub fn check_metadata_key(key: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// The claim a stack resource writes on the version it holds: its URN (which names the
+/// stack, the project and the resource) and the stack's salt (which tells apart stacks of
+/// the same name in different state backends), so that two stacks, or two resources, never
+/// share one. The same resource in a later `up` (after a crash) has the same claim. A
+/// claim longer than a tag value allows is shortened to its readable head and a hash.
+pub fn claim_for(urn: &str, salt: &str) -> String {
+    let urn = if salt.is_empty() {
+        urn.to_string()
+    } else {
+        format!("{urn}#{salt}")
+    };
+    let urn = urn.as_str();
+    if urn.chars().count() <= MAX_TAG_VALUE {
+        return urn.to_string();
+    }
+    // FNV-1a: stable across runs and platforms (the claim is compared across `up`s).
+    let hash = urn.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    let head: String = urn.chars().take(MAX_TAG_VALUE - 17).collect();
+    format!("{head}#{hash:016x}")
+}
+
 /// True for a tag in datasnap's namespace (`datasnap.`, any case).
 pub fn is_datasnap_key(name: &str) -> bool {
     name.get(..PREFIX.len())
         .is_some_and(|p| p.eq_ignore_ascii_case(PREFIX))
+}
+
+/// True for the keys a version's own resource writes (identity, lineage, policies, keep,
+/// the release marker, the claim); other `datasnap.` keys belong to other resources.
+pub fn is_own_key(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    [
+        DATASET,
+        VERSION,
+        DELETION_POLICY,
+        RETENTION,
+        KEEP,
+        RETAINED,
+        CLAIM,
+    ]
+    .iter()
+    .any(|k| lower == k.to_ascii_lowercase())
+        || lower.starts_with(META_PREFIX)
 }
 
 /// The keep rule on a `datasnap.keep` value: present and not `false` (any case).
@@ -114,6 +158,8 @@ pub struct VersionTags {
     pub retention: Option<Retention>,
     /// The `datasnap.keep` value as written; see [`VersionTags::keeps`].
     pub keep: Option<String>,
+    /// The holder's claim ([`claim_for`]); `None` on versions made before claims.
+    pub claim: Option<String>,
     /// Released by its stack; only such versions are ever pruned.
     pub retained: bool,
     pub metadata: BTreeMap<String, String>,
@@ -142,6 +188,9 @@ impl VersionTags {
         if self.retained {
             t.insert(RETAINED.into(), "true".into());
         }
+        if let Some(c) = &self.claim {
+            t.insert(CLAIM.into(), c.clone());
+        }
         for (k, v) in &self.metadata {
             t.insert(format!("{META_PREFIX}{k}"), v.clone());
         }
@@ -168,6 +217,8 @@ impl VersionTags {
                 v.retention = Some(Retention::decode(val));
             } else if lower == KEEP.to_ascii_lowercase() {
                 v.keep = Some(val.clone());
+            } else if lower == CLAIM {
+                v.claim = Some(val.clone());
             } else if lower == RETAINED.to_ascii_lowercase() {
                 v.retained = val.eq_ignore_ascii_case("true");
             } else if lower.starts_with(META_PREFIX) {
@@ -207,6 +258,7 @@ mod tests {
             }),
             keep: Some("true".into()),
             retained: false,
+            claim: Some("urn:pulumi:dev::p::datasnap:index:VersionedSnapshot::v".into()),
             metadata: [("gitCommit".to_string(), "abc123".to_string())].into(),
             user: [("team".to_string(), "ml".to_string())].into(),
         }

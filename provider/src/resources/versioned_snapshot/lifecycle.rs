@@ -3,9 +3,10 @@
 //! (tags and SKU in place), delete (release as a retained version, or delete), and the
 //! preview's retention warning. Every call shares the RPC's one deadline (`Env::op`).
 
+use super::ownership::{adoptable, claim_on, holder, merged_tags, Holder};
 use super::rules::tag_drift;
-use super::state::{azure_tags, import_hint, inputs_from, outputs_from, snapshot_id};
-use super::types::{Inputs, Outputs, DELETE};
+use super::state::{azure_tags, inputs_from, outputs_from, recorded_claim, snapshot_id};
+use super::types::{Inputs, Outputs, DELETE, TOKEN};
 use crate::azure::id::{ResourceId, ResourceKind};
 use crate::azure::models::{CreationData, Disk, Sku, Snapshot, SnapshotProperties, SnapshotUpdate};
 use crate::azure::{ArmClient, AzureError, OpContext};
@@ -96,10 +97,10 @@ async fn resolve_source(
 }
 
 /// The PUT body of a new version.
-fn create_body(inputs: &Inputs, source: &Source) -> Snapshot {
+fn create_body(inputs: &Inputs, source: &Source, claim: &str) -> Snapshot {
     Snapshot {
         location: source.location.clone(),
-        tags: azure_tags(inputs),
+        tags: azure_tags(inputs, claim),
         sku: Sku::named(inputs.sku.as_ref()),
         properties: SnapshotProperties {
             creation_data: CreationData {
@@ -118,19 +119,22 @@ pub async fn create(env: &Env, inputs: Inputs) -> Result<(String, Outputs), Reso
     let arm = env.arm()?;
     let ctx = env.op();
     let id = snapshot_id(arm, &inputs)?;
-    // PUT is an upsert: never overwrite an existing snapshot.
+    let claim = tags::claim_for(&env.urn, &env.claim_salt);
+    // PUT is an upsert: never overwrite an existing snapshot, but adopt the one an earlier,
+    // unfinished `up` of this very resource made (a crash between Azure's answer and the
+    // engine's checkpoint).
     if let Some(existing) = arm.get::<Snapshot>(&id, &ctx).await? {
-        let what = match tags::VersionTags::decode(&existing.tags) {
-            Some(vt) => format!("version \"{}\" of dataset \"{}\"", vt.version, vt.dataset),
-            None => "a snapshot datasnap does not manage".to_string(),
-        };
-        return Err(ResourceError::Failed(format!(
-            "snapshot {id} already exists in Azure ({what}); datasnap never overwrites a snapshot. To manage it with this stack, import it: `{}`; to take a new snapshot instead, bump `version` or set another `snapshotName`",
-            import_hint(&id.to_string())
-        )));
+        if adoptable(&existing, &inputs, &claim) {
+            env.info(&format!("snapshot {id} was created for this resource by an earlier `up` that did not finish; adopting it"));
+            let snap = arm.wait_for_snapshot_ready(existing, &ctx).await?;
+            let outputs = outputs_from(inputs.clone(), &snap, &id);
+            apply_retention(env, arm, &inputs, &outputs.snapshot_id).await;
+            return Ok((outputs.snapshot_id.clone(), outputs));
+        }
+        return Err(ResourceError::Failed(exists_message(env, &id, &existing)));
     }
     let source = resolve_source(arm, &inputs, &ctx).await?;
-    let body = create_body(&inputs, &source);
+    let body = create_body(&inputs, &source, &claim);
     env.progress(&format!(
         "creating snapshot {} ({} of version \"{}\")",
         id.name, source.create_option, inputs.version
@@ -147,9 +151,32 @@ pub async fn create(env: &Env, inputs: Inputs) -> Result<(String, Outputs), Reso
         }
         Err(e) => return Err(e.into()),
     };
+    // Another writer may have put the same name between our GET and our PUT (Azure has
+    // no create-only PUT for snapshots): the claim Azure now shows says who holds it.
+    if let Some(other) = claim_on(&snap).filter(|c| *c != claim) {
+        return Err(ResourceError::Failed(format!(
+            "create of snapshot {id} lost a race: while this stack created it, another writer wrote the same snapshot and it is claimed by {other}. This stack does not record or touch it; give this resource another `snapshotName` (or let datasnap name it), or remove one of the two resources"
+        )));
+    }
     let outputs = outputs_from(inputs.clone(), &snap, &id);
     apply_retention(env, arm, &inputs, &outputs.snapshot_id).await;
     Ok((outputs.snapshot_id.clone(), outputs))
+}
+
+/// Why a create cannot use the name, with the exact `pulumi import` command for this
+/// resource when the snapshot is a datasnap version.
+fn exists_message(env: &Env, id: &ResourceId, existing: &Snapshot) -> String {
+    let import = format!("pulumi import {TOKEN} {} {id}", env.resource_name());
+    match tags::VersionTags::decode(&existing.tags) {
+        Some(vt) => {
+            let holder = vt
+                .claim
+                .map(|c| format!(", claimed by {c}"))
+                .unwrap_or_default();
+            format!("create of snapshot {id} refused: it already exists in Azure as version \"{}\" of dataset \"{}\"{holder}; datasnap never overwrites a snapshot. To manage it with this resource instead, run `{import}`; to take a new snapshot, bump `version` or set another `snapshotName`", vt.version, vt.dataset)
+        }
+        None => format!("create of snapshot {id} refused: a snapshot datasnap does not manage already has this name; datasnap never overwrites a snapshot. Set another `snapshotName` (or bump `version`), or import it with `{import}` once it carries the `datasnap.dataset` and `datasnap.version` tags"),
+    }
 }
 
 /// Applies the version's retention rule, if it has one, to its dataset. `current` is the
@@ -199,6 +226,7 @@ pub async fn read(
     env: &Env,
     id: &str,
     inputs: Option<Inputs>,
+    state: Option<Outputs>,
 ) -> Result<Option<(Inputs, Outputs)>, ResourceError> {
     let arm = env.arm()?;
     let ctx = env.op();
@@ -211,8 +239,25 @@ pub async fn read(
         return Ok(None);
     };
     let new_inputs = inputs_from(&snap, &rid, inputs.as_ref())?;
-    let outputs = outputs_from(new_inputs.clone(), &snap, &rid);
+    let mut outputs = outputs_from(new_inputs.clone(), &snap, &rid);
+    if state.is_none() {
+        // An import takes the snapshot as it is; what datasnap's tags should say is
+        // compared from the first write on.
+        outputs.found_tags = None;
+    }
     report_drift(env, &rid, &outputs);
+    if let Some(old) = &state {
+        let expected = recorded_claim(old).map(str::to_string);
+        let claim = expected.unwrap_or_else(|| tags::claim_for(&env.urn, &env.claim_salt));
+        if let h @ (Holder::Other(_) | Holder::Replaced { .. }) =
+            holder(&snap, &claim, &old.unique_id)
+        {
+            env.warn(&taken_over(env, &rid, &h));
+            // Keep what the stack recorded, so the takeover stays visible and nothing
+            // is written to the other holder's snapshot.
+            return Ok(Some((old.inputs.clone(), old.clone())));
+        }
+    }
     Ok(Some((new_inputs, outputs)))
 }
 
@@ -250,8 +295,20 @@ pub async fn update(
     let arm = env.arm()?;
     let ctx = env.op();
     let rid = recorded_id(id)?;
+    // Read-modify-write: only a snapshot this stack still holds is written, and keys
+    // that other resources own are kept.
+    let Some(live) = arm.get::<Snapshot>(&rid, &ctx).await? else {
+        return Err(ResourceError::Failed(format!("update of snapshot {rid} refused: it is gone from Azure; run `pulumi refresh` (it leaves the stack), then `pulumi up` takes the version again")));
+    };
+    let claim = tags::claim_for(&env.urn, &env.claim_salt);
+    let expected = recorded_claim(&olds).unwrap_or(&claim).to_string();
+    if let h @ (Holder::Other(_) | Holder::Replaced { .. }) =
+        holder(&live, &expected, &olds.unique_id)
+    {
+        return Err(ResourceError::Failed(taken_over(env, &rid, &h)));
+    }
     let mut body = SnapshotUpdate {
-        tags: Some(azure_tags(&news)),
+        tags: Some(merged_tags(azure_tags(&news, &claim), &live.tags)),
         ..SnapshotUpdate::default()
     };
     // Only a changed SKU is sent; an unset one is Azure's choice and stays as it is.
@@ -277,11 +334,36 @@ pub async fn update(
     Ok(outputs_from(new_inputs, &snap, &rid))
 }
 
+/// What to do about a snapshot that another resource took over.
+fn taken_over(env: &Env, id: &ResourceId, h: &Holder) -> String {
+    format!(
+        "snapshot {id} {}: this stack no longer manages it and will not modify or delete it. Take a new version (bump `version`), or remove this resource from the program (its delete only releases it from the stack), or `pulumi state delete {}`",
+        h.describe(),
+        env.urn
+    )
+}
+
 pub async fn delete(env: &Env, id: &str, olds: Outputs) -> Result<(), ResourceError> {
     let arm = env.arm()?;
     let ctx = env.op();
     let rid = recorded_id(id)?;
     let inputs = &olds.inputs;
+    let Some(snap) = arm.get::<Snapshot>(&rid, &ctx).await? else {
+        env.info(&format!("snapshot {} is already gone from Azure", rid.name));
+        return Ok(());
+    };
+    // A snapshot another resource took over is released from this stack and never touched.
+    let claim = tags::claim_for(&env.urn, &env.claim_salt);
+    let expected = recorded_claim(&olds).unwrap_or(&claim).to_string();
+    if let h @ (Holder::Other(_) | Holder::Replaced { .. }) =
+        holder(&snap, &expected, &olds.unique_id)
+    {
+        env.warn(&format!(
+            "snapshot {rid} {}: released from this stack without touching it in Azure",
+            h.describe()
+        ));
+        return Ok(());
+    }
     if inputs.deletion_policy() == DELETE {
         arm.delete(&rid, &ctx).await?;
         env.info(&format!(
@@ -292,10 +374,6 @@ pub async fn delete(env: &Env, id: &str, olds: Outputs) -> Result<(), ResourceEr
     }
     // Retain: release the snapshot from the stack and mark it as a retained version, so
     // it stays findable (getVersions) and only a retention rule may prune it.
-    let Some(snap) = arm.get::<Snapshot>(&rid, &ctx).await? else {
-        env.info(&format!("snapshot {} is already gone from Azure", rid.name));
-        return Ok(());
-    };
     let mut t = snap.tags.clone();
     t.insert(tags::RETAINED.into(), "true".into());
     // A snapshot whose last write failed (provisioningState Failed) gets the write again

@@ -8,11 +8,13 @@
 //! - [`rules`]: Check, Diff and preview as pure functions (the resource's own rules; the
 //!   schema's are the adapter's);
 //! - [`state`]: Azure snapshot <-> recorded state;
+//! - [`ownership`]: who holds a snapshot (claims, adoption, takeover);
 //! - [`lifecycle`]: the Azure operations.
 //!
 //! This file only binds them to the [`Resource`] trait.
 
 mod lifecycle;
+pub mod ownership;
 pub mod rules;
 pub mod state;
 pub mod types;
@@ -77,9 +79,9 @@ impl Resource for VersionedSnapshot {
         env: &Env,
         id: &str,
         inputs: Option<Inputs>,
-        _state: Option<Outputs>,
+        state: Option<Outputs>,
     ) -> Result<Option<(Inputs, Outputs)>, ResourceError> {
-        lifecycle::read(env, id, inputs).await
+        lifecycle::read(env, id, inputs, state).await
     }
 
     async fn update(

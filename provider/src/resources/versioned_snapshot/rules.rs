@@ -132,9 +132,10 @@ pub fn check(
     }
     if !news.dataset.is_empty() && !news.version.is_empty() {
         let count = news.version_tags().count();
-        // One tag stays free for the release marker written when the version is retained.
-        if count + 1 > tags::MAX_TAGS {
-            f.push(Failure::new("tags", format!("this version would carry {count} Azure tags (your tags, metadata and datasnap's own); Azure allows {} and datasnap keeps one free for the release marker: remove some tags or metadata", tags::MAX_TAGS)));
+        // Two tags stay free: the holder's claim, and the release marker written when the
+        // version is retained.
+        if count + 2 > tags::MAX_TAGS {
+            f.push(Failure::new("tags", format!("this version would carry {count} Azure tags (your tags, metadata and datasnap's own); Azure allows {} and datasnap keeps two free (the holder's claim and the release marker): remove some tags or metadata", tags::MAX_TAGS)));
         }
     }
 
@@ -268,6 +269,8 @@ pub fn tag_drift(olds: &Outputs) -> Vec<TagDrift> {
         tags::is_datasnap_key(k)
             && !k.eq_ignore_ascii_case(tags::KEEP)
             && !k.eq_ignore_ascii_case(tags::RETAINED)
+            && !k.eq_ignore_ascii_case(tags::CLAIM)
+            && tags::is_own_key(k)
     };
     let lower = |m: &BTreeMap<String, String>| -> BTreeMap<String, (String, String)> {
         m.iter()

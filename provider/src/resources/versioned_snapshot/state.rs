@@ -158,7 +158,18 @@ pub fn inputs_from(
     })
 }
 
-/// The tags a version carries in Azure.
-pub(super) fn azure_tags(inputs: &Inputs) -> BTreeMap<String, String> {
-    inputs.version_tags().encode()
+/// The tags a version carries in Azure, with the claim of the resource that holds it.
+pub(super) fn azure_tags(inputs: &Inputs, claim: &str) -> BTreeMap<String, String> {
+    let mut vt = inputs.version_tags();
+    vt.claim = Some(claim.to_string());
+    vt.encode()
+}
+
+/// The claim recorded in state (the one Azure held at the last read or write), if any.
+pub(super) fn recorded_claim(olds: &Outputs) -> Option<&str> {
+    olds.found_tags
+        .as_ref()?
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(tags::CLAIM))
+        .map(|(_, v)| v.as_str())
 }

@@ -116,6 +116,7 @@ impl Inputs {
                 .and_then(|t| t.iter().find(|(k, _)| k.eq_ignore_ascii_case(tags::KEEP)))
                 .map(|(_, v)| v.clone()),
             retained: false,
+            claim: None,
             metadata: self.metadata.clone().unwrap_or_default(),
             user: self
                 .tags

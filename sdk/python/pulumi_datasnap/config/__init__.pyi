@@ -29,6 +29,11 @@ caCertFile: Optional[str]
 A PEM file of extra root certificates to trust for armEndpoint and authorityHost. Environment: ARM_CA_CERT_FILE, AZURE_CA_CERT_FILE.
 """
 
+claimSalt: Optional[str]
+"""
+Set by datasnap itself, once per stack, and kept in the provider's state: it makes the claims this stack writes on its snapshots (`datasnap.claim`) its own, even beside a stack of the same name in another state backend. Do not set it.
+"""
+
 clientId: Optional[str]
 """
 The client (application) id of the service principal, or of a user-assigned managed identity. Environment: ARM_CLIENT_ID, AZURE_CLIENT_ID.

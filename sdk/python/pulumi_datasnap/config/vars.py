@@ -42,6 +42,13 @@ class _ExportableConfig(types.ModuleType):
         return __config__.get('caCertFile') or _utilities.get_env('ARM_CA_CERT_FILE', 'AZURE_CA_CERT_FILE')
 
     @_builtins.property
+    def claim_salt(self) -> Optional[str]:
+        """
+        Set by datasnap itself, once per stack, and kept in the provider's state: it makes the claims this stack writes on its snapshots (`datasnap.claim`) its own, even beside a stack of the same name in another state backend. Do not set it.
+        """
+        return __config__.get('claimSalt')
+
+    @_builtins.property
     def client_id(self) -> Optional[str]:
         """
         The client (application) id of the service principal, or of a user-assigned managed identity. Environment: ARM_CLIENT_ID, AZURE_CLIENT_ID.

@@ -1,0 +1,193 @@
+//! Who holds a snapshot, as pure rules over what Azure reports.
+//!
+//! A stack resource writes its claim (`datasnap.claim`, its URN: see
+//! [`tags::claim_for`]) at create and at every update. The claim and the snapshot's
+//! `uniqueId`, recorded in state, are what every later read, update and delete compares
+//! with Azure:
+//!
+//! - the same claim and `uniqueId`: this resource holds the snapshot;
+//! - no claim (a version made before claims, or an import): held, and claimed at the
+//!   next update;
+//! - another claim, or another `uniqueId` (deleted and made again under the same name):
+//!   taken over. Nothing modifies or deletes it; Delete releases it from the stack only.
+//!
+//! A create that finds a snapshot at its name with its own claim, dataset, version and
+//! source adopts it: it is what an earlier `up` of this very resource made before it was
+//! killed.
+
+use std::collections::BTreeMap;
+
+use super::types::Inputs;
+use crate::azure::id::ids_equal;
+use crate::azure::models::Snapshot;
+use crate::catalog::tags;
+
+/// Who holds a snapshot, as far as this stack resource can tell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Holder {
+    /// This resource (its claim), or nobody yet (no claim on it).
+    Us,
+    /// Another stack resource's claim is on it.
+    Other(String),
+    /// Its `uniqueId` is not the one recorded: the snapshot was deleted and made again.
+    Replaced { recorded: String, found: String },
+}
+
+impl Holder {
+    /// The reason, for messages: "is claimed by ..." / "was deleted and made again ...".
+    pub fn describe(&self) -> String {
+        match self {
+            Holder::Us => "is held by this stack".into(),
+            Holder::Other(claim) => format!("is claimed by {claim}"),
+            Holder::Replaced { recorded, found } => format!(
+                "was deleted and made again by someone else (uniqueId {found}, this stack recorded {recorded})"
+            ),
+        }
+    }
+}
+
+/// Who holds `snap`, for the resource whose claim is `claim` and whose state recorded
+/// `unique_id` (empty when unknown).
+pub fn holder(snap: &Snapshot, claim: &str, unique_id: &str) -> Holder {
+    let found_id = snap.properties.unique_id.clone().unwrap_or_default();
+    if !unique_id.is_empty() && !found_id.is_empty() && !found_id.eq_ignore_ascii_case(unique_id) {
+        return Holder::Replaced {
+            recorded: unique_id.to_string(),
+            found: found_id,
+        };
+    }
+    match claim_on(snap) {
+        Some(c) if c != claim => Holder::Other(c),
+        _ => Holder::Us,
+    }
+}
+
+/// The claim written on a snapshot, if any.
+pub fn claim_on(snap: &Snapshot) -> Option<String> {
+    tags::VersionTags::decode(&snap.tags).and_then(|t| t.claim)
+}
+
+/// True when `snap` is what an earlier, unfinished create of this same resource made:
+/// its claim, dataset, version and source are this resource's.
+pub fn adoptable(snap: &Snapshot, inputs: &Inputs, claim: &str) -> bool {
+    let Some(t) = tags::VersionTags::decode(&snap.tags) else {
+        return false;
+    };
+    let source = inputs
+        .source_disk_id
+        .as_ref()
+        .or(inputs.source_snapshot_id.as_ref());
+    let found_source = snap.properties.creation_data.source_resource_id.as_ref();
+    t.claim.as_deref() == Some(claim)
+        && t.dataset == inputs.dataset
+        && t.version == inputs.version
+        && matches!((source, found_source), (Some(a), Some(b)) if ids_equal(a, b))
+}
+
+/// The tags an update writes: ours, plus every key in datasnap's namespace that another
+/// resource owns (for example aliases), as found in Azure, so that concurrent writers
+/// never erase each other's keys.
+pub fn merged_tags(
+    ours: BTreeMap<String, String>,
+    found: &BTreeMap<String, String>,
+) -> BTreeMap<String, String> {
+    let mut out = ours;
+    for (k, v) in found {
+        if tags::is_datasnap_key(k) && !tags::is_own_key(k) {
+            out.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::azure::models::{CreationData, SnapshotProperties};
+
+    const DISK: &str = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/disks/d";
+    const US: &str = "urn:pulumi:dev::p::datasnap:index:VersionedSnapshot::data";
+    const THEM: &str = "urn:pulumi:prod::p::datasnap:index:VersionedSnapshot::data";
+
+    fn snap(claim: Option<&str>, unique_id: &str) -> Snapshot {
+        let mut tags: BTreeMap<String, String> = [
+            ("datasnap.dataset".to_string(), "data".to_string()),
+            ("datasnap.version".to_string(), "1".to_string()),
+        ]
+        .into();
+        if let Some(c) = claim {
+            tags.insert("datasnap.claim".into(), c.into());
+        }
+        Snapshot {
+            tags,
+            properties: SnapshotProperties {
+                unique_id: Some(unique_id.into()),
+                creation_data: CreationData {
+                    source_resource_id: Some(DISK.to_ascii_uppercase()),
+                    ..CreationData::default()
+                },
+                ..SnapshotProperties::default()
+            },
+            ..Snapshot::default()
+        }
+    }
+
+    fn inputs() -> Inputs {
+        Inputs {
+            dataset: "data".into(),
+            version: "1".into(),
+            source_disk_id: Some(DISK.into()),
+            ..Inputs::default()
+        }
+    }
+
+    #[test]
+    fn the_claim_and_unique_id_decide_who_holds_it() {
+        assert_eq!(holder(&snap(Some(US), "u1"), US, "u1"), Holder::Us);
+        assert_eq!(holder(&snap(None, "u1"), US, "u1"), Holder::Us);
+        assert_eq!(holder(&snap(Some(US), "u1"), US, ""), Holder::Us);
+        assert_eq!(
+            holder(&snap(Some(THEM), "u1"), US, "u1"),
+            Holder::Other(THEM.into())
+        );
+        assert!(matches!(
+            holder(&snap(Some(US), "u2"), US, "u1"),
+            Holder::Replaced { .. }
+        ));
+    }
+
+    #[test]
+    fn only_its_own_unfinished_create_is_adopted() {
+        assert!(adoptable(&snap(Some(US), "u"), &inputs(), US));
+        assert!(!adoptable(&snap(Some(THEM), "u"), &inputs(), US));
+        assert!(!adoptable(&snap(None, "u"), &inputs(), US));
+        let mut other_version = inputs();
+        other_version.version = "2".into();
+        assert!(!adoptable(&snap(Some(US), "u"), &other_version, US));
+        let mut other_source = inputs();
+        other_source.source_disk_id = Some(format!("{DISK}2"));
+        assert!(!adoptable(&snap(Some(US), "u"), &other_source, US));
+    }
+
+    #[test]
+    fn an_update_keeps_keys_that_others_own() {
+        let ours: BTreeMap<String, String> = [
+            ("datasnap.dataset".to_string(), "data".to_string()),
+            ("team".to_string(), "ml".to_string()),
+        ]
+        .into();
+        let found: BTreeMap<String, String> = [
+            ("datasnap.dataset".to_string(), "changed".to_string()),
+            ("datasnap.alias.production".to_string(), "1".to_string()),
+            ("owner".to_string(), "ops".to_string()),
+        ]
+        .into();
+        let merged = merged_tags(ours, &found);
+        assert_eq!(merged["datasnap.dataset"], "data");
+        assert_eq!(merged["datasnap.alias.production"], "1");
+        assert!(
+            !merged.contains_key("owner"),
+            "the program's tags are authoritative"
+        );
+    }
+}

@@ -183,6 +183,11 @@ impl Provider {
     /// The environment of one RPC: its log, its one deadline (the engine's timeout, else
     /// `default`), the Azure client and the cancel signal.
     fn env(&self, urn: &str, timeout_secs: f64, default: Duration) -> Env {
+        // One lock, released before the Env is built.
+        let (arm, salt) = {
+            let shared = self.shared();
+            (shared.arm.clone(), shared.claim_salt.clone())
+        };
         Env::new(
             Arc::new(EngineLog {
                 tx: self.log.clone(),
@@ -191,10 +196,10 @@ impl Provider {
             urn,
             (timeout_secs > 0.0).then(|| Duration::from_secs_f64(timeout_secs)),
             default,
-            self.shared().arm.clone(),
+            arm,
             self.cancel.clone(),
         )
-        .with_claim_salt(&self.shared().claim_salt)
+        .with_claim_salt(&salt)
     }
 }
 

@@ -174,3 +174,27 @@ def test_kill_9_of_the_provider_mid_up_then_one_up_converges(make_stack, emulato
 def test_kill_9_of_the_cli_mid_up_then_one_up_converges(make_stack, emulator):
     accepted, adopted = _crash_mid_up(make_stack, emulator, "cli")
     print(f"CLI SIGKILL: {accepted} accepted before the kill, {adopted} adopted")
+
+
+def test_a_taken_over_snapshot_is_refused_then_released_untouched(make_stack, emulator):
+    """Issue 8: a snapshot whose claim changed behind the stack's back is never written or
+    deleted by it; the refusal says what to do, and doing it converges."""
+    st = make_stack(SPEC, env=emulator.env())
+    declare(st, version(emulator, deletion_policy="Delete"))
+    st.up()
+    tags = dict(emulator.snapshots()["data-v1"]["tags"])
+    mine = tags["datasnap.claim"]
+    patch_tags(emulator, "data-v1", {**tags, "datasnap.claim": "urn:pulumi:prod::other::datasnap:index:VersionedSnapshot::data#0"})
+    refresh = st.run("refresh", "--yes", "--skip-preview", "--stack", st.name)
+    assert "is claimed by urn:pulumi:prod::other" in refresh.stdout + refresh.stderr
+    declare(st, version(emulator, deletion_policy="Delete", tags={"team": "ml"}))
+    refused = st.up(check=False)
+    out = refused.stdout + refused.stderr
+    assert refused.returncode != 0 and "will not modify or delete it" in out, out
+    assert emulator.snapshots()["data-v1"]["tags"]["datasnap.claim"] != mine, "nothing was written"
+    # What the message says: remove the resource from the program; its delete only releases.
+    declare(st)
+    released = st.up()
+    assert "without touching it in Azure" in released.stdout + released.stderr
+    assert "data-v1" in emulator.snapshots(), "deletionPolicy Delete did not delete another holder's snapshot"
+    st.run("preview", "--expect-no-changes", "--stack", st.name)

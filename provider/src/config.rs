@@ -453,25 +453,15 @@ pub type EnvLookup = dyn Fn(&str) -> Option<String> + Send + Sync;
 /// plain config, so credentials are encrypted in the stack's state.
 ///
 /// It also keeps the stack's claim salt ([`CLAIM_SALT`]): the one recorded in the provider's
-/// state, or, on a stack's first deployment, one made from the engine's random seed.
-pub fn check(
-    news: Props,
-    olds: &Props,
-    random_seed: &[u8],
-    env: &EnvLookup,
-) -> (Props, Vec<Failure>) {
+/// state, or, on a stack's first deployment, a new random one.
+pub fn check(news: Props, olds: &Props, env: &EnvLookup) -> (Props, Vec<Failure>) {
     let config = &schema::schema().config;
     let mut news = news;
+    // The engine gives CheckConfig no random seed, so a new stack's salt is made here,
+    // once: from then on the provider's state holds it and every deployment keeps it.
     let salt = match olds.values.get(CLAIM_SALT).and_then(|v| v.as_str()) {
         Some(s) if !s.is_empty() => Some(s.to_string()),
-        _ if !random_seed.is_empty() => Some(
-            random_seed
-                .iter()
-                .take(8)
-                .map(|b| format!("{b:02x}"))
-                .collect(),
-        ),
-        _ => None,
+        _ => Some(azure_core::Uuid::new_v4().simple().to_string()[..12].to_string()),
     };
     if let Some(salt) = salt {
         news.values
@@ -500,8 +490,7 @@ pub fn check(
     (news, failures)
 }
 
-/// DiffConfig: one update per key whose value changed or is not known yet (the plugin
-/// `version` is the engine's, not ours).
+/// DiffConfig: one update per key whose value changed or is not known yet.
 pub fn diff(olds: &Props, news: &Props) -> DiffResult {
     let unknown: Vec<String> = news
         .unknowns
@@ -513,7 +502,9 @@ pub fn diff(olds: &Props, news: &Props) -> DiffResult {
         .keys()
         .chain(news.values.keys())
         .chain(unknown.iter())
-        .filter(|k| k.as_str() != "version")
+        // The plugin `version` is the engine's; the claim salt is bookkeeping that the
+        // state keeps (a same step stores the new inputs), never a change to show.
+        .filter(|k| k.as_str() != "version" && k.as_str() != CLAIM_SALT)
         .collect();
     keys.sort();
     keys.dedup();

@@ -390,7 +390,7 @@ impl ResourceProvider for Provider {
         let r = req.get_ref();
         let news = value::decode(r.news.as_ref());
         let olds = value::decode(r.olds.as_ref());
-        let (news, f) = config::check(news, &olds, &r.random_seed, &*self.env);
+        let (news, f) = config::check(news, &olds, &*self.env);
         Ok(Response::new(rpc::CheckResponse {
             inputs: Some(value::encode(&news)),
             failures: failures(f),

@@ -241,9 +241,13 @@ pub async fn read(
     let new_inputs = inputs_from(&snap, &rid, inputs.as_ref())?;
     let mut outputs = outputs_from(new_inputs.clone(), &snap, &rid);
     if state.is_none() {
-        // An import takes the snapshot as it is; what datasnap's tags should say is
-        // compared from the first write on.
-        outputs.found_tags = None;
+        // An import takes the snapshot as it is: drift is counted from the first write on,
+        // and its current claim is the one this stack takes over, explicitly, at that write.
+        let mut found = new_inputs.version_tags().encode();
+        if let Some(claim) = claim_on(&snap) {
+            found.insert(tags::CLAIM.into(), claim);
+        }
+        outputs.found_tags = Some(found);
     }
     report_drift(env, &rid, &outputs);
     if let Some(old) = &state {

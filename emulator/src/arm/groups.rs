@@ -75,6 +75,7 @@ fn put(ctx: &Ctx, name: &str, body: &Bytes) -> ArmResult<Response> {
         .as_str()
         .filter(|l| !l.is_empty())
         .ok_or_else(location_required)?;
+    crate::regions::check_for_group(location)?;
     check_request_tags(&request)?;
     let tags = request.get("tags").filter(|t| !t.is_null()).cloned();
     let mut world = ctx.state.world();

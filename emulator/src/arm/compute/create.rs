@@ -46,7 +46,7 @@ pub fn put(ctx: &Ctx, kind: Kind, group: &str, name: &str, body: &Bytes) -> ArmR
     check_resource_name(kind.noun(), name)?;
     let request = json_body(body)?;
     check_top_level(kind, &request)?;
-    let req = create_request(&request)?;
+    let req = create_request(kind, &request)?;
     let mut world = ctx.state.world();
     require_group(&world, group)?;
     let key = Key::new(kind, group, name);

@@ -224,6 +224,11 @@ pub fn normalize_location(location: &str) -> String {
         .to_ascii_lowercase()
 }
 
+/// Whether two spellings name one region (`West US`, `westus`).
+pub fn same_location(a: &str, b: &str) -> bool {
+    normalize_location(a) == normalize_location(b)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

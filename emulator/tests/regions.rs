@@ -145,3 +145,46 @@ async fn list_locations_serves_the_region_table() {
     assert_eq!(r.status, 401);
     emu.stop().await;
 }
+
+#[tokio::test]
+async fn copy_reads_its_source_in_the_target_region_only() {
+    let emu = Emu::start().await.with_disk(RG, "disk1", 64).await;
+    let disk = emu.id(RG, "disks", "disk1");
+    let inc = emu.create_snapshot(RG, "inc", &disk, true).await;
+    assert_eq!(inc.status, 200, "{:?}", inc.body);
+    let copy = |option: &str, source: &str, location: &str| {
+        json!({"location": location, "properties": {
+            "creationData": {"createOption": option, "sourceResourceId": source}, "incremental": true}})
+    };
+    // A Copy whose source is in another region: DiskRP does not find the source there.
+    for (kind, name, source) in [
+        ("snapshots", "s-east", disk.clone()),
+        ("snapshots", "s-east2", emu.id(RG, "snapshots", "inc")),
+        ("disks", "d-east", emu.id(RG, "snapshots", "inc")),
+    ] {
+        let r = emu
+            .put(&emu.path(RG, kind, name), copy("Copy", &source, "eastus"))
+            .await;
+        let source_name = source.rsplit('/').next().unwrap();
+        assert_eq!((r.status.as_u16(), r.code()), (404, "NotFound"), "{name}");
+        assert_eq!(r.message(), format!("Resource {source_name} is not found."));
+        assert_eq!(emu.get(&emu.path(RG, kind, name)).await.status, 404);
+    }
+    // The same region under another spelling is the same region.
+    let r = emu
+        .put(
+            &emu.path(RG, "snapshots", "s-west"),
+            copy("Copy", &disk, "West US"),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    // Crossing regions is CopyStart's job.
+    let r = emu
+        .put(
+            &emu.path(RG, "snapshots", "s-east"),
+            copy("CopyStart", &emu.id(RG, "snapshots", "inc"), "eastus"),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    emu.stop().await;
+}

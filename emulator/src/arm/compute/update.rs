@@ -12,7 +12,7 @@ use crate::arm::id::ResourceId;
 use crate::arm::{json_body, operations, Ctx};
 use crate::error::{ArmError, ArmResult};
 use crate::resource::{request_tags, Resource, Sku};
-use crate::rules::{check_disk_size, normalize_location};
+use crate::rules::{check_disk_size, same_location};
 use crate::world::{Key, Kind, OpKind, World};
 use axum::body::Bytes;
 use axum::response::Response;
@@ -88,7 +88,7 @@ fn check_size_for_sku(resource: &Resource, sku: &Sku, size_gb: u64) -> ArmResult
 
 fn check_same_location(resource: &Resource, group: &str, location: &str) -> ArmResult<()> {
     let old = resource.location();
-    if normalize_location(old) == normalize_location(location) {
+    if same_location(old, location) {
         return Ok(());
     }
     Err(ArmError::bad_request(

@@ -285,6 +285,7 @@ pub fn check(state: &AppState, header: Option<&str>, now: u64) -> Result<(), Arm
         .ok()
         .and_then(|b| serde_json::from_slice(&b).ok())
         .ok_or_else(invalid)?;
+    check_audience(state, &claims)?;
     // `exp` is in whole seconds; `exp_ms` (ours) keeps sub-second lifetimes exact.
     let exp_ms = match claims["exp_ms"].as_u64() {
         Some(ms) => ms,
@@ -309,6 +310,40 @@ pub fn check(state: &AppState, header: Option<&str>, now: u64) -> Result<(), Arm
         ));
     }
     Ok(())
+}
+
+/// The audiences public ARM accepts, each with and without its trailing slash.
+const ARM_AUDIENCES: &[&str] = &[
+    "https://management.core.windows.net/",
+    "https://management.core.windows.net",
+    "https://management.azure.com/",
+    "https://management.azure.com",
+];
+
+/// The `aud` claim must name ARM: one of [`ARM_AUDIENCES`] or this emulator's own ARM
+/// endpoint (with or without its trailing slash), exactly, as ARM compares it.
+fn check_audience(state: &AppState, claims: &Value) -> Result<(), ArmError> {
+    let audience = claims["aud"].as_str().unwrap_or_default();
+    let base = state.config.base_url.trim_end_matches('/');
+    let own = [format!("{base}/"), base.to_string()];
+    if ARM_AUDIENCES.contains(&audience) || own.iter().any(|a| a == audience) {
+        return Ok(());
+    }
+    let allowed = ARM_AUDIENCES
+        .iter()
+        .map(|a| a.to_string())
+        .chain(own)
+        .map(|a| format!("'{a}'"))
+        .collect::<Vec<_>>()
+        .join(",");
+    Err(unauthorized(
+        "InvalidAuthenticationTokenAudience",
+        format!(
+            "The access token has been obtained for wrong audience or resource '{audience}'. \
+             It should exactly match with one of the allowed audiences {allowed}."
+        ),
+        state,
+    ))
 }
 
 /// Layer body for ARM routes: 401 with ARM's error body unless the bearer token is good.

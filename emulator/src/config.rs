@@ -39,6 +39,17 @@ pub const RESOURCES_API_VERSIONS: &[&str] = &[
     "2025-04-01",
 ];
 
+/// Microsoft.Resources subscriptions api-versions accepted for `GET /subscriptions/{s}/locations`.
+pub const SUBSCRIPTIONS_API_VERSIONS: &[&str] = &[
+    "2016-06-01",
+    "2018-06-01",
+    "2019-06-01",
+    "2019-11-01",
+    "2020-01-01",
+    "2021-01-01",
+    "2022-12-01",
+];
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub tenant_id: String,

@@ -115,6 +115,9 @@ async fn seed(State(state): State<AppState>, body: Bytes) -> Response {
         Ok(s) => s,
         Err(e) => return e.into_response(),
     };
+    if let Err(e) = spec.check() {
+        return e.into_response();
+    }
     spec.apply(&mut state.world(), &state.config);
     state.persist();
     Json(json!({"status": "seeded", "seed": spec})).into_response()

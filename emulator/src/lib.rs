@@ -9,6 +9,7 @@
 //! | [`world`] | the data: groups, resources, operations; lazy LRO completion |
 //! | [`resource`] | a disk or snapshot: its typed ARM body |
 //! | [`arm`] | the one ARM id parser and the handlers (groups, compute, operations) |
+//! | [`regions`] | Azure's public regions: location checks, Subscriptions_ListLocations |
 //! | [`rules`] | Azure's name, tag and SKU rules as pure functions |
 //! | [`auth`] | token endpoint, OIDC discovery, the bearer check |
 //! | [`faults`] | fault rules and their layer |
@@ -30,6 +31,7 @@ pub mod error;
 pub mod faults;
 pub mod ratelimit;
 pub mod record;
+pub mod regions;
 pub mod resource;
 pub mod rules;
 pub mod seed;

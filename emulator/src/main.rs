@@ -115,6 +115,10 @@ fn seed_spec(args: &mut Args, force: bool) -> Result<Option<SeedSpec>, String> {
             }
         }
     }
+    if let Some(s) = &spec {
+        s.check()
+            .map_err(|e| format!("seed: {}: {}", e.code, e.message))?;
+    }
     Ok(spec)
 }
 

@@ -169,6 +169,33 @@ pub const DISK_SKUS: &[&str] = &[
     "PremiumV2_LRS",
 ];
 
+/// The largest disk of a SKU, in GiB (Microsoft's "Azure managed disk types" page:
+/// Ultra Disk and Premium SSD v2 65,536 GiB; Premium SSD, Standard SSD and Standard HDD,
+/// LRS or ZRS, 32,767 GiB).
+pub fn max_disk_size_gb(sku: &str) -> u64 {
+    if sku.eq_ignore_ascii_case("UltraSSD_LRS") || sku.eq_ignore_ascii_case("PremiumV2_LRS") {
+        65_536
+    } else {
+        32_767
+    }
+}
+
+/// A disk is 1 GiB up to its SKU's maximum: 400 `InvalidParameter` (target `diskSizeGB`) otherwise.
+pub fn check_disk_size(name: &str, sku: &str, size_gb: u64) -> ArmResult<()> {
+    let max = max_disk_size_gb(sku);
+    if (1..=max).contains(&size_gb) {
+        return Ok(());
+    }
+    Err(ArmError::bad_request(
+        "InvalidParameter",
+        format!(
+            "The specified disk size {size_gb} GB for disk '{name}' is not valid for sku '{sku}'. \
+             The disk size must be between 1 GB and {max} GB."
+        ),
+    )
+    .with_target("diskSizeGB"))
+}
+
 /// `sku.tier` as Azure fills it in from `sku.name`.
 pub fn sku_tier(sku: &str) -> &'static str {
     if sku.starts_with("Premium") {
@@ -195,6 +222,11 @@ pub fn normalize_location(location: &str) -> String {
         .filter(|c| !c.is_whitespace())
         .collect::<String>()
         .to_ascii_lowercase()
+}
+
+/// Whether two spellings name one region (`West US`, `westus`).
+pub fn same_location(a: &str, b: &str) -> bool {
+    normalize_location(a) == normalize_location(b)
 }
 
 #[cfg(test)]
@@ -269,5 +301,13 @@ mod tests {
         );
         assert_eq!(canonical_sku(SNAPSHOT_SKUS, "StandardSSD_LRS"), None);
         assert_eq!(normalize_location("West US"), "westus");
+        assert!(check_disk_size("d", "Standard_LRS", 32_767).is_ok());
+        assert!(check_disk_size("d", "Premium_ZRS", 32_768).is_err());
+        assert!(check_disk_size("d", "PremiumV2_LRS", 65_536).is_ok());
+        assert!(check_disk_size("d", "UltraSSD_LRS", 65_537).is_err());
+        assert_eq!(
+            check_disk_size("d", "StandardSSD_LRS", 0).unwrap_err().code,
+            "InvalidParameter"
+        );
     }
 }

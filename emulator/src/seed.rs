@@ -2,9 +2,15 @@
 //! a "dataset" managed disk in it (default `dataset-disk`, 64 GB), written straight
 //! into the [`World`] by `serve --seed`, `seed --state FILE` or `POST /_emulator/seed`.
 
+use crate::arm::compute::validate::not_allowed;
 use crate::arm::id::ResourceId;
 use crate::config::Config;
+use crate::error::ArmResult;
+use crate::regions;
 use crate::resource::{ComputeBody, CreationData, Properties, Resource, Sku};
+use crate::rules::{
+    canonical_sku, check_disk_size, check_resource_group_name, check_resource_name, DISK_SKUS,
+};
 use crate::time::now_ms;
 use crate::world::{Key, Kind, ResourceGroup, World};
 use serde::{Deserialize, Serialize};
@@ -65,6 +71,20 @@ impl Default for SeedSpec {
 }
 
 impl SeedSpec {
+    /// The rules a PUT of the same group and disks would meet: names, an Azure region,
+    /// a known disk SKU and a size it allows.
+    pub fn check(&self) -> ArmResult<()> {
+        check_resource_group_name(&self.resource_group)?;
+        regions::check_for_group(&self.location)?;
+        for disk in &self.disks {
+            check_resource_name("disk", &disk.name)?;
+            let sku = canonical_sku(DISK_SKUS, &disk.sku)
+                .ok_or_else(|| not_allowed("sku.name", &disk.sku, " for disks", DISK_SKUS))?;
+            check_disk_size(&disk.name, sku, disk.size_gb)?;
+        }
+        Ok(())
+    }
+
     /// Create the group and disks that do not exist yet (existing ones are left alone).
     pub fn apply(&self, world: &mut World, config: &Config) {
         let now = now_ms();

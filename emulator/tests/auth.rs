@@ -211,3 +211,85 @@ async fn arm_rejects_missing_wrong_and_expired_tokens() {
     assert_eq!(emu.control(Method::GET, "/health", None).await.status, 200);
     emu.stop().await;
 }
+
+/// A token for `audience`, through the v2 form (`scope`) or the v1 form (`resource`).
+async fn token_for(emu: &Emu, key: &str, audience: &str) -> String {
+    let cfg = emu.state.config.clone();
+    let (status, body) = token_request(
+        emu,
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", &cfg.client_id),
+            ("client_secret", &cfg.client_secret),
+            (key, audience),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    body["access_token"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn arm_accepts_only_arm_audiences() {
+    let emu = Emu::start().await;
+    let path = emu.group_path("rg");
+    let own = emu.base.clone();
+    for scope in [
+        "https://management.azure.com/.default",
+        "https://management.core.windows.net//.default",
+        &format!("{own}/.default"),
+    ] {
+        let token = token_for(&emu, "scope", scope).await;
+        let r = emu.send(Method::GET, &path, None, Some(&token)).await;
+        assert_eq!(r.status, 404, "{scope}: {:?}", r.body);
+    }
+    for resource in [
+        "https://management.core.windows.net",
+        "https://management.azure.com",
+        own.as_str(),
+    ] {
+        let token = token_for(&emu, "resource", resource).await;
+        let r = emu.send(Method::GET, &path, None, Some(&token)).await;
+        assert_eq!(r.status, 404, "{resource}: {:?}", r.body);
+    }
+    for (key, audience, aud) in [
+        (
+            "scope",
+            "https://graph.microsoft.com/.default",
+            "https://graph.microsoft.com/",
+        ),
+        (
+            "resource",
+            "https://vault.azure.net",
+            "https://vault.azure.net",
+        ),
+        (
+            "resource",
+            "https://management.azure.com/extra",
+            "https://management.azure.com/extra",
+        ),
+    ] {
+        let token = token_for(&emu, key, audience).await;
+        let r = emu.send(Method::GET, &path, None, Some(&token)).await;
+        assert_eq!(
+            (r.status.as_u16(), r.code()),
+            (401, "InvalidAuthenticationTokenAudience"),
+            "{audience}"
+        );
+        assert!(
+            r.message().starts_with(&format!(
+                "The access token has been obtained for wrong audience or resource '{aud}'. \
+                 It should exactly match with one of the allowed audiences \
+                 'https://management.core.windows.net/','https://management.core.windows.net',\
+                 'https://management.azure.com/','https://management.azure.com'"
+            )),
+            "{}",
+            r.message()
+        );
+        assert!(r
+            .header("www-authenticate")
+            .unwrap()
+            .starts_with("Bearer authorization_uri="));
+    }
+    emu.stop().await;
+}

@@ -155,6 +155,25 @@ fn seed_command_writes_the_state_file() {
         world["resources"][0]["body"]["properties"]["diskSizeGB"],
         64
     );
+    // A seed meets the rules a PUT would: an Azure region, a size the SKU allows.
+    for (flag, value, says) in [
+        (
+            "--seed-location",
+            "marsnorth",
+            "LocationNotAvailableForResourceGroup",
+        ),
+        ("--seed-disk-size-gb", "40000", "InvalidParameter"),
+    ] {
+        let out = Command::new(BIN)
+            .args(["seed", "--state", state.to_str().unwrap(), flag, value])
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{flag} {value}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(says),
+            "{flag}"
+        );
+    }
     let bad = Command::new(BIN)
         .args(["serve", "--bogus"])
         .output()

@@ -230,6 +230,17 @@ async fn reset_state_dump_and_seed() {
     let d = emu.get(&emu.path("ml", "disks", "images")).await;
     assert_eq!(d.body["properties"]["diskSizeGB"], 128);
     assert_eq!(d.body["location"], "eastus");
+    let r = emu
+        .control(
+            Method::POST,
+            "/seed",
+            Some(json!({"resourceGroup": "ml2", "location": "moon"})),
+        )
+        .await;
+    assert_eq!(
+        (r.status.as_u16(), r.code()),
+        (400, "LocationNotAvailableForResourceGroup")
+    );
     let bad = emu.set_faults(json!({"nonsense": 1})).await;
     assert_eq!(
         (bad.status.as_u16(), bad.code()),

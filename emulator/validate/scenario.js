@@ -109,6 +109,25 @@ async function run(ctx, start) {
   r = await arm("GET", url("no-such-rg", "snapshots", "nothing"));
   expect(r.status === 404 && r.body.error.code === "ResourceGroupNotFound", "404 ResourceGroupNotFound", r.body);
 
+  // Issue #8: the rules that refuse a request the way Azure does.
+  const wrongAud = await request(ctx, "POST", `${start.authorityHost}/${start.tenantId}/oauth2/v2.0/token`, undefined, null, {
+    grant_type: "client_credentials",
+    client_id: start.clientId,
+    client_secret: start.clientSecret,
+    scope: "https://graph.microsoft.com/.default",
+  });
+  r = await request(ctx, "GET", url("datasets-rg", "disks", "dataset-disk"), undefined, wrongAud.body.access_token);
+  expect(r.status === 401 && r.body.error.code === "InvalidAuthenticationTokenAudience", "401 for a token of another audience", r.body);
+  const diskSource = { createOption: "Copy", sourceResourceId: id("datasets-rg", "disks", "dataset-disk") };
+  r = await arm("PUT", url("scenario-rg", "snapshots", "on-mars"), { location: "marsnorth", properties: { creationData: diskSource, incremental: true } });
+  expect(r.status === 400 && r.body.error.code === "LocationNotAvailableForResourceType", "400 for a region that does not exist", r.body);
+  r = await arm("PUT", url("scenario-rg", "snapshots", "in-east"), { location: "eastus", properties: { creationData: diskSource, incremental: true } });
+  expect(r.status === 404 && r.body.error.code === "NotFound", "404 for a Copy from another region", r.body);
+  r = await arm("PUT", url("scenario-rg", "disks", "too-big"), { location: "westus", sku: { name: "Standard_LRS" }, properties: { creationData: { createOption: "Empty" }, diskSizeGB: 32768 } });
+  expect(r.status === 400 && r.body.error.code === "InvalidParameter", "400 for a disk beyond its SKU's maximum", r.body);
+  r = await arm("GET", `/subscriptions/${sub}/locations?api-version=2022-12-01`);
+  expect(r.status === 200 && r.body.value.some((l) => l.name === "westus"), "the region list", r.status);
+
   const snapBody = {
     location: "westus",
     tags: { "datasnap.dataset": "images", "datasnap.version": "1" },

@@ -4,7 +4,7 @@
 use super::{json_body, operations, Ctx};
 use crate::error::{ArmError, ArmResult};
 use crate::rules::{
-    check_request_tags, check_resource_group_name, location_required, normalize_location,
+    check_request_tags, check_resource_group_name, location_required, same_location,
 };
 use crate::world::{OpKind, ResourceGroup};
 use axum::body::Bytes;
@@ -75,6 +75,7 @@ fn put(ctx: &Ctx, name: &str, body: &Bytes) -> ArmResult<Response> {
         .as_str()
         .filter(|l| !l.is_empty())
         .ok_or_else(location_required)?;
+    crate::regions::check_for_group(location)?;
     check_request_tags(&request)?;
     let tags = request.get("tags").filter(|t| !t.is_null()).cloned();
     let mut world = ctx.state.world();
@@ -86,7 +87,7 @@ fn put(ctx: &Ctx, name: &str, body: &Bytes) -> ArmResult<Response> {
                     "is in deprovisioning state and cannot perform this operation.",
                 ));
             }
-            if normalize_location(&group.location) != normalize_location(location) {
+            if !same_location(&group.location, location) {
                 return Err(ArmError::bad_request(
                     "InvalidResourceGroupLocation",
                     format!(

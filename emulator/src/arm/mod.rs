@@ -11,7 +11,9 @@ pub mod groups;
 pub mod id;
 pub mod operations;
 
-use crate::config::{AppState, COMPUTE_API_VERSIONS, RESOURCES_API_VERSIONS};
+use crate::config::{
+    AppState, COMPUTE_API_VERSIONS, RESOURCES_API_VERSIONS, SUBSCRIPTIONS_API_VERSIONS,
+};
 use crate::error::ArmError;
 use crate::world::Kind;
 use axum::body::Bytes;
@@ -25,6 +27,8 @@ use serde_json::Value;
 /// What an ARM path names, after case-insensitive parsing.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Route {
+    /// `/subscriptions/{s}/locations` (Subscriptions_ListLocations).
+    Locations,
     Groups,
     Group(String),
     ComputeList {
@@ -58,6 +62,7 @@ pub fn parse(path: &str) -> Option<(String, Route)> {
     let route = if p.namespace.is_none() {
         match (p.group, p.rest.as_slice()) {
             (None, [_]) if p.is(0, "resourcegroups") => Route::Groups,
+            (None, [_]) if p.is(0, "locations") => Route::Locations,
             (Some(group), []) => Route::Group(group.into()),
             (None, [_, id]) if p.is(0, "operationresults") => {
                 Route::GroupOperation { id: (*id).into() }
@@ -114,7 +119,8 @@ pub fn query_param(uri: &Uri, name: &str) -> Option<String> {
 }
 
 /// Layer body: ARM's api-version rules (missing: 400 MissingApiVersionParameter;
-/// unknown: 400 NoRegisteredProviderFound for DiskRP, InvalidApiVersionParameter for groups).
+/// unknown: 400 NoRegisteredProviderFound for DiskRP, InvalidApiVersionParameter for groups
+/// and locations).
 pub async fn api_version_layer(request: Request, next: Next) -> Response {
     let path = ArmPath::parse(request.uri().path());
     let Some(version) = query_param(request.uri(), "api-version") else {
@@ -124,7 +130,10 @@ pub async fn api_version_layer(request: Request, next: Next) -> Response {
         )
         .into_response();
     };
-    if let Some(path) = path.filter(|p| p.in_namespace("Microsoft.Compute")) {
+    if let Some(path) = path
+        .as_ref()
+        .filter(|p| p.in_namespace("Microsoft.Compute"))
+    {
         if !COMPUTE_API_VERSIONS.contains(&version.as_str()) {
             let kind = if path.is(0, "disks") {
                 "disks"
@@ -141,15 +150,25 @@ pub async fn api_version_layer(request: Request, next: Next) -> Response {
             )
             .into_response();
         }
-    } else if !RESOURCES_API_VERSIONS.contains(&version.as_str()) {
-        return ArmError::bad_request(
-            "InvalidApiVersionParameter",
-            format!(
-                "The api-version '{version}' is invalid. The supported versions are '{}'.",
-                RESOURCES_API_VERSIONS.join(",")
-            ),
-        )
-        .into_response();
+    } else {
+        let locations = path
+            .as_ref()
+            .is_some_and(|p| p.namespace.is_none() && p.group.is_none() && p.is(0, "locations"));
+        let known = if locations {
+            SUBSCRIPTIONS_API_VERSIONS
+        } else {
+            RESOURCES_API_VERSIONS
+        };
+        if !known.contains(&version.as_str()) {
+            return ArmError::bad_request(
+                "InvalidApiVersionParameter",
+                format!(
+                    "The api-version '{version}' is invalid. The supported versions are '{}'.",
+                    known.join(",")
+                ),
+            )
+            .into_response();
+        }
     }
     next.run(request).await
 }
@@ -208,6 +227,10 @@ pub async fn handle(State(state): State<AppState>, request: Request) -> Response
         method: &parts.method,
     };
     let result = match route {
+        Route::Locations if *ctx.method == Method::GET => {
+            Ok(axum::Json(crate::regions::list(ctx.sub())).into_response())
+        }
+        Route::Locations => Err(method_not_allowed(ctx.method)),
         Route::Groups => groups::list(&ctx),
         Route::Group(name) => groups::handle(&ctx, &name, &body),
         Route::GroupOperation { id } => operations::group_operation(&ctx, &id),

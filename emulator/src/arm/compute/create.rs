@@ -11,7 +11,7 @@ use crate::error::{ArmError, ArmResult};
 use crate::resource::{
     request_tags, ComputeBody, CopyProgress, CreationData, Properties, Resource, Sku, GIB,
 };
-use crate::rules::check_resource_name;
+use crate::rules::{check_disk_size, check_resource_name};
 use crate::time::now_ms;
 use crate::world::{Key, Kind, OpKind, World};
 use axum::body::Bytes;
@@ -46,7 +46,7 @@ pub fn put(ctx: &Ctx, kind: Kind, group: &str, name: &str, body: &Bytes) -> ArmR
     check_resource_name(kind.noun(), name)?;
     let request = json_body(body)?;
     check_top_level(kind, &request)?;
-    let req = create_request(&request)?;
+    let req = create_request(kind, &request)?;
     let mut world = ctx.state.world();
     require_group(&world, group)?;
     let key = Key::new(kind, group, name);
@@ -55,6 +55,10 @@ pub fn put(ctx: &Ctx, kind: Kind, group: &str, name: &str, body: &Bytes) -> ArmR
     }
     let now = now_ms();
     let made = make(ctx, &mut world, kind, &req, now)?;
+    if kind == Kind::Disk {
+        let sku = Sku::pick(kind, request.get("sku"), None);
+        check_disk_size(name, &sku.name, made.size_gb)?;
+    }
     let copy = made.copy.clone();
     let id = ResourceId::new(ctx.sub(), group, kind, name);
     let body = new_body(id, &request, &req, made, now);
@@ -91,11 +95,7 @@ fn make(
             .unwrap_or(false);
     let sized = |gb| Ok(Made::sized(gb, incremental));
     match req.create_option {
-        "Empty" => sized(
-            requested
-                .filter(|s| *s > 0)
-                .ok_or_else(|| missing("diskSizeGB"))?,
-        ),
+        "Empty" => sized(requested.ok_or_else(|| missing("diskSizeGB"))?),
         // Restore reads a disk restore point (not emulated): only its presence is checked.
         "Restore"
             if creation

@@ -1,5 +1,6 @@
 //! Creating from another disk or snapshot (createOption Copy, CopyStart, Restore):
-//! the source must exist in this subscription, be provisioned and not mid-copy; a
+//! the source must exist in this subscription, be provisioned and not mid-copy; a Copy
+//! reads its source in the new resource's region only (another region is CopyStart's); a
 //! CopyStart copies one incremental snapshot at a time per family and region; an
 //! incremental snapshot joins its disk's family, within DiskRP's limits (7 per 5
 //! minutes, 500 in all); a disk is at least as large as its source.
@@ -10,6 +11,7 @@ use crate::arm::id::ResourceId;
 use crate::arm::Ctx;
 use crate::error::{ArmError, ArmResult};
 use crate::resource::CopyProgress;
+use crate::rules::same_location;
 use crate::world::{Key, Kind, World};
 use serde_json::{Map, Value};
 
@@ -31,6 +33,7 @@ const INHERITED: &[&str] = &[
 struct Source {
     key: Key,
     name: String,
+    location: String,
     unique_id: String,
     size_gb: u64,
     family: Option<String>,
@@ -52,6 +55,14 @@ pub fn make(
     now: u64,
 ) -> ArmResult<Made> {
     let source = lookup(ctx, world, req.creation, now)?;
+    if req.create_option == "Copy" && !same_location(&source.location, &req.location) {
+        // DiskRP looks a Copy's source up in the target region, so a source elsewhere is
+        // "not found" (azure-cli #11909, #16385); crossing regions takes CopyStart.
+        return Err(ArmError::not_found(
+            "NotFound",
+            format!("Resource {} is not found.", source.name),
+        ));
+    }
     if source.copying {
         return Err(not_allowed(format!("The source snapshot '{}' is still being copied (completionPercent < 100). Retry after the copy completes.", source.name)));
     }
@@ -119,6 +130,7 @@ fn lookup(ctx: &Ctx, world: &World, creation: &Value, now: u64) -> ArmResult<Sou
     Ok(Source {
         key,
         name: id.name,
+        location: source.location().to_string(),
         unique_id: props.unique_id.clone(),
         size_gb: source.size_gb(),
         family,

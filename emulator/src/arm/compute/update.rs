@@ -12,7 +12,7 @@ use crate::arm::id::ResourceId;
 use crate::arm::{json_body, operations, Ctx};
 use crate::error::{ArmError, ArmResult};
 use crate::resource::{request_tags, Resource, Sku};
-use crate::rules::normalize_location;
+use crate::rules::{check_disk_size, same_location};
 use crate::world::{Key, Kind, OpKind, World};
 use axum::body::Bytes;
 use axum::response::Response;
@@ -62,6 +62,8 @@ pub fn put_existing(
         .and_then(Value::as_u64);
     check_grow_only(kind, resource.size_gb(), requested_size)?;
     let new_size = requested_size.unwrap_or(resource.size_gb());
+    let sku = Sku::pick(kind, request.get("sku"), Some(&resource.body.sku));
+    check_size_for_sku(resource, &sku, new_size)?;
     let mut writable = writable_props(request);
     writable.remove("creationData");
     for p in CREATE_ONLY_PROPS {
@@ -70,15 +72,23 @@ pub fn put_existing(
     let props = resource.props_mut();
     props.merge(writable);
     props.set_size(new_size);
-    resource.body.sku = Sku::pick(kind, request.get("sku"), Some(&resource.body.sku));
+    resource.body.sku = sku;
     resource.body.tags = request_tags(request);
     let op = operations::plan(ctx, OpKind::Put, Some(key.clone()), location);
     Ok(finish_mutation(ctx, world, &key, op))
 }
 
+/// A disk's size after a change must fit the SKU it has after that change.
+fn check_size_for_sku(resource: &Resource, sku: &Sku, size_gb: u64) -> ArmResult<()> {
+    if resource.kind() == Kind::Disk {
+        check_disk_size(resource.name(), &sku.name, size_gb)?;
+    }
+    Ok(())
+}
+
 fn check_same_location(resource: &Resource, group: &str, location: &str) -> ArmResult<()> {
     let old = resource.location();
-    if normalize_location(old) == normalize_location(location) {
+    if same_location(old, location) {
         return Ok(());
     }
     Err(ArmError::bad_request(
@@ -140,12 +150,15 @@ pub fn patch(ctx: &Ctx, kind: Kind, group: &str, name: &str, body: &Bytes) -> Ar
         .get("diskSizeGB")
         .and_then(Value::as_u64);
     check_grow_only(kind, resource.size_gb(), requested_size)?;
+    let sku = match request.get("sku").filter(|s| !s.is_null()) {
+        Some(sku) => Sku::pick(kind, Some(sku), Some(&resource.body.sku)),
+        None => resource.body.sku.clone(),
+    };
+    check_size_for_sku(resource, &sku, requested_size.unwrap_or(resource.size_gb()))?;
     if let Some(props) = request.get("properties").and_then(Value::as_object) {
         resource.props_mut().merge(props.clone());
     }
-    if let Some(sku) = request.get("sku").filter(|s| !s.is_null()) {
-        resource.body.sku = Sku::pick(kind, Some(sku), Some(&resource.body.sku));
-    }
+    resource.body.sku = sku;
     if request.get("tags").is_some() {
         resource.body.tags = request_tags(&request).filter(|t| !t.is_empty());
     }

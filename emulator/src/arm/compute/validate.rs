@@ -4,6 +4,7 @@
 //! which ones can never change after create. Each failure is ARM's error for it.
 
 use crate::error::{ArmError, ArmResult};
+use crate::regions;
 use crate::rules::{
     canonical_sku, check_request_tags, location_required, DISK_SKUS, SNAPSHOT_SKUS,
 };
@@ -184,13 +185,15 @@ pub struct CreateRequest<'a> {
     pub create_option: &'static str,
 }
 
-/// Location, properties, creationData and a known createOption, or the error for the first missing.
-pub fn create_request(request: &Value) -> ArmResult<CreateRequest<'_>> {
+/// Location (an Azure region), properties, creationData and a known createOption, or the
+/// error for the first missing.
+pub fn create_request(kind: Kind, request: &Value) -> ArmResult<CreateRequest<'_>> {
     let location = match request.get("location") {
         Some(Value::String(l)) if !l.is_empty() => l.clone(),
         Some(Value::Null) | None => return Err(location_required()),
         Some(_) => return Err(invalid_content("'location' must be a string.")),
     };
+    regions::check_for_type(&location, kind.type_name())?;
     let props = request
         .get("properties")
         .filter(|p| p.is_object())

@@ -4,7 +4,10 @@
 | --- | --- |
 | provider start | launch `pulumi-resource-datasnap` N times (after 2 warm-up launches); time from spawn to its port line on stdout; median, min, max |
 | provider memory | VmRSS from /proc of a provider driven over gRPC (Pulumi's own stubs, `pulumi.runtime.proto`): after Handshake, after Configure (Azure settings from ARM_* pointing at the emulator), and after one getVersions Invoke (token, TLS, a list call) |
+| Check / Diff latency | the provider started directly and configured against an emulator (as above); one VersionedSnapshot's inputs are checked and created once, then N = 200 Check calls (those inputs, as a protobuf Struct) and N Diff calls (the created outputs against the same inputs) are made one after the other on a single channel; median and p90 of each call's round trip, in ms. With Nagle's algorithm left on in the server, an answer written in more than one piece can wait for the client's delayed ACK, about 40 ms a call, and shows here |
 | `pulumi up` of 50 | a Python program with 50 VersionedSnapshots (full snapshots, `incremental=False`, of the seeded disk) against a fresh emulator whose every long-running operation takes T = 2 s; compared with the ideal time Pulumi's parallelism allows |
+| no-change preview of 50, beside the floor | the 50-snapshot program and its floor twin (below) are each brought up once against an emulator answering at once, then `pulumi preview --expect-no-changes` runs 3 times on each, alternating between the two; medians and the ratio datasnap / floor |
+| preview of 1,000 creates, beside the floor | `pulumi preview` of a fresh stack (nothing created yet) of the program with 1,000 VersionedSnapshots, and of its floor twin, alternating, 3 runs each (no warm-up beyond the earlier runs); medians and the ratio. The emulator is the ARM endpoint but a preview barely calls it |
 | emulator | `make bench-emulator`'s GETs/s, when its load generator is already built |
 
 Ideal time for the 50: `fixed + ceil(50 / P) * T`, where `fixed` is `pulumi up` of the same
@@ -14,6 +17,19 @@ The table also shows the looser ideal with `fixed` = the up of all 50 at T = 0, 
 the per-resource work (overlapped with the waits in the real run) on top of the waits. P is the engine's parallelism: `pulumi up` runs at most P resource operations at once,
 and its default in v3.274 is 4 x GOMAXPROCS (pkg/cmd/pulumi/operations/up.go,
 `defaultParallel`), read here from `pulumi up --help`. Ratio = measured / ideal.
+
+The floor twin: the same program, resource names, count and arguments, but each resource is a
+`pulumi.ComponentResource` holding those arguments as its inputs instead of a VersionedSnapshot
+(config `kind=floor`). No provider serves a component, so the floor is what the CLI, the engine,
+the state and the Python SDK cost for that many resources; datasnap / floor is the provider's
+share on top of it (its start, Check and Create(preview) or Diff per resource, and their gRPC
+round trips).
+
+Knobs (environment): DATASNAP_BENCH_START_RUNS (20), DATASNAP_BENCH_UP_COUNT (50),
+DATASNAP_BENCH_OP_MS (2000), DATASNAP_BENCH_UP_REPEATS (3), DATASNAP_BENCH_RPC_CALLS (200),
+DATASNAP_BENCH_PREVIEW_COUNT (1000), DATASNAP_BENCH_NOCHANGE_COUNT (50),
+DATASNAP_BENCH_PREVIEW_REPEATS (3), DATASNAP_BENCH_SKIP_EMULATOR, DATASNAP_BENCH_KEEP (keep the
+temporary folder), DATASNAP_BIN_DIR (the binaries, default bin/).
 
 Writes the table as JSON to out/bench.json too. Python standard library plus the `pulumi`
 package's gRPC stubs (the .venv this runs in has them).
@@ -46,6 +62,11 @@ START_RUNS = int(os.environ.get("DATASNAP_BENCH_START_RUNS", "20"))
 UP_COUNT = int(os.environ.get("DATASNAP_BENCH_UP_COUNT", "50"))
 OP_MS = int(os.environ.get("DATASNAP_BENCH_OP_MS", "2000"))
 UP_REPEATS = int(os.environ.get("DATASNAP_BENCH_UP_REPEATS", "3"))
+RPC_CALLS = int(os.environ.get("DATASNAP_BENCH_RPC_CALLS", "200"))
+PREVIEW_COUNT = int(os.environ.get("DATASNAP_BENCH_PREVIEW_COUNT", "1000"))
+NOCHANGE_COUNT = int(os.environ.get("DATASNAP_BENCH_NOCHANGE_COUNT", "50"))
+PREVIEW_REPEATS = int(os.environ.get("DATASNAP_BENCH_PREVIEW_REPEATS", "3"))
+KINDS = ("datasnap", "floor")  # the program's two variants (see PROGRAM)
 
 
 def log(msg: str) -> None:
@@ -55,7 +76,28 @@ def log(msg: str) -> None:
 # --- helpers -----------------------------------------------------------------------------
 
 
-class Emulator:
+class Child:
+    """A child process (self.proc) that a `with` block stops."""
+
+    proc: subprocess.Popen
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+class Emulator(Child):
     def __init__(self, workdir: Path, *args: str):
         workdir.mkdir(parents=True, exist_ok=True)
         self.proc = subprocess.Popen(
@@ -87,21 +129,6 @@ class Emulator:
         ctx = ssl.create_default_context(cafile=self.info["caCertFile"])
         with urllib.request.urlopen(self.info["armEndpoint"] + "/_emulator/state", context=ctx, timeout=30) as r:
             return json.loads(r.read())
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()
 
 
 def base_env() -> dict:
@@ -146,47 +173,68 @@ def bench_start() -> dict:
     }
 
 
-# --- (b) provider memory -----------------------------------------------------------------
+# --- provider over gRPC (memory, Check/Diff latency) ----------------------------------------
+
+BENCH_URN = "urn:pulumi:bench::bench::"
+SNAPSHOT_TYPE = "datasnap:index:VersionedSnapshot"
+
+
+class ProviderClient(Child):
+    """`pulumi-resource-datasnap` started directly (its environment pointing at `emu`) and
+    driven over one gRPC channel with the `pulumi` package's own stubs."""
+
+    def __init__(self, workdir: Path, emu: Emulator):
+        import grpc
+        from google.protobuf import struct_pb2
+        from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
+
+        self.pb, self.struct_pb2, self.workdir = provider_pb2, struct_pb2, workdir
+        env = base_env()
+        env.update(emu.env())
+        self.proc = subprocess.Popen([str(PROVIDER)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True)
+        self.port = int(self.proc.stdout.readline())
+        self.channel = grpc.insecure_channel(f"127.0.0.1:{self.port}")
+        self.stub = provider_pb2_grpc.ResourceProviderStub(self.channel)
+
+    def struct(self, values: dict):
+        st = self.struct_pb2.Struct()
+        st.update(values)
+        return st
+
+    def handshake(self) -> None:
+        self.stub.Handshake(self.pb.ProviderHandshakeRequest(
+            root_directory=str(self.workdir), program_directory=str(self.workdir),
+            configure_with_urn=True, supports_views=True, invoke_with_preview=True,
+        ), timeout=30)
+
+    def configure(self) -> None:
+        """Configure with empty config: the Azure settings come from the ARM_* environment."""
+        self.stub.Configure(self.pb.ConfigureRequest(
+            args=self.struct({}), acceptSecrets=True, acceptResources=True,
+            urn=BENCH_URN + "pulumi:providers:datasnap::default", name="default",
+            type="pulumi:providers:datasnap",
+        ), timeout=30)
+
+    def stop(self) -> None:
+        self.channel.close()
+        super().stop()
 
 
 def bench_memory(workdir: Path) -> dict:
     log("provider memory: Handshake, Configure and a getVersions Invoke over gRPC")
-    import grpc
-    from google.protobuf import struct_pb2
-    from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
-
-    with Emulator(workdir / "emu-memory") as emu:
-        env = base_env()
-        env.update(emu.env())
-        p = subprocess.Popen([str(PROVIDER)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True)
-        try:
-            port = int(p.stdout.readline())
-            started = vm_status(p.pid)
-            channel = grpc.insecure_channel(f"127.0.0.1:{port}")
-            stub = provider_pb2_grpc.ResourceProviderStub(channel)
-            stub.Handshake(provider_pb2.ProviderHandshakeRequest(
-                root_directory=str(workdir), program_directory=str(workdir),
-                configure_with_urn=True, supports_views=True, invoke_with_preview=True,
-            ), timeout=30)
-            handshake = vm_status(p.pid)
-            stub.Configure(provider_pb2.ConfigureRequest(
-                args=struct_pb2.Struct(), acceptSecrets=True, acceptResources=True,
-                urn="urn:pulumi:bench::bench::pulumi:providers:datasnap::default", name="default",
-                type="pulumi:providers:datasnap",
-            ), timeout=30)
-            time.sleep(0.2)
-            configured = vm_status(p.pid)
-            args = struct_pb2.Struct()
-            args.update({"resourceGroupName": "datasets-rg", "dataset": "bench"})
-            resp = stub.Invoke(provider_pb2.InvokeRequest(tok="datasnap:index:getVersions", args=args), timeout=60)
-            if resp.failures:
-                raise RuntimeError(f"getVersions failed: {resp.failures}")
-            time.sleep(0.2)
-            invoked = vm_status(p.pid)
-            channel.close()
-        finally:
-            p.terminate()
-            p.wait()
+    with Emulator(workdir / "emu-memory") as emu, ProviderClient(workdir, emu) as prov:
+        started = vm_status(prov.proc.pid)
+        prov.handshake()
+        handshake = vm_status(prov.proc.pid)
+        prov.configure()
+        time.sleep(0.2)
+        configured = vm_status(prov.proc.pid)
+        args = prov.struct({"resourceGroupName": "datasets-rg", "dataset": "bench"})
+        resp = prov.stub.Invoke(prov.pb.InvokeRequest(tok="datasnap:index:getVersions", args=args), timeout=60)
+        if resp.failures:
+            raise RuntimeError(f"getVersions failed: {resp.failures}")
+        time.sleep(0.2)
+        invoked = vm_status(prov.proc.pid)
     return {
         "rss_at_start_mib": mib(started["VmRSS"]),
         "rss_after_handshake_mib": mib(handshake["VmRSS"]),
@@ -196,27 +244,87 @@ def bench_memory(workdir: Path) -> dict:
     }
 
 
-# --- (c) pulumi up of 50 -----------------------------------------------------------------
+def latency(call, n: int) -> dict:
+    """Times `call()` n times in a row (after 3 untimed calls); median and p90 in ms."""
+    for _ in range(3):
+        call()
+    times = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        call()
+        times.append((time.perf_counter() - t0) * 1000)
+    p90 = statistics.quantiles(times, n=10, method="inclusive")[8] if n > 1 else times[0]
+    return {"calls": n, "median_ms": round(statistics.median(times), 2), "p90_ms": round(p90, 2),
+            "min_ms": round(min(times), 2), "max_ms": round(max(times), 2)}
 
-PROGRAM = '''\
+
+def bench_rpc(workdir: Path) -> dict:
+    log(f"Check and Diff latency: {RPC_CALLS} sequential calls each on one gRPC channel")
+    with Emulator(workdir / "emu-rpc", "--op-duration-ms", "0", "--retry-after-secs", "0") as emu, \
+            ProviderClient(workdir, emu) as prov:
+        prov.handshake()
+        prov.configure()
+        name = "s0000"
+        ident = dict(urn=f"{BENCH_URN}{SNAPSHOT_TYPE}::{name}", name=name, type=SNAPSHOT_TYPE)
+        news = prov.struct(snapshot_args(emu.info["subscriptionId"], 0))
+        check_req = prov.pb.CheckRequest(olds=prov.struct({}), news=news, randomSeed=b"\0" * 32, **ident)
+
+        def check():
+            resp = prov.stub.Check(check_req, timeout=30)
+            if resp.failures:
+                raise RuntimeError(f"Check failed: {resp.failures}")
+            return resp
+
+        inputs = check().inputs
+        created = prov.stub.Create(prov.pb.CreateRequest(properties=inputs, timeout=120, **ident), timeout=180)
+        diff_req = prov.pb.DiffRequest(id=created.id, olds=created.properties, news=inputs, old_inputs=inputs, **ident)
+        changes = prov.stub.Diff(diff_req, timeout=30).changes
+        return {
+            "check": latency(check, RPC_CALLS),
+            "diff": latency(lambda: prov.stub.Diff(diff_req, timeout=30), RPC_CALLS),
+            "diff_answer": prov.pb.DiffResponse.DiffChanges.Name(changes),
+        }
+
+
+# --- Pulumi programs -------------------------------------------------------------------------
+
+# One program for every pulumi run: `count` resources, each either a VersionedSnapshot
+# (kind=datasnap, the default) or a ComponentResource of the same name given the same
+# arguments (kind=floor), which no provider serves: the engine's and the SDK's own cost.
+PROGRAM = """\
 import os
 
 import pulumi
 import pulumi_datasnap as datasnap
 
-count = pulumi.Config().require_int("count")
+
+class Floor(pulumi.ComponentResource):
+    def __init__(self, name, **props):
+        super().__init__("bench:index:Floor", name, props)
+
+
+config = pulumi.Config()
+count = config.require_int("count")
+make = Floor if config.get("kind") == "floor" else datasnap.VersionedSnapshot
 sub = os.environ["ARM_SUBSCRIPTION_ID"]
 disk = f"/subscriptions/{sub}/resourceGroups/datasets-rg/providers/Microsoft.Compute/disks/dataset-disk"
 for i in range(count):
-    datasnap.VersionedSnapshot(
-        f"s{i:03d}",
+    make(
+        f"s{i:04d}",
         resource_group_name="datasets-rg",
-        dataset=f"bench{i:03d}",
+        dataset=f"bench{i:04d}",
         version="1",
         source_disk_id=disk,
         incremental=False,
     )
-'''
+"""
+
+
+def snapshot_args(subscription: str, i: int) -> dict:
+    """The inputs PROGRAM gives resource i, as the engine passes them to the provider."""
+    disk = f"/subscriptions/{subscription}/resourceGroups/datasets-rg/providers/Microsoft.Compute/disks/dataset-disk"
+    return {"resourceGroupName": "datasets-rg", "dataset": f"bench{i:04d}", "version": "1",
+            "sourceDiskId": disk, "incremental": False}
 
 
 def pulumi_bin() -> str:
@@ -234,21 +342,24 @@ def default_parallel() -> int:
     return int(m.group(1))
 
 
-def timed_up(workdir: Path, name: str, count: int, op_ms: int) -> dict:
-    """A fresh emulator (operations take op_ms) and a fresh stack; times `pulumi up`."""
-    run = workdir / name
-    proj = run / "project"
-    proj.mkdir(parents=True)
-    (run / "state").mkdir()
-    (proj / "__main__.py").write_text(PROGRAM)
-    (proj / "Pulumi.yaml").write_text(
-        "name: datasnap-bench\nruntime:\n  name: python\n  options:\n    toolchain: pip\n"
-        f"    virtualenv: {VENV}\nplugins:\n  providers:\n    - name: datasnap\n      path: {BIN_DIR}\n"
-    )
-    with Emulator(run / "emu", "--op-duration-ms", str(op_ms)) as emu:
-        env = base_env()
-        env.update(emu.env())
-        env.update(
+class Stack:
+    """PROGRAM in its own project folder and file backend, stack `bench`, with the Azure
+    settings of `emu`; keyword arguments become stack config (count, kind)."""
+
+    def __init__(self, workdir: Path, name: str, emu: Emulator, **config):
+        self.name = name
+        run = workdir / name
+        self.dir = run / "project"
+        self.dir.mkdir(parents=True)
+        (run / "state").mkdir()
+        (self.dir / "__main__.py").write_text(PROGRAM)
+        (self.dir / "Pulumi.yaml").write_text(
+            "name: datasnap-bench\nruntime:\n  name: python\n  options:\n    toolchain: pip\n"
+            f"    virtualenv: {VENV}\nplugins:\n  providers:\n    - name: datasnap\n      path: {BIN_DIR}\n"
+        )
+        self.env = base_env()
+        self.env.update(emu.env())
+        self.env.update(
             PULUMI_HOME=str(workdir / "pulumi-home"),
             PULUMI_BACKEND_URL=f"file://{run / 'state'}",
             PULUMI_CONFIG_PASSPHRASE="",
@@ -256,27 +367,48 @@ def timed_up(workdir: Path, name: str, count: int, op_ms: int) -> dict:
             PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION="true",
             PULUMI_DISABLE_REGISTRY_RESOLVE="true",
         )
+        self.pulumi("stack", "init", "bench")
+        for key, value in config.items():
+            self.pulumi("config", "set", key, str(value))
 
-        def pulumi(*args: str) -> subprocess.CompletedProcess:
-            p = subprocess.run([pulumi_bin(), "--non-interactive", *args], cwd=proj, env=env, capture_output=True, text=True, timeout=1800)
-            if p.returncode != 0:
-                raise RuntimeError(f"`pulumi {' '.join(args)}` exited {p.returncode}\n{p.stdout[-4000:]}\n{p.stderr[-4000:]}")
-            return p
+    def pulumi(self, *args: str) -> subprocess.CompletedProcess:
+        p = subprocess.run([pulumi_bin(), "--non-interactive", *args], cwd=self.dir, env=self.env,
+                           capture_output=True, text=True, timeout=1800)
+        if p.returncode != 0:
+            raise RuntimeError(f"{self.name}: `pulumi {' '.join(args)}` exited {p.returncode}\n{p.stdout[-4000:]}\n{p.stderr[-4000:]}")
+        return p
 
-        pulumi("stack", "init", "bench")
-        pulumi("config", "set", "count", str(count))
+    def timed(self, *args: str) -> tuple[float, subprocess.CompletedProcess]:
+        """Seconds the pulumi command took, and its result."""
         t0 = time.perf_counter()
-        p = pulumi("up", "--yes", "--skip-preview")
-        elapsed = time.perf_counter() - t0
-        snaps = [s for s in _items(emu.state().get("snapshots", [])) if (s.get("tags") or {}).get("datasnap.dataset", "").startswith("bench")]
-        if len(snaps) != count:
-            raise RuntimeError(f"{name}: expected {count} snapshots in the emulator, found {len(snaps)}\n{p.stdout[-3000:]}")
-    log(f"  {name}: {count} snapshot(s), operations {op_ms} ms: {elapsed:.2f} s")
-    return {"count": count, "op_ms": op_ms, "seconds": round(elapsed, 2)}
+        p = self.pulumi(*args)
+        return time.perf_counter() - t0, p
+
+
+def bench_snapshots(emu: Emulator) -> list:
+    return [s for s in _items(emu.state().get("snapshots", [])) if (s.get("tags") or {}).get("datasnap.dataset", "").startswith("bench")]
 
 
 def _items(v):
     return list(v.values()) if isinstance(v, dict) else list(v)
+
+
+def summary(runs: list) -> dict:
+    return {"median": round(statistics.median(runs), 2), "runs": [round(x, 2) for x in runs]}
+
+
+# --- (c) pulumi up of 50 -----------------------------------------------------------------
+
+
+def timed_up(workdir: Path, name: str, count: int, op_ms: int) -> float:
+    """A fresh emulator (operations take op_ms) and a fresh stack; times `pulumi up`."""
+    with Emulator(workdir / name / "emu", "--op-duration-ms", str(op_ms)) as emu:
+        elapsed, p = Stack(workdir, name, emu, count=count).timed("up", "--yes", "--skip-preview")
+        found = len(bench_snapshots(emu))
+        if found != count:
+            raise RuntimeError(f"{name}: expected {count} snapshots in the emulator, found {found}\n{p.stdout[-3000:]}")
+    log(f"  {name}: {count} snapshot(s), operations {op_ms} ms: {elapsed:.2f} s")
+    return elapsed
 
 
 def bench_up(workdir: Path) -> dict:
@@ -287,8 +419,7 @@ def bench_up(workdir: Path) -> dict:
     timed_up(workdir, "warm-up", UP_COUNT, 0)  # warms the plugin cache and the venv's bytecode
 
     def median_of(name: str, count: int, op_ms: int) -> dict:
-        runs = [timed_up(workdir, f"{name}-{i}", count, op_ms)["seconds"] for i in range(UP_REPEATS)]
-        return {"median": round(statistics.median(runs), 2), "runs": runs}
+        return summary([timed_up(workdir, f"{name}-{i}", count, op_ms) for i in range(UP_REPEATS)])
 
     one0 = median_of("one-op0", 1, 0)
     base = median_of("baseline", UP_COUNT, 0)
@@ -319,6 +450,51 @@ def bench_up(workdir: Path) -> dict:
     }
 
 
+# --- (e) previews beside the engine's floor ----------------------------------------------------
+
+
+def interleaved(stacks: dict, repeats: int, *args: str) -> tuple[dict, dict]:
+    """Runs `pulumi <args>` on each stack in turn (datasnap, floor, datasnap, ...), `repeats`
+    rounds; per stack, the median seconds and the runs. The last run's output is kept."""
+    runs = {kind: [] for kind in stacks}
+    out = {}
+    for i in range(repeats):
+        for kind, st in stacks.items():
+            elapsed, out[kind] = st.timed(*args)
+            runs[kind].append(elapsed)
+            log(f"  {st.name} #{i + 1}: `pulumi {' '.join(args)}` {elapsed:.2f} s")
+    result = {kind: summary(r) for kind, r in runs.items()}
+    result["ratio"] = round(result["datasnap"]["median"] / result["floor"]["median"], 3)
+    return result, out
+
+
+def bench_preview_creates(workdir: Path) -> dict:
+    """A preview of PREVIEW_COUNT resources on a fresh stack (all creates), both kinds."""
+    log(f"preview of {PREVIEW_COUNT} new resources, datasnap and floor interleaved, {PREVIEW_REPEATS} runs each")
+    with Emulator(workdir / "emu-preview", "--op-duration-ms", "0", "--retry-after-secs", "0") as emu:
+        stacks = {kind: Stack(workdir, f"preview-{kind}", emu, count=PREVIEW_COUNT, kind=kind) for kind in KINDS}
+        result, out = interleaved(stacks, PREVIEW_REPEATS, "preview")
+    for kind, p in out.items():  # the measure is wrong, not slow, if the preview planned something else
+        m = re.search(r"\+ (\d+) to create", p.stdout)
+        if not m or int(m.group(1)) < PREVIEW_COUNT:
+            raise RuntimeError(f"preview-{kind}: expected {PREVIEW_COUNT}+ creates\n{p.stdout[-2000:]}")
+    return {"count": PREVIEW_COUNT, **result}
+
+
+def bench_preview_no_change(workdir: Path) -> dict:
+    """`pulumi up` of NOCHANGE_COUNT resources, then previews that find nothing to do."""
+    log(f"no-change preview of {NOCHANGE_COUNT}: up once, then {PREVIEW_REPEATS} previews each, interleaved")
+    with Emulator(workdir / "emu-nochange", "--op-duration-ms", "0", "--retry-after-secs", "0") as emu:
+        stacks = {kind: Stack(workdir, f"nochange-{kind}", emu, count=NOCHANGE_COUNT, kind=kind) for kind in KINDS}
+        for st in stacks.values():
+            st.pulumi("up", "--yes", "--skip-preview")
+        found = len(bench_snapshots(emu))
+        if found != NOCHANGE_COUNT:
+            raise RuntimeError(f"no-change: expected {NOCHANGE_COUNT} snapshots in the emulator, found {found}")
+        result, _ = interleaved(stacks, PREVIEW_REPEATS, "preview", "--expect-no-changes")
+    return {"count": NOCHANGE_COUNT, **result}
+
+
 # --- (d) the emulator's own bench --------------------------------------------------------
 
 
@@ -344,6 +520,24 @@ def bench_emulator() -> dict:
 # --- the table ---------------------------------------------------------------------------
 
 
+def runs_note(runs: list) -> str:
+    return "median of " + ", ".join(f"{x:.1f}" for x in runs)
+
+
+def latency_row(name: str, r: dict) -> tuple:
+    return (f"{name.capitalize()} over gRPC, {r['calls']} in a row on one channel", f"{r['median_ms']:.2f} ms", "",
+            f"median; p90 {r['p90_ms']:.2f}, min {r['min_ms']:.2f}, max {r['max_ms']:.2f} ms")
+
+
+def versus_floor_rows(title: str, r: dict) -> list:
+    d, f = r["datasnap"], r["floor"]
+    return [
+        (title, f"{d['median']:.1f} s", "", runs_note(d["runs"])),
+        (f"  floor: the same {r['count']} as ComponentResources", f"{f['median']:.1f} s", "", runs_note(f["runs"])),
+        ("  ratio datasnap / floor", f"{r['ratio']:.2f}x", "", "interleaved runs, no provider in the floor"),
+    ]
+
+
 def main() -> int:
     for exe in (PROVIDER, EMULATOR):
         if not exe.exists():
@@ -353,7 +547,10 @@ def main() -> int:
     try:
         start = bench_start()
         memory = bench_memory(workdir)
-        up = bench_up(workdir)
+        rpc = bench_rpc(workdir)
+        up = bench_up(workdir)  # its warm-up run also warms the venv and plugins for the previews
+        no_change = bench_preview_no_change(workdir)
+        creates = bench_preview_creates(workdir)
         emu = bench_emulator()
     finally:
         if not os.environ.get("DATASNAP_BENCH_KEEP"):
@@ -366,8 +563,9 @@ def main() -> int:
          f"start {memory['rss_at_start_mib']:.1f}, after handshake {memory['rss_after_handshake_mib']:.1f} MiB"),
         ("provider RSS after one getVersions Invoke", f"{memory['rss_after_invoke_mib']:.1f} MiB", "",
          f"peak {memory['peak_rss_mib']:.1f} MiB (token, TLS, one ARM list)"),
+        *(latency_row(name, rpc[name]) for name in ("check", "diff")),
         (f"pulumi up of {up['count']} snapshots, T = {up['op_seconds']:g} s", f"{up['measured_seconds']:.1f} s", "",
-         f"P = {up['parallel']} (pulumi's default); median of " + ", ".join(f"{x:.1f}" for x in up["measured_runs"])),
+         f"P = {up['parallel']} (pulumi's default); " + runs_note(up["measured_runs"])),
         ("  fixed cost: up of 1 snapshot, T = 0", f"{up['fixed_seconds']:.1f} s", "", "CLI, engine, Python program, provider start, one create"),
         (f"  ideal: fixed + ceil({up['count']}/{up['parallel']}) x T", f"{up['ideal_seconds']:.1f} s", "",
          f"{up['waves']} rounds of {up['op_seconds']:g} s"),
@@ -376,6 +574,8 @@ def main() -> int:
          f"{up['baseline50_seconds']:.1f} s + {up['waves'] * up['op_seconds']:g} s = {up['ideal_with_baseline50_seconds']:.1f} s (looser: counts per-resource work twice)"),
         ("  one snapshot: (up at T) - (up at 0), in T", f"{up['single_create_over_T']:.2f} T", "",
          f"{up['single_resource_seconds']:.1f} s - {up['fixed_seconds']:.1f} s"),
+        *versus_floor_rows(f"pulumi preview of {creates['count']} new snapshots (all creates)", creates),
+        *versus_floor_rows(f"no-change pulumi preview of {no_change['count']} snapshots", no_change),
     ]
     if "skipped" in emu or "error" in emu:
         rows.append(("emulator GETs/s (make bench-emulator)", "-", "", emu.get("skipped") or emu.get("error")))
@@ -398,7 +598,10 @@ def main() -> int:
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
         "provider_start": start,
         "provider_memory": memory,
+        "rpc_latency": rpc,
         "pulumi_up": up,
+        "preview_creates": creates,
+        "preview_no_change": no_change,
         "emulator": emu,
         "table": [dict(zip(("measure", "value", "target", "notes"), r)) for r in rows],
     }

@@ -14,4 +14,4 @@ pub mod restored_disk;
 pub mod versioned_snapshot;
 
 #[cfg(test)]
-mod check_table;
+mod input_rules;

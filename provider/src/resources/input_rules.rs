@@ -1,6 +1,7 @@
-//! Issue 8's input rules at Check, as the engine meets them: one row per bad input, through
-//! the adapter (the schema's rules, then the resource's), each naming its property. A
-//! secret value never appears in any reason.
+//! Issue 8's input rules, as the engine meets them: at Check, one row per bad input through
+//! the adapter (the schema's rules, then the resource's), each naming its property, and a
+//! secret value never in any reason; at Create, the one rule only Azure's answer decides (a
+//! snapshot in another region than its source disk), refused before any write.
 
 use serde_json::{json, Value as Json};
 
@@ -237,4 +238,51 @@ fn a_recorded_name_never_changes_under_an_existing_stack() {
     let bumped = with(Res::Rd, &json!({"dataset": "x", "version": "3"}));
     let (renamed, _) = check(Res::Rd, &olds, &bumped, &[]);
     assert_eq!(renamed.values["diskName"], json!("x-v3-disk"));
+}
+
+/// The disk's region is known only at Create: a `location` elsewhere is refused, naming
+/// `location` and the way to a copy there, after reads only (no PUT).
+#[tokio::test]
+async fn a_snapshot_outside_its_disks_region_is_refused_before_any_write() {
+    use crate::azure::testing::client_with;
+    use crate::azure::{CancelToken, ClientOptions, HttpResponse};
+    use crate::resource::{Env, NoLog, ResourceError};
+
+    let not_found = HttpResponse::new(404)
+        .with_json(&json!({"error": {"code": "ResourceNotFound", "message": "no"}}));
+    let disk = HttpResponse::new(200).with_json(&json!({"id": DISK, "name": "data", "location": "westus",
+        "properties": {"provisioningState": "Succeeded", "diskSizeGB": 8, "creationData": {"createOption": "Empty"}}}));
+    let (arm, transport) = client_with(ClientOptions::for_tests(), vec![not_found, disk]);
+    let env = Env::new(
+        std::sync::Arc::new(NoLog),
+        None,
+        std::time::Duration::from_secs(60),
+        Some(arm),
+        CancelToken::new(),
+    );
+    let (inputs, f) = check(
+        Res::Vs,
+        &json!({}),
+        &with(Res::Vs, &json!({"location": "West Europe"})),
+        &[],
+    );
+    assert!(f.is_empty(), "{f:?}");
+    let inputs: vs::Inputs = serde_json::from_value(Json::Object(inputs.values)).unwrap();
+    match VersionedSnapshot.create(&env, inputs).await {
+        Err(ResourceError::Invalid { property, reason }) => {
+            assert_eq!(property, "location");
+            for w in [
+                "\"West Europe\" is not the region of the source disk (\"westus\")",
+                "sourceSnapshotId",
+                "CopyStart",
+            ] {
+                assert!(reason.contains(w), "{w:?} not in {reason}");
+            }
+        }
+        Err(e) => panic!("{e}"),
+        Ok(_) => panic!("created"),
+    }
+    let lines = transport.lines();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(lines.iter().all(|l| l.starts_with("GET ")), "{lines:?}");
 }

@@ -225,7 +225,7 @@ impl<R: Resource> DynResource for Adapter<R> {
             inputs,
             failures: failures
                 .into_iter()
-                .map(|f| Failure::new(f.property, redact(&f.reason, &secrets)))
+                .map(|f| Failure::new(redact(&f.property, &secrets), redact(&f.reason, &secrets)))
                 .collect(),
         };
         let mut values = news.values.clone();

@@ -42,7 +42,7 @@ impl Retention {
     /// Each part set outside its range, as (property, reason); the reason quotes the value.
     pub fn check(&self) -> Vec<(&'static str, String)> {
         let parts = [
-            ("keepLast", self.keep_last, MAX_KEEP_LAST, " (Azure keeps at most 500 incremental snapshots of a disk; the version just created is always kept)"),
+            ("keepLast", self.keep_last, MAX_KEEP_LAST, " (at most as many incremental snapshots as Azure keeps of one disk; at least the version just created)"),
             ("maxAgeDays", self.max_age_days, MAX_AGE_DAYS, ""),
         ];
         parts

@@ -199,10 +199,10 @@ fn decode_inputs<T: DeserializeOwned>(m: &Map<String, Json>) -> Result<T, Failur
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.inner().to_string();
-        let reason = if inner.contains("expected u32") {
-            "must be a whole number from 0 to 4294967295".to_string()
-        } else if inner.contains("expected i64") || inner.contains("expected u64") {
-            "must be a whole number".to_string()
+        // Integer inputs are i64, so the resource's rules name each one's own range; only
+        // a number beyond i64 ends here.
+        let reason = if inner.contains("expected i64") {
+            "must be a whole number, and this one is far too large".to_string()
         } else {
             format!("has a value datasnap cannot use ({inner})")
         };
@@ -225,7 +225,7 @@ impl<R: Resource> DynResource for Adapter<R> {
             inputs,
             failures: failures
                 .into_iter()
-                .map(|f| Failure::new(f.property, redact(&f.reason, &secrets)))
+                .map(|f| Failure::new(redact(&f.property, &secrets), redact(&f.reason, &secrets)))
                 .collect(),
         };
         let mut values = news.values.clone();
@@ -263,7 +263,7 @@ impl<R: Resource> DynResource for Adapter<R> {
             if R::PLAIN_IN_AZURE.contains(&top) {
                 failures.push(Failure::new(
                     path,
-                    "is a secret, but datasnap stores it in Azure (as a name or a tag), which keeps it in plain text; pass a value that is not secret",
+                    "is a secret, but datasnap stores it in Azure (as a name, an id, a region or a tag), which keeps it in plain text; pass a value that is not secret",
                 ));
             }
         }
@@ -450,8 +450,14 @@ mod tests {
     }
 
     #[test]
-    fn a_value_the_type_cannot_hold_fails_at_its_path() {
-        for bad in [json!(-1), json!(4_294_967_296_u64)] {
+    fn an_integer_out_of_range_fails_at_its_path_naming_the_range() {
+        for bad in [
+            json!(-1),
+            json!(0),
+            json!(501),
+            json!(4_294_967_296_u64),
+            json!(u64::MAX),
+        ] {
             let mut v = good();
             v["retention"] = json!({"keepLast": bad});
             let c = adapter().check(&Props::default(), &props(v));
@@ -461,10 +467,10 @@ mod tests {
                 "{:?}",
                 c.failures
             );
+            let reason = &c.failures[0].reason;
             assert!(
-                c.failures[0].reason.contains("whole number"),
-                "{:?}",
-                c.failures
+                reason.contains("must be from 1 to 500") || reason.contains("far too large"),
+                "{reason}"
             );
             assert!(!c.failures[0].reason.contains("provider bug"));
         }

@@ -353,8 +353,8 @@ pub trait Resource: Send + Sync + 'static {
         })
     }
 
-    /// Input properties that datasnap writes to Azure as tags, which Azure stores in plain
-    /// text: a secret value there is refused at Check.
+    /// Input properties that datasnap writes to Azure as names, ids, regions or tags, which
+    /// Azure stores and shows in plain text: a secret value there is refused at Check.
     const PLAIN_IN_AZURE: &'static [&'static str] = &[];
 
     /// The outputs knowable during preview. Keys left out are unknown to the engine.

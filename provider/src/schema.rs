@@ -325,7 +325,7 @@ fn check_value(t: &PropType, path: &str, v: &Json, failures: &mut Vec<Failure>) 
             if !values.iter().any(|x| x == s) {
                 failures.push(Failure::new(
                     path,
-                    format!("\"{s}\" is not allowed; use one of: {}", values.join(", ")),
+                    format!("{s:?} is not allowed; use one of: {}", values.join(", ")),
                 ));
             }
             true
@@ -363,7 +363,7 @@ fn json_kind(v: &Json) -> String {
         Json::Null => "null".into(),
         Json::Bool(b) => format!("the boolean {b}"),
         Json::Number(n) => format!("the number {n}"),
-        Json::String(s) => format!("the string \"{s}\""),
+        Json::String(s) => format!("the string {s:?}"),
         Json::Array(_) => "a list".into(),
         Json::Object(_) => "an object".into(),
     }

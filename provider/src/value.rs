@@ -86,6 +86,10 @@ pub fn secret_texts(props: &Props) -> Vec<String> {
         match v {
             Json::Object(m) => {
                 for (k, e) in m {
+                    // The keys of a secret map are as secret as its values.
+                    if secret && !k.is_empty() {
+                        out.push(k.clone());
+                    }
                     walk(e, &path_join(path, k), secret, secrets, out);
                 }
             }
@@ -106,6 +110,16 @@ pub fn secret_texts(props: &Props) -> Vec<String> {
     for (k, v) in &props.values {
         walk(v, &path_join("", k), false, &props.secrets, &mut out);
     }
+    // Messages quote values escaped (`{:?}`, JSON): those spellings are secret too.
+    let escaped: Vec<String> = out
+        .iter()
+        .map(|s| {
+            let q = format!("{s:?}");
+            q[1..q.len() - 1].to_string()
+        })
+        .filter(|e| !out.contains(e))
+        .collect();
+    out.extend(escaped);
     // Longest first, so a secret that contains another is replaced whole.
     out.sort_by_key(|s| std::cmp::Reverse(s.len()));
     out
@@ -244,9 +258,10 @@ fn decode_value(
     }
 }
 
-/// Integral numbers become JSON integers so they deserialize into integer fields.
+/// Integral numbers become JSON integers so they deserialize into integer fields (and a
+/// huge one meets its property's range rule, not a type error).
 fn number(n: f64) -> Json {
-    if n.fract() == 0.0 && n.abs() < 9.0e15 {
+    if n.fract() == 0.0 && n.abs() < 9.2e18 {
         Json::Number(Number::from(n as i64))
     } else {
         Number::from_f64(n).map(Json::Number).unwrap_or(Json::Null)

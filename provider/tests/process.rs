@@ -135,7 +135,8 @@ async fn the_binary_serves_the_protocol() {
         assert!(st.message().contains("subscriptionId"), "{st:?}");
     }
 
-    // Check: an unknown source (preview) and a secret region.
+    // Check: an unknown source (preview) and a secret region. Azure keeps a region in plain
+    // text, so the secret is refused (without its value), and the inputs keep its mark.
     let news = strct(&[
         ("resourceGroupName", s("rg")),
         ("dataset", s("imagenet")),
@@ -154,7 +155,13 @@ async fn the_binary_serves_the_protocol() {
         .await
         .unwrap()
         .into_inner();
-    assert!(checked.failures.is_empty(), "{:?}", checked.failures);
+    let f = &checked.failures;
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert_eq!(f[0].property, "location");
+    assert!(
+        f[0].reason.contains("plain text") && !f[0].reason.contains("westus2"),
+        "{f:?}"
+    );
     let inputs = checked.inputs.unwrap();
     assert_eq!(
         str_of(&inputs, "sourceDiskId").as_deref(),

@@ -70,7 +70,7 @@ impl ResourceId {
             "/subscriptions/<subscription id>/resourceGroups/<group>/providers/{}/<name>",
             kind.arm_type()
         );
-        let bad = |why: &str| IdError(format!("{why}; expected {expected}, got \"{s}\""));
+        let bad = |why: &str| IdError(format!("{why}; expected {expected}, got {s:?}"));
         let trimmed = s.trim();
         if trimmed.is_empty() {
             return Err(bad("is empty"));

@@ -12,20 +12,46 @@ use serde::{Deserialize, Serialize};
 use super::version::DatasetVersion;
 use crate::azure::id::ids_equal;
 
-/// Which old versions to prune after a create.
+/// The most incremental snapshots Azure keeps of one disk at a time, so the most versions
+/// `keepLast` can ask for. Microsoft documents it under "Restrictions" in "Create an
+/// incremental snapshot for managed disks"
+/// (learn.microsoft.com/azure/virtual-machines/disks-incremental-snapshots): "You can create
+/// a total of 500 incremental snapshots for a single disk" (at any one time).
+pub const MAX_KEEP_LAST: i64 = 500;
+/// The longest `maxAgeDays`: about a hundred years.
+pub const MAX_AGE_DAYS: i64 = 36_500;
+
+/// Which old versions to prune after a create. The fields are wide integers so that a value
+/// out of range reaches Check's rule ([`Retention::check`]) and its message, instead of
+/// failing to decode.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Retention {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub keep_last: Option<u32>,
+    pub keep_last: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_age_days: Option<u32>,
+    pub max_age_days: Option<i64>,
 }
 
 impl Retention {
     /// Neither part is set: the rule prunes nothing.
     pub fn is_empty(&self) -> bool {
         self.keep_last.is_none() && self.max_age_days.is_none()
+    }
+
+    /// Each part set outside its range, as (property, reason); the reason quotes the value.
+    pub fn check(&self) -> Vec<(&'static str, String)> {
+        let parts = [
+            ("keepLast", self.keep_last, MAX_KEEP_LAST, " (at most as many incremental snapshots as Azure keeps of one disk; at least the version just created)"),
+            ("maxAgeDays", self.max_age_days, MAX_AGE_DAYS, ""),
+        ];
+        parts
+            .into_iter()
+            .filter_map(|(name, value, max, why)| {
+                let v = value.filter(|v| !(1..=max).contains(v))?;
+                Some((name, format!("must be from 1 to {max}{why}; it is {v}")))
+            })
+            .collect()
     }
 
     /// The `datasnap.retention` tag value: `keepLast=N,maxAgeDays=D`, an unset part left out.
@@ -74,9 +100,11 @@ pub fn select<'a>(
     for (i, v) in versions.iter().enumerate() {
         // How many versions are newer than this one.
         let newer = versions.len() - 1 - i;
-        let beyond = rule.keep_last.is_some_and(|n| newer >= n as usize);
+        let beyond = rule
+            .keep_last
+            .is_some_and(|n| newer >= usize::try_from(n.max(1)).unwrap_or(usize::MAX));
         let too_old = match (rule.max_age_days, v.created()) {
-            (Some(max), Some(created)) => (now - created).whole_days() > i64::from(max),
+            (Some(max), Some(created)) => (now - created).whole_days() > max,
             _ => false,
         };
         if !(beyond || too_old) || ids_equal(&v.snapshot_id, current) || v.keep || !v.retained {
@@ -118,7 +146,7 @@ mod tests {
         }
     }
 
-    fn rule(keep_last: Option<u32>, max_age_days: Option<u32>) -> Retention {
+    fn rule(keep_last: Option<i64>, max_age_days: Option<i64>) -> Retention {
         Retention {
             keep_last,
             max_age_days,

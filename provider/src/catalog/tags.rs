@@ -46,17 +46,17 @@ pub fn check_tag_name(name: &str) -> Result<(), String> {
     }
     if name.chars().count() > MAX_TAG_NAME {
         return Err(format!(
-            "tag name \"{name}\" is longer than {MAX_TAG_NAME} characters"
+            "tag name {name:?} is longer than {MAX_TAG_NAME} characters"
         ));
     }
     if let Some(c) = name.chars().find(|c| FORBIDDEN.contains(c)) {
-        return Err(format!("tag name \"{name}\" contains '{c}'; Azure does not allow any of < > % & \\ ? / in tag names"));
+        return Err(format!("tag name {name:?} contains {c:?}; Azure does not allow any of < > % & \\ ? / in tag names"));
     }
     let lower = name.to_ascii_lowercase();
     for p in ["microsoft", "azure", "windows"] {
         if lower.starts_with(p) {
             return Err(format!(
-                "tag name \"{name}\" starts with \"{p}\", which Azure reserves"
+                "tag name {name:?} starts with {p:?}, which Azure reserves"
             ));
         }
     }
@@ -67,7 +67,7 @@ pub fn check_tag_name(name: &str) -> Result<(), String> {
 pub fn check_tag_value(name: &str, value: &str) -> Result<(), String> {
     if value.chars().count() > MAX_TAG_VALUE {
         return Err(format!(
-            "the value of \"{name}\" has {} characters; Azure allows at most {MAX_TAG_VALUE}",
+            "the value of {name:?} has {} characters; Azure allows at most {MAX_TAG_VALUE}",
             value.chars().count()
         ));
     }
@@ -77,7 +77,7 @@ pub fn check_tag_value(name: &str, value: &str) -> Result<(), String> {
 /// Checks one of the user's own tags: not in datasnap's namespace, and within Azure's rules.
 pub fn check_user_tag(name: &str, value: &str) -> Result<(), String> {
     if name.to_ascii_lowercase().starts_with(PREFIX) {
-        return Err(format!("tag names starting with \"{PREFIX}\" are reserved for datasnap's own tags; put lineage in `metadata` instead"));
+        return Err(format!("tag name {name:?} starts with {PREFIX:?}, which is reserved for datasnap's own tags; rename the tag, or put lineage in `metadata` instead"));
     }
     check_tag_name(name).and_then(|_| check_tag_value(name, value))
 }
@@ -91,7 +91,8 @@ pub fn check_metadata_key(key: &str) -> Result<(), String> {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
     {
         return Err(format!(
-            "metadata key \"{key}\" must be 1-64 letters, digits, '_', '-' or '.' (it is stored as the Azure tag \"{META_PREFIX}{key}\")"
+            "metadata key {key:?} must be 1-64 letters, digits, '_', '-' or '.' (it is stored as the Azure tag {:?})",
+            format!("{META_PREFIX}{key}")
         ));
     }
     Ok(())
@@ -147,6 +148,32 @@ pub fn is_own_key(name: &str) -> bool {
 /// The keep rule on a `datasnap.keep` value: present and not `false` (any case).
 pub fn keeps(value: Option<&str>) -> bool {
     value.is_some_and(|v| !v.trim().eq_ignore_ascii_case("false"))
+}
+
+/// Keys that Azure would take for one tag: tag names ignore case there. Each later key of a
+/// map that equals an earlier one ignoring case, with why it is refused. `prefix` is what
+/// datasnap puts before the key in Azure (`datasnap.meta.` for metadata).
+pub fn case_clashes<'a>(
+    keys: impl IntoIterator<Item = &'a String>,
+    prefix: &str,
+) -> Vec<(&'a String, String)> {
+    let mut seen: BTreeMap<String, &String> = BTreeMap::new();
+    let mut out = Vec::new();
+    for k in keys {
+        match seen.get(&k.to_lowercase()) {
+            Some(first) => out.push((
+                k,
+                format!(
+                    "{k:?} and {first:?} differ only in case, but Azure tag names ignore case, so both would be the one tag {:?}: keep one of them",
+                    format!("{prefix}{first}")
+                ),
+            )),
+            None => {
+                seen.insert(k.to_lowercase(), k);
+            }
+        }
+    }
+    out
 }
 
 /// What a version's tags say about it.

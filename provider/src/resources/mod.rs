@@ -3,10 +3,15 @@
 //! - [`versioned_snapshot`]: one Azure snapshot = one version of one dataset.
 //! - [`restored_disk`]: a managed disk created from a version (the rollback path).
 //! - [`naming`]: validation of names and versions, and the default snapshot name.
+//! - [`regions`]: Azure's public regions, which `location` must name.
 //!
 //! Listing, ordering, tags and retention of a dataset's versions are the catalog's
 //! ([`crate::catalog`]).
 
 pub mod naming;
+pub mod regions;
 pub mod restored_disk;
 pub mod versioned_snapshot;
+
+#[cfg(test)]
+mod input_rules;

@@ -1,5 +1,5 @@
-//! Names: validation of user-facing identifiers (names, resource groups, regions, datasets,
-//! versions) and the default snapshot name. The order of versions is the catalog's
+//! Names: validation of user-facing identifiers (names, resource groups, datasets,
+//! versions; regions are [`super::regions`]) and the default snapshot name. The order of versions is the catalog's
 //! (`crate::catalog::order`).
 //!
 //! Pure logic. Azure's own rules (see the reference) disagree on whether snapshot names may
@@ -17,9 +17,9 @@ pub const MAX_IDENT: usize = 64;
 /// Checks a snapshot or disk name; `Err` explains the rule.
 pub fn check_azure_name(name: &str) -> Result<(), String> {
     let rule = "must be 1-80 characters of letters, digits, '_' and '-', start with a letter or digit, and end with a letter, digit or '_'";
-    if name.is_empty() || name.len() > MAX_NAME {
+    if name.is_empty() || name.chars().count() > MAX_NAME {
         return Err(format!(
-            "\"{name}\" {rule} (it has {} characters)",
+            "{name:?} {rule} (it has {} characters)",
             name.chars().count()
         ));
     }
@@ -27,12 +27,12 @@ pub fn check_azure_name(name: &str) -> Result<(), String> {
         .chars()
         .find(|c| !(c.is_ascii_alphanumeric() || *c == '_' || *c == '-'))
     {
-        return Err(format!("\"{name}\" contains '{c}'; it {rule}"));
+        return Err(format!("{name:?} contains {c:?}; it {rule}"));
     }
     let first = name.chars().next().unwrap_or('-');
     let last = name.chars().last().unwrap_or('-');
     if !first.is_ascii_alphanumeric() || !(last.is_ascii_alphanumeric() || last == '_') {
-        return Err(format!("\"{name}\" {rule}"));
+        return Err(format!("{name:?} {rule}"));
     }
     Ok(())
 }
@@ -46,7 +46,7 @@ pub fn check_resource_group(name: &str) -> Result<(), String> {
         || name.ends_with('.')
     {
         return Err(format!(
-            "\"{name}\" is not a valid resource group name: use 1-90 letters, digits, '_', '.', '-', '(' or ')', not ending in '.'"
+            "{name:?} is not a valid resource group name: use 1-90 letters, digits, '_', '.', '-', '(' or ')', not ending in '.'"
         ));
     }
     Ok(())
@@ -60,20 +60,6 @@ pub fn normalize_location(l: &str) -> String {
         .to_ascii_lowercase()
 }
 
-/// Checks an Azure region name (`westus2` or `West US 2`).
-pub fn check_location(location: &str) -> Result<(), String> {
-    if location.is_empty()
-        || !location
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == ' ')
-    {
-        return Err(format!(
-            "\"{location}\" is not an Azure region name such as \"westus2\" or \"West US 2\""
-        ));
-    }
-    Ok(())
-}
-
 fn check_ident(what: &str, value: &str, extra: &[char]) -> Result<(), String> {
     let allowed: String = extra
         .iter()
@@ -81,17 +67,20 @@ fn check_ident(what: &str, value: &str, extra: &[char]) -> Result<(), String> {
         .collect::<Vec<_>>()
         .join(", ");
     let rule = format!("must be 1-{MAX_IDENT} characters of letters, digits, {allowed}, starting with a letter or digit");
-    if value.is_empty() || value.len() > MAX_IDENT {
-        return Err(format!("{what} \"{value}\" {rule}"));
+    if value.is_empty() || value.chars().count() > MAX_IDENT {
+        return Err(format!(
+            "{what} {value:?} {rule} (it has {} characters)",
+            value.chars().count()
+        ));
     }
     if !value.starts_with(|c: char| c.is_ascii_alphanumeric()) {
-        return Err(format!("{what} \"{value}\" {rule}"));
+        return Err(format!("{what} {value:?} {rule}"));
     }
     if let Some(c) = value
         .chars()
         .find(|c| !(c.is_ascii_alphanumeric() || extra.contains(c)))
     {
-        return Err(format!("{what} \"{value}\" contains '{c}'; it {rule}"));
+        return Err(format!("{what} {value:?} contains {c:?}; it {rule}"));
     }
     Ok(())
 }
@@ -104,7 +93,7 @@ pub fn check_dataset(dataset: &str) -> Result<(), String> {
 /// Checks a version string. `latest` is reserved for lookups.
 pub fn check_version(version: &str) -> Result<(), String> {
     if version.eq_ignore_ascii_case("latest") {
-        return Err("\"latest\" is reserved (getVersion uses it to mean the newest version); use a concrete version such as \"1\" or \"2024-06-01\"".into());
+        return Err(format!("{version:?} is reserved (getVersion uses \"latest\" to mean the newest version); use a concrete version such as \"1\" or \"2024-06-01\""));
     }
     check_ident("version", version, &['.', '_', '-', '+'])
 }
@@ -115,14 +104,21 @@ pub fn check_version(version: &str) -> Result<(), String> {
 /// would lose information (a `.` or `+`, upper-case letters, more than 80 characters) the
 /// name is lower-cased, every other character becomes `-`, and a short hash of the exact
 /// dataset and version is appended: `1.4.0` and `1-4-0` never share a snapshot.
+///
+/// The plain form is also hashed when it could be read back two ways, so that distinct
+/// versions never share a name: when the dataset or the version contains `-v` (`x` with
+/// `1-v2` and `x-v1` with `2` are both `x-v1-v2`), and when it ends like a hashed name
+/// (`-` and six hex digits). Then a plain name has exactly one `-v` between its dataset and
+/// its version, and never looks like a hashed one.
 pub fn default_snapshot_name(dataset: &str, version: &str) -> String {
     let raw = format!("{dataset}-v{version}");
+    let ambiguous = dataset.contains("-v") || version.contains("-v") || looks_hashed(&raw);
     let lossless = raw.len() <= MAX_NAME
         && raw
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
         && check_azure_name(&raw).is_ok();
-    if lossless {
+    if lossless && !ambiguous {
         return raw;
     }
     let suffix = format!(
@@ -144,6 +140,15 @@ pub fn default_snapshot_name(dataset: &str, version: &str) -> String {
         name.pop();
     }
     name + &suffix
+}
+
+/// Ends with `-` and six lower-case hex digits, as a hashed default name does.
+fn looks_hashed(name: &str) -> bool {
+    name.len() > 7
+        && name.as_bytes()[name.len() - 7] == b'-'
+        && name[name.len() - 6..]
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 /// 64-bit FNV-1a: a small, stable hash for name suffixes (not for security).
@@ -219,6 +224,11 @@ mod tests {
             ("data.set", "1", "data-set", "1"),
             ("d", "V1", "d", "v1"),
             ("d", "1+b", "d", "1-b"),
+            // Plain names that could be read back two ways are hashed.
+            ("x", "1-v2", "x-v1", "2"),
+            ("a-v", "b", "a", "-vb"),
+            ("d", "v1-v2", "d-vv1", "2"),
+            ("d", "1-abc123", "d", "1.abc123"),
         ];
         for (d1, v1, d2, v2) in pairs {
             let (a, b) = (default_snapshot_name(d1, v1), default_snapshot_name(d2, v2));
@@ -226,7 +236,14 @@ mod tests {
                 !a.eq_ignore_ascii_case(&b),
                 "{d1}/{v1} and {d2}/{v2} both map to {a}"
             );
+            assert!(check_azure_name(&a).is_ok() && check_azure_name(&b).is_ok());
         }
+        assert!(default_snapshot_name("x", "1-v2").starts_with("x-v1-v2-"));
+        assert_eq!(
+            default_snapshot_name("x", "v2"),
+            "x-vv2",
+            "`-v` across the join is fine"
+        );
         let long_a = default_snapshot_name(&"a".repeat(64), &format!("{}1", "9".repeat(63)));
         let long_b = default_snapshot_name(&"a".repeat(64), &format!("{}2", "9".repeat(63)));
         assert_ne!(long_a, long_b, "versions that differ after the cut");
@@ -235,6 +252,35 @@ mod tests {
             default_snapshot_name("d", "1.0"),
             "stable"
         );
+    }
+
+    /// Every pair over a small alphabet rich in `-` and `v`: no two share a default name.
+    #[test]
+    fn default_names_are_injective_over_small_pairs() {
+        let mut words = vec![String::new()];
+        for _ in 0..4 {
+            let next: Vec<String> = words
+                .iter()
+                .flat_map(|w| ["x", "-", "v", "1"].map(|c| format!("{w}{c}")))
+                .collect();
+            words.extend(next);
+        }
+        words.sort();
+        words.dedup();
+        let valid: Vec<&String> = words
+            .iter()
+            .filter(|w| check_dataset(w).is_ok() && check_version(w).is_ok())
+            .collect();
+        let mut seen = std::collections::HashMap::new();
+        for d in &valid {
+            for v in &valid {
+                let name = default_snapshot_name(d, v);
+                if let Some(other) = seen.insert(name.clone(), (d.as_str(), v.as_str())) {
+                    panic!("{d}/{v} and {}/{} both map to {name}", other.0, other.1);
+                }
+            }
+        }
+        assert!(seen.len() > 10_000, "{}", seen.len());
     }
 
     #[test]
@@ -253,12 +299,6 @@ mod tests {
         assert!(check_version("1.4.0+build.5").is_ok());
         assert!(check_version("latest").unwrap_err().contains("reserved"));
         assert!(check_version("").is_err());
-    }
-
-    #[test]
-    fn location_rules() {
-        assert!(check_location("West US 2").is_ok() && check_location("westus2").is_ok());
-        assert!(check_location("").is_err() && check_location("west/us").is_err());
     }
 
     #[test]

@@ -263,8 +263,8 @@ class RetentionPolicy(dict):
         """
         Which old versions of a dataset to prune. The rule runs after each successful create and again whenever a version is released, so it holds in the steady state (with `keepLast: 1`, a bump from v2 to v3 leaves v3 alone in Azure). Only released (retained) versions are ever pruned: versions a stack holds, and versions tagged `datasnap.keep` (any value but `false`), never are, and nothing outside the dataset's own tagged snapshots is touched.
 
-        :param _builtins.int keep_last: Keep the newest this-many versions of the dataset (newest by version order; versions that stacks hold count too) and prune older released ones. At least 1.
-        :param _builtins.int max_age_days: Prune retained versions created more than this many days ago (at least 1).
+        :param _builtins.int keep_last: Keep the newest this-many versions of the dataset, from 1 to 500 (Azure keeps at most 500 incremental snapshots of a disk): newest by version order, versions that stacks hold counting too; older released versions are pruned.
+        :param _builtins.int max_age_days: Prune retained versions created more than this many days ago, from 1 to 36500.
         """
         if keep_last is not None:
             pulumi.set(__self__, "keep_last", keep_last)
@@ -275,7 +275,7 @@ class RetentionPolicy(dict):
     @pulumi.getter(name="keepLast")
     def keep_last(self) -> Optional[_builtins.int]:
         """
-        Keep the newest this-many versions of the dataset (newest by version order; versions that stacks hold count too) and prune older released ones. At least 1.
+        Keep the newest this-many versions of the dataset, from 1 to 500 (Azure keeps at most 500 incremental snapshots of a disk): newest by version order, versions that stacks hold counting too; older released versions are pruned.
         """
         return pulumi.get(self, "keep_last")
 
@@ -283,7 +283,7 @@ class RetentionPolicy(dict):
     @pulumi.getter(name="maxAgeDays")
     def max_age_days(self) -> Optional[_builtins.int]:
         """
-        Prune retained versions created more than this many days ago (at least 1).
+        Prune retained versions created more than this many days ago, from 1 to 36500.
         """
         return pulumi.get(self, "max_age_days")
 

@@ -35,13 +35,13 @@ class RestoredDiskArgs:
 
         :param pulumi.Input[_builtins.str] resource_group_name: The resource group of the new disk. Changing it replaces the disk.
         :param pulumi.Input[_builtins.str] dataset: The dataset whose version to restore (with `version` and `sourceResourceGroupName`). Changing it replaces the disk.
-        :param pulumi.Input[_builtins.str] disk_name: The Azure name of the disk. Defaults to `<snapshot name>-disk`. Changing it replaces the disk.
-        :param pulumi.Input[_builtins.int] disk_size_gb: The size in GiB; at least the snapshot's size, and it can only grow. Defaults to the snapshot's size. Updated in place.
-        :param pulumi.Input[_builtins.str] location: The Azure region of the disk; defaults to the snapshot's. Changing it replaces the disk.
+        :param pulumi.Input[_builtins.str] disk_name: The Azure name of the disk. Defaults to `<snapshot name>-disk`; a default name once recorded stays while the source does. Changing it replaces the disk.
+        :param pulumi.Input[_builtins.int] disk_size_gb: The size in GiB: at least the snapshot's size, at most 32767 (65536 for `UltraSSD_LRS` and `PremiumV2_LRS`, and when `sku` is unset), and it can only grow. Defaults to the snapshot's size. Updated in place.
+        :param pulumi.Input[_builtins.str] location: The Azure region of the disk: a public Azure region's name, for example `westus2` or `West US 2`; defaults to the snapshot's. Changing it replaces the disk.
         :param pulumi.Input['DiskSku'] sku: The disk's storage SKU. Defaults to Azure's. Updated in place.
         :param pulumi.Input[_builtins.str] source_resource_group_name: The resource group holding the dataset's snapshots; defaults to `resourceGroupName`. Changing it replaces the disk.
         :param pulumi.Input[_builtins.str] source_snapshot_id: The ARM id of the snapshot to restore. Set this, or `dataset` and `version`. Changing it replaces the disk.
-        :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] tags: Azure tags on the disk. Updated in place.
+        :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] tags: Azure tags on the disk. Names must not start with `datasnap.`, and two names that differ only in case are refused (Azure tag names ignore case). Updated in place.
         :param pulumi.Input[_builtins.str] version: The version to restore, or `latest` (resolved when the disk is created and recorded in `restoredVersion`). Changing it replaces the disk.
         """
         pulumi.set(__self__, "resource_group_name", resource_group_name)
@@ -92,7 +92,7 @@ class RestoredDiskArgs:
     @pulumi.getter(name="diskName")
     def disk_name(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        The Azure name of the disk. Defaults to `<snapshot name>-disk`. Changing it replaces the disk.
+        The Azure name of the disk. Defaults to `<snapshot name>-disk`; a default name once recorded stays while the source does. Changing it replaces the disk.
         """
         return pulumi.get(self, "disk_name")
 
@@ -104,7 +104,7 @@ class RestoredDiskArgs:
     @pulumi.getter(name="diskSizeGb")
     def disk_size_gb(self) -> pulumi.Input[Optional[_builtins.int]]:
         """
-        The size in GiB; at least the snapshot's size, and it can only grow. Defaults to the snapshot's size. Updated in place.
+        The size in GiB: at least the snapshot's size, at most 32767 (65536 for `UltraSSD_LRS` and `PremiumV2_LRS`, and when `sku` is unset), and it can only grow. Defaults to the snapshot's size. Updated in place.
         """
         return pulumi.get(self, "disk_size_gb")
 
@@ -116,7 +116,7 @@ class RestoredDiskArgs:
     @pulumi.getter
     def location(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        The Azure region of the disk; defaults to the snapshot's. Changing it replaces the disk.
+        The Azure region of the disk: a public Azure region's name, for example `westus2` or `West US 2`; defaults to the snapshot's. Changing it replaces the disk.
         """
         return pulumi.get(self, "location")
 
@@ -164,7 +164,7 @@ class RestoredDiskArgs:
     @pulumi.getter
     def tags(self) -> pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]]:
         """
-        Azure tags on the disk. Updated in place.
+        Azure tags on the disk. Names must not start with `datasnap.`, and two names that differ only in case are refused (Azure tag names ignore case). Updated in place.
         """
         return pulumi.get(self, "tags")
 
@@ -216,14 +216,14 @@ class RestoredDisk(pulumi.CustomResource):
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
         :param pulumi.Input[_builtins.str] dataset: The dataset whose version to restore (with `version` and `sourceResourceGroupName`). Changing it replaces the disk.
-        :param pulumi.Input[_builtins.str] disk_name: The Azure name of the disk. Defaults to `<snapshot name>-disk`. Changing it replaces the disk.
-        :param pulumi.Input[_builtins.int] disk_size_gb: The size in GiB; at least the snapshot's size, and it can only grow. Defaults to the snapshot's size. Updated in place.
-        :param pulumi.Input[_builtins.str] location: The Azure region of the disk; defaults to the snapshot's. Changing it replaces the disk.
+        :param pulumi.Input[_builtins.str] disk_name: The Azure name of the disk. Defaults to `<snapshot name>-disk`; a default name once recorded stays while the source does. Changing it replaces the disk.
+        :param pulumi.Input[_builtins.int] disk_size_gb: The size in GiB: at least the snapshot's size, at most 32767 (65536 for `UltraSSD_LRS` and `PremiumV2_LRS`, and when `sku` is unset), and it can only grow. Defaults to the snapshot's size. Updated in place.
+        :param pulumi.Input[_builtins.str] location: The Azure region of the disk: a public Azure region's name, for example `westus2` or `West US 2`; defaults to the snapshot's. Changing it replaces the disk.
         :param pulumi.Input[_builtins.str] resource_group_name: The resource group of the new disk. Changing it replaces the disk.
         :param pulumi.Input['DiskSku'] sku: The disk's storage SKU. Defaults to Azure's. Updated in place.
         :param pulumi.Input[_builtins.str] source_resource_group_name: The resource group holding the dataset's snapshots; defaults to `resourceGroupName`. Changing it replaces the disk.
         :param pulumi.Input[_builtins.str] source_snapshot_id: The ARM id of the snapshot to restore. Set this, or `dataset` and `version`. Changing it replaces the disk.
-        :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] tags: Azure tags on the disk. Updated in place.
+        :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] tags: Azure tags on the disk. Names must not start with `datasnap.`, and two names that differ only in case are refused (Azure tag names ignore case). Updated in place.
         :param pulumi.Input[_builtins.str] version: The version to restore, or `latest` (resolved when the disk is created and recorded in `restoredVersion`). Changing it replaces the disk.
         """
         ...
@@ -367,7 +367,7 @@ class RestoredDisk(pulumi.CustomResource):
     @pulumi.getter(name="diskName")
     def disk_name(self) -> pulumi.Output[_builtins.str]:
         """
-        The Azure name of the disk. Defaults to `<snapshot name>-disk`. Changing it replaces the disk.
+        The Azure name of the disk. Defaults to `<snapshot name>-disk`; a default name once recorded stays while the source does. Changing it replaces the disk.
         """
         return pulumi.get(self, "disk_name")
 
@@ -383,7 +383,7 @@ class RestoredDisk(pulumi.CustomResource):
     @pulumi.getter(name="diskSizeGb")
     def disk_size_gb(self) -> pulumi.Output[_builtins.int]:
         """
-        The size in GiB; at least the snapshot's size, and it can only grow. Defaults to the snapshot's size. Updated in place.
+        The size in GiB: at least the snapshot's size, at most 32767 (65536 for `UltraSSD_LRS` and `PremiumV2_LRS`, and when `sku` is unset), and it can only grow. Defaults to the snapshot's size. Updated in place.
         """
         return pulumi.get(self, "disk_size_gb")
 
@@ -399,7 +399,7 @@ class RestoredDisk(pulumi.CustomResource):
     @pulumi.getter
     def location(self) -> pulumi.Output[_builtins.str]:
         """
-        The Azure region of the disk; defaults to the snapshot's. Changing it replaces the disk.
+        The Azure region of the disk: a public Azure region's name, for example `westus2` or `West US 2`; defaults to the snapshot's. Changing it replaces the disk.
         """
         return pulumi.get(self, "location")
 
@@ -471,7 +471,7 @@ class RestoredDisk(pulumi.CustomResource):
     @pulumi.getter
     def tags(self) -> pulumi.Output[Mapping[str, _builtins.str]]:
         """
-        Azure tags on the disk. Updated in place.
+        Azure tags on the disk. Names must not start with `datasnap.`, and two names that differ only in case are refused (Azure tag names ignore case). Updated in place.
         """
         return pulumi.get(self, "tags")
 

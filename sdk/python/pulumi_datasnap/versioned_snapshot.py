@@ -43,14 +43,14 @@ class VersionedSnapshotArgs:
         :param pulumi.Input[_builtins.str] version: The version of the dataset this snapshot holds, for example `1`, `2024-06-01` or `1.4.0`. A version is immutable: bump it to take a new snapshot. 1-64 characters: letters, digits, `.`, `_`, `+` and `-`, starting with a letter or digit; `latest` is reserved. Changing it creates the new snapshot before anything happens to the old one.
         :param pulumi.Input['DeletionPolicy'] deletion_policy: What happens to the snapshot in Azure when Pulumi deletes this resource (on `destroy`, or after a replacement by a new version). `Retain` (the default) keeps it in Azure as a retained version of its dataset; `Delete` deletes it. Updated in place.
         :param pulumi.Input[_builtins.bool] incremental: Whether the snapshot is incremental (billed on changed data only; required for Premium SSD v2 and Ultra disks). Defaults to `true`. Changing it is a replacement and needs a new `version` or `snapshotName`.
-        :param pulumi.Input[_builtins.str] location: The Azure region of the snapshot, for example `westus2`. Defaults to the source's region. Changing it requires a new `version`.
-        :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] metadata: Lineage metadata for this version, for example `gitCommit`, `pipelineRunId`, `datasetHash` or `parentVersion`. Stored as `datasnap.meta.<key>` Azure tags, so keys are 1-64 letters, digits, `_`, `-` or `.`, and values up to 256 characters. Updated in place.
+        :param pulumi.Input[_builtins.str] location: The Azure region of the snapshot: a public Azure region's name, for example `westus2` or `West US 2`. Defaults to the source's region. With `sourceDiskId` it must be the disk's region (Azure snapshots a disk only there); to reach another region, copy that snapshot with `sourceSnapshotId`. Changing it requires a new `version`.
+        :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] metadata: Lineage metadata for this version, for example `gitCommit`, `pipelineRunId`, `datasetHash` or `parentVersion`. Stored as `datasnap.meta.<key>` Azure tags, so keys are 1-64 letters, digits, `_`, `-` or `.` (two keys that differ only in case are refused: Azure tag names ignore case), and values up to 256 characters. Updated in place.
         :param pulumi.Input['RetentionPolicyArgs'] retention: A rule for pruning this dataset's old, retained versions after each successful create. Without it nothing is ever pruned. Updated in place.
         :param pulumi.Input['SnapshotSku'] sku: The storage SKU of the snapshot. Defaults to Azure's choice (Standard HDD for incremental snapshots). Updated in place.
-        :param pulumi.Input[_builtins.str] snapshot_name: The Azure name of the snapshot. Defaults to `<dataset>-v<version>`; when that is not already a valid, lower-case Azure name (a `.` or `+`, capitals, more than 80 characters), it is lower-cased, other characters become `-`, and a short hash of the exact dataset and version is appended, so two versions never share a snapshot. Changing it is a replacement.
+        :param pulumi.Input[_builtins.str] snapshot_name: The Azure name of the snapshot. Defaults to `<dataset>-v<version>`; when that is not already a valid, lower-case Azure name (a `.` or `+`, capitals, more than 80 characters), it is lower-cased, other characters become `-`, and a short hash of the exact dataset and version is appended; the hash is also appended when the dataset or version contains `-v` or the name would end like a hash, so two versions never share a snapshot. A default name once recorded stays while the dataset and version do. Changing it is a replacement.
         :param pulumi.Input[_builtins.str] source_disk_id: The ARM id of the managed disk to snapshot (`/subscriptions/.../resourceGroups/.../providers/Microsoft.Compute/disks/<name>`). Exactly one of `sourceDiskId` and `sourceSnapshotId` is required. Changing it requires a new `version`.
         :param pulumi.Input[_builtins.str] source_snapshot_id: The ARM id of an existing snapshot to copy, typically another version's snapshot in a different region (a cross-region copy with createOption CopyStart). Exactly one of `sourceDiskId` and `sourceSnapshotId` is required. Changing it requires a new `version`.
-        :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] tags: Your Azure tags on the snapshot. Names must not start with `datasnap.` (reserved for version identity and lineage), `microsoft`, `azure` or `windows`, nor contain `<>%&\\?/`; names up to 512 and values up to 256 characters; at most 50 tags in all, counting datasnap's own. Updated in place.
+        :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] tags: Your Azure tags on the snapshot. Names must not start with `datasnap.` (reserved for version identity and lineage), `microsoft`, `azure` or `windows`, nor contain `<>%&\\?/`; names up to 512 and values up to 256 characters; at most 50 tags in all, counting datasnap's own. Azure tag names ignore case, so two names that differ only in case are refused. Updated in place.
         """
         pulumi.set(__self__, "dataset", dataset)
         pulumi.set(__self__, "resource_group_name", resource_group_name)
@@ -144,7 +144,7 @@ class VersionedSnapshotArgs:
     @pulumi.getter
     def location(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        The Azure region of the snapshot, for example `westus2`. Defaults to the source's region. Changing it requires a new `version`.
+        The Azure region of the snapshot: a public Azure region's name, for example `westus2` or `West US 2`. Defaults to the source's region. With `sourceDiskId` it must be the disk's region (Azure snapshots a disk only there); to reach another region, copy that snapshot with `sourceSnapshotId`. Changing it requires a new `version`.
         """
         return pulumi.get(self, "location")
 
@@ -156,7 +156,7 @@ class VersionedSnapshotArgs:
     @pulumi.getter
     def metadata(self) -> pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]]:
         """
-        Lineage metadata for this version, for example `gitCommit`, `pipelineRunId`, `datasetHash` or `parentVersion`. Stored as `datasnap.meta.<key>` Azure tags, so keys are 1-64 letters, digits, `_`, `-` or `.`, and values up to 256 characters. Updated in place.
+        Lineage metadata for this version, for example `gitCommit`, `pipelineRunId`, `datasetHash` or `parentVersion`. Stored as `datasnap.meta.<key>` Azure tags, so keys are 1-64 letters, digits, `_`, `-` or `.` (two keys that differ only in case are refused: Azure tag names ignore case), and values up to 256 characters. Updated in place.
         """
         return pulumi.get(self, "metadata")
 
@@ -192,7 +192,7 @@ class VersionedSnapshotArgs:
     @pulumi.getter(name="snapshotName")
     def snapshot_name(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        The Azure name of the snapshot. Defaults to `<dataset>-v<version>`; when that is not already a valid, lower-case Azure name (a `.` or `+`, capitals, more than 80 characters), it is lower-cased, other characters become `-`, and a short hash of the exact dataset and version is appended, so two versions never share a snapshot. Changing it is a replacement.
+        The Azure name of the snapshot. Defaults to `<dataset>-v<version>`; when that is not already a valid, lower-case Azure name (a `.` or `+`, capitals, more than 80 characters), it is lower-cased, other characters become `-`, and a short hash of the exact dataset and version is appended; the hash is also appended when the dataset or version contains `-v` or the name would end like a hash, so two versions never share a snapshot. A default name once recorded stays while the dataset and version do. Changing it is a replacement.
         """
         return pulumi.get(self, "snapshot_name")
 
@@ -228,7 +228,7 @@ class VersionedSnapshotArgs:
     @pulumi.getter
     def tags(self) -> pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]]:
         """
-        Your Azure tags on the snapshot. Names must not start with `datasnap.` (reserved for version identity and lineage), `microsoft`, `azure` or `windows`, nor contain `<>%&\\?/`; names up to 512 and values up to 256 characters; at most 50 tags in all, counting datasnap's own. Updated in place.
+        Your Azure tags on the snapshot. Names must not start with `datasnap.` (reserved for version identity and lineage), `microsoft`, `azure` or `windows`, nor contain `<>%&\\?/`; names up to 512 and values up to 256 characters; at most 50 tags in all, counting datasnap's own. Azure tag names ignore case, so two names that differ only in case are refused. Updated in place.
         """
         return pulumi.get(self, "tags")
 
@@ -273,15 +273,15 @@ class VersionedSnapshot(pulumi.CustomResource):
         :param pulumi.Input[_builtins.str] dataset: The dataset this snapshot is a version of, for example `imagenet-train`. 1-64 characters: letters, digits, `.`, `_` and `-`, starting with a letter or digit. Stored in the `datasnap.dataset` tag; changing it is a replacement.
         :param pulumi.Input['DeletionPolicy'] deletion_policy: What happens to the snapshot in Azure when Pulumi deletes this resource (on `destroy`, or after a replacement by a new version). `Retain` (the default) keeps it in Azure as a retained version of its dataset; `Delete` deletes it. Updated in place.
         :param pulumi.Input[_builtins.bool] incremental: Whether the snapshot is incremental (billed on changed data only; required for Premium SSD v2 and Ultra disks). Defaults to `true`. Changing it is a replacement and needs a new `version` or `snapshotName`.
-        :param pulumi.Input[_builtins.str] location: The Azure region of the snapshot, for example `westus2`. Defaults to the source's region. Changing it requires a new `version`.
-        :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] metadata: Lineage metadata for this version, for example `gitCommit`, `pipelineRunId`, `datasetHash` or `parentVersion`. Stored as `datasnap.meta.<key>` Azure tags, so keys are 1-64 letters, digits, `_`, `-` or `.`, and values up to 256 characters. Updated in place.
+        :param pulumi.Input[_builtins.str] location: The Azure region of the snapshot: a public Azure region's name, for example `westus2` or `West US 2`. Defaults to the source's region. With `sourceDiskId` it must be the disk's region (Azure snapshots a disk only there); to reach another region, copy that snapshot with `sourceSnapshotId`. Changing it requires a new `version`.
+        :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] metadata: Lineage metadata for this version, for example `gitCommit`, `pipelineRunId`, `datasetHash` or `parentVersion`. Stored as `datasnap.meta.<key>` Azure tags, so keys are 1-64 letters, digits, `_`, `-` or `.` (two keys that differ only in case are refused: Azure tag names ignore case), and values up to 256 characters. Updated in place.
         :param pulumi.Input[_builtins.str] resource_group_name: The resource group that holds the snapshot. Changing it creates a new snapshot (a replacement).
         :param pulumi.Input[Union['RetentionPolicyArgs', 'RetentionPolicyArgsDict', 'outputs.RetentionPolicy']] retention: A rule for pruning this dataset's old, retained versions after each successful create. Without it nothing is ever pruned. Updated in place.
         :param pulumi.Input['SnapshotSku'] sku: The storage SKU of the snapshot. Defaults to Azure's choice (Standard HDD for incremental snapshots). Updated in place.
-        :param pulumi.Input[_builtins.str] snapshot_name: The Azure name of the snapshot. Defaults to `<dataset>-v<version>`; when that is not already a valid, lower-case Azure name (a `.` or `+`, capitals, more than 80 characters), it is lower-cased, other characters become `-`, and a short hash of the exact dataset and version is appended, so two versions never share a snapshot. Changing it is a replacement.
+        :param pulumi.Input[_builtins.str] snapshot_name: The Azure name of the snapshot. Defaults to `<dataset>-v<version>`; when that is not already a valid, lower-case Azure name (a `.` or `+`, capitals, more than 80 characters), it is lower-cased, other characters become `-`, and a short hash of the exact dataset and version is appended; the hash is also appended when the dataset or version contains `-v` or the name would end like a hash, so two versions never share a snapshot. A default name once recorded stays while the dataset and version do. Changing it is a replacement.
         :param pulumi.Input[_builtins.str] source_disk_id: The ARM id of the managed disk to snapshot (`/subscriptions/.../resourceGroups/.../providers/Microsoft.Compute/disks/<name>`). Exactly one of `sourceDiskId` and `sourceSnapshotId` is required. Changing it requires a new `version`.
         :param pulumi.Input[_builtins.str] source_snapshot_id: The ARM id of an existing snapshot to copy, typically another version's snapshot in a different region (a cross-region copy with createOption CopyStart). Exactly one of `sourceDiskId` and `sourceSnapshotId` is required. Changing it requires a new `version`.
-        :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] tags: Your Azure tags on the snapshot. Names must not start with `datasnap.` (reserved for version identity and lineage), `microsoft`, `azure` or `windows`, nor contain `<>%&\\?/`; names up to 512 and values up to 256 characters; at most 50 tags in all, counting datasnap's own. Updated in place.
+        :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] tags: Your Azure tags on the snapshot. Names must not start with `datasnap.` (reserved for version identity and lineage), `microsoft`, `azure` or `windows`, nor contain `<>%&\\?/`; names up to 512 and values up to 256 characters; at most 50 tags in all, counting datasnap's own. Azure tag names ignore case, so two names that differ only in case are refused. Updated in place.
         :param pulumi.Input[_builtins.str] version: The version of the dataset this snapshot holds, for example `1`, `2024-06-01` or `1.4.0`. A version is immutable: bump it to take a new snapshot. 1-64 characters: letters, digits, `.`, `_`, `+` and `-`, starting with a letter or digit; `latest` is reserved. Changing it creates the new snapshot before anything happens to the old one.
         """
         ...
@@ -484,7 +484,7 @@ class VersionedSnapshot(pulumi.CustomResource):
     @pulumi.getter
     def location(self) -> pulumi.Output[_builtins.str]:
         """
-        The Azure region of the snapshot, for example `westus2`. Defaults to the source's region. Changing it requires a new `version`.
+        The Azure region of the snapshot: a public Azure region's name, for example `westus2` or `West US 2`. Defaults to the source's region. With `sourceDiskId` it must be the disk's region (Azure snapshots a disk only there); to reach another region, copy that snapshot with `sourceSnapshotId`. Changing it requires a new `version`.
         """
         return pulumi.get(self, "location")
 
@@ -492,7 +492,7 @@ class VersionedSnapshot(pulumi.CustomResource):
     @pulumi.getter
     def metadata(self) -> pulumi.Output[Mapping[str, _builtins.str]]:
         """
-        Lineage metadata for this version, for example `gitCommit`, `pipelineRunId`, `datasetHash` or `parentVersion`. Stored as `datasnap.meta.<key>` Azure tags, so keys are 1-64 letters, digits, `_`, `-` or `.`, and values up to 256 characters. Updated in place.
+        Lineage metadata for this version, for example `gitCommit`, `pipelineRunId`, `datasetHash` or `parentVersion`. Stored as `datasnap.meta.<key>` Azure tags, so keys are 1-64 letters, digits, `_`, `-` or `.` (two keys that differ only in case are refused: Azure tag names ignore case), and values up to 256 characters. Updated in place.
         """
         return pulumi.get(self, "metadata")
 
@@ -548,7 +548,7 @@ class VersionedSnapshot(pulumi.CustomResource):
     @pulumi.getter(name="snapshotName")
     def snapshot_name(self) -> pulumi.Output[_builtins.str]:
         """
-        The Azure name of the snapshot. Defaults to `<dataset>-v<version>`; when that is not already a valid, lower-case Azure name (a `.` or `+`, capitals, more than 80 characters), it is lower-cased, other characters become `-`, and a short hash of the exact dataset and version is appended, so two versions never share a snapshot. Changing it is a replacement.
+        The Azure name of the snapshot. Defaults to `<dataset>-v<version>`; when that is not already a valid, lower-case Azure name (a `.` or `+`, capitals, more than 80 characters), it is lower-cased, other characters become `-`, and a short hash of the exact dataset and version is appended; the hash is also appended when the dataset or version contains `-v` or the name would end like a hash, so two versions never share a snapshot. A default name once recorded stays while the dataset and version do. Changing it is a replacement.
         """
         return pulumi.get(self, "snapshot_name")
 
@@ -580,7 +580,7 @@ class VersionedSnapshot(pulumi.CustomResource):
     @pulumi.getter
     def tags(self) -> pulumi.Output[Mapping[str, _builtins.str]]:
         """
-        Your Azure tags on the snapshot. Names must not start with `datasnap.` (reserved for version identity and lineage), `microsoft`, `azure` or `windows`, nor contain `<>%&\\?/`; names up to 512 and values up to 256 characters; at most 50 tags in all, counting datasnap's own. Updated in place.
+        Your Azure tags on the snapshot. Names must not start with `datasnap.` (reserved for version identity and lineage), `microsoft`, `azure` or `windows`, nor contain `<>%&\\?/`; names up to 512 and values up to 256 characters; at most 50 tags in all, counting datasnap's own. Azure tag names ignore case, so two names that differ only in case are refused. Updated in place.
         """
         return pulumi.get(self, "tags")
 

@@ -28,7 +28,18 @@ impl Resource for RestoredDisk {
     type Inputs = Inputs;
     type Outputs = Outputs;
 
-    const PLAIN_IN_AZURE: &'static [&'static str] = &["tags"];
+    const PLAIN_IN_AZURE: &'static [&'static str] = &[
+        "resourceGroupName",
+        "diskName",
+        "sourceSnapshotId",
+        "dataset",
+        "version",
+        "sourceResourceGroupName",
+        "location",
+        "sku",
+        "diskSizeGb",
+        "tags",
+    ];
 
     fn check(
         &self,

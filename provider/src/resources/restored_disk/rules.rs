@@ -8,9 +8,10 @@ use crate::azure::id::ids_equal;
 use crate::catalog::tags;
 use crate::resource::{Change, DiffResult, Failure, ResourceError, Unknowns};
 use crate::resources::naming::{
-    check_azure_name, check_dataset, check_location, check_resource_group, check_snapshot_id,
-    check_version, non_empty, normalize_location, Rule,
+    check_azure_name, check_dataset, check_resource_group, check_snapshot_id, check_version,
+    non_empty, normalize_location, Rule,
 };
+use crate::resources::regions::check_location;
 use crate::value::path_join;
 
 /// RestoredDisk's own rules, after the schema's: exactly one source, valid names, a size
@@ -78,11 +79,28 @@ pub fn check(
         && !unknowns.contains("dataset")
         && !unknowns.contains("version")
     {
-        news.disk_name = news.effective_name();
+        // A name once recorded stays while the source is the same (only a new source
+        // renames), even when the default rule has changed since.
+        let recorded = olds
+            .filter(|o| {
+                o.source_snapshot_id == news.source_snapshot_id
+                    && o.dataset == news.dataset
+                    && o.version == news.version
+            })
+            .and_then(|o| o.disk_name.clone());
+        news.disk_name = recorded.or_else(|| news.effective_name());
     }
     if let Some(size) = news.disk_size_gb {
-        if size < 1 {
-            f.push(Failure::new("diskSizeGb", "must be at least 1"));
+        let max = max_disk_size_gb(news.sku.as_deref());
+        if !(1..=max).contains(&size) {
+            let of = match news.sku.as_deref() {
+                Some(sku) => format!("the largest {sku:?} disk Azure makes"),
+                None => "the largest managed disk Azure makes (Ultra Disk and Premium SSD v2; 32767 for the other SKUs)".to_string(),
+            };
+            f.push(Failure::new(
+                "diskSizeGb",
+                format!("must be from 1 to {max} GiB, {of}; it is {size}"),
+            ));
         }
         if let Err(e) = can_resize(olds.and_then(|o| o.disk_size_gb), size) {
             f.push(Failure::new("diskSizeGb", e));
@@ -96,7 +114,25 @@ pub fn check(
             f.push(Failure::new(path_join("tags", k), e));
         }
     }
+    for (k, e) in tags::case_clashes(news.tags.iter().flatten().map(|(k, _)| k), "") {
+        f.push(Failure::new(path_join("tags", k), e));
+    }
     (news, f)
+}
+
+/// The largest managed disk of a SKU, in GiB, from Microsoft's "Azure managed disk types"
+/// (learn.microsoft.com/azure/virtual-machines/disks-types, "Disk type comparison",
+/// "Max disk size"): 65,536 GiB for Ultra Disk and Premium SSD v2, 32,767 GiB for Premium
+/// SSD, Standard SSD and Standard HDD (LRS and ZRS alike). An unset SKU is Azure's choice,
+/// so it may be as large as the largest.
+pub const MAX_DISK_GB: i64 = 65_536;
+const MAX_DISK_GB_V1: i64 = 32_767;
+
+pub fn max_disk_size_gb(sku: Option<&str>) -> i64 {
+    match sku {
+        Some("UltraSSD_LRS" | "PremiumV2_LRS") | None => MAX_DISK_GB,
+        Some(_) => MAX_DISK_GB_V1,
+    }
 }
 
 /// A managed disk can only grow: `new` GiB against the disk's `current` size (the recorded

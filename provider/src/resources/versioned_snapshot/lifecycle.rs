@@ -57,12 +57,20 @@ async fn resolve_source(
     if let Some(disk_id) = &inputs.source_disk_id {
         let disk_ref = ResourceId::parse(disk_id, ResourceKind::Disk)
             .map_err(|e| invalid("sourceDiskId", e.to_string()))?;
+        let Some(disk) = arm.get::<Disk>(&disk_ref, ctx).await? else {
+            return Err(invalid("sourceDiskId", format!("the managed disk {disk_id} does not exist (or the identity cannot see it); check the id")));
+        };
+        // Azure snapshots a disk only within its region: refuse another region before any
+        // write, with the way to get a copy there.
         let location = match &inputs.location {
+            Some(l) if normalize_location(l) != normalize_location(&disk.location) => {
+                return Err(invalid("location", format!(
+                    "{l:?} is not the region of the source disk ({:?}), and Azure snapshots a disk only in its own region. Leave `location` out (or set it to {:?}) to snapshot the disk there; for a copy in {l:?}, add a second VersionedSnapshot with `sourceSnapshotId` set to that snapshot's id, `location` {l:?} and its own `version` or `snapshotName` (datasnap copies a snapshot across regions with CopyStart)",
+                    disk.location, disk.location
+                )));
+            }
             Some(l) => l.clone(),
-            None => match arm.get::<Disk>(&disk_ref, ctx).await? {
-                Some(d) => d.location,
-                None => return Err(invalid("sourceDiskId", format!("the managed disk {disk_id} does not exist (or the identity cannot see it); check the id"))),
-            },
+            None => disk.location,
         };
         return Ok(Source {
             create_option: "Copy",

@@ -33,7 +33,21 @@ impl Resource for VersionedSnapshot {
     type Inputs = Inputs;
     type Outputs = Outputs;
 
-    const PLAIN_IN_AZURE: &'static [&'static str] = &["dataset", "version", "tags", "metadata"];
+    const PLAIN_IN_AZURE: &'static [&'static str] = &[
+        "resourceGroupName",
+        "dataset",
+        "version",
+        "sourceDiskId",
+        "sourceSnapshotId",
+        "location",
+        "snapshotName",
+        "incremental",
+        "sku",
+        "tags",
+        "metadata",
+        "deletionPolicy",
+        "retention",
+    ];
 
     fn check(
         &self,

@@ -12,9 +12,10 @@ use crate::azure::id::ids_equal;
 use crate::catalog::tags;
 use crate::resource::{json_map, Change, ChangeKind, DiffResult, Failure, ResourceError, Unknowns};
 use crate::resources::naming::{
-    check_azure_name, check_dataset, check_disk_id, check_location, check_resource_group,
-    check_snapshot_id, check_version, non_empty, normalize_location, Rule,
+    check_azure_name, check_dataset, check_disk_id, check_resource_group, check_snapshot_id,
+    check_version, non_empty, normalize_location, Rule,
 };
+use crate::resources::regions::check_location;
 use crate::value::path_join;
 
 pub(super) fn same_location(a: &Option<String>, b: &Option<String>) -> bool {
@@ -86,7 +87,12 @@ pub fn check(
         && !unknowns.contains("dataset")
         && !unknowns.contains("version")
     {
-        news.snapshot_name = news.effective_name();
+        // A name once recorded stays: the same version keeps its snapshot's name even when
+        // the default rule has changed since (only a new dataset or version renames).
+        let recorded = olds
+            .filter(|o| o.dataset == news.dataset && o.version == news.version)
+            .and_then(|o| o.snapshot_name.clone());
+        news.snapshot_name = recorded.or_else(|| news.effective_name());
     }
     if news.tags.is_none() && !unknowns.contains("tags") {
         news.tags = Some(BTreeMap::new());
@@ -107,6 +113,14 @@ pub fn check(
             f.push(Failure::new(&p, e));
         }
     }
+    for (map, name, prefix) in [
+        (&news.tags, "tags", ""),
+        (&news.metadata, "metadata", tags::META_PREFIX),
+    ] {
+        for (k, e) in tags::case_clashes(map.iter().flatten().map(|(k, _)| k), prefix) {
+            f.push(Failure::new(path_join(name, k), e));
+        }
+    }
     for (k, v) in news.metadata.iter().flatten() {
         let p = path_join("metadata", k);
         if let Err(e) = tags::check_metadata_key(k).and_then(|_| tags::check_tag_value(k, v)) {
@@ -114,14 +128,8 @@ pub fn check(
         }
     }
     if let Some(r) = news.retention {
-        if r.keep_last == Some(0) {
-            f.push(Failure::new(
-                "retention.keepLast",
-                "must be at least 1 (the version just created is always kept)",
-            ));
-        }
-        if r.max_age_days == Some(0) {
-            f.push(Failure::new("retention.maxAgeDays", "must be at least 1"));
+        for (part, reason) in r.check() {
+            f.push(Failure::new(path_join("retention", part), reason));
         }
         if r.is_empty() && !unknowns.contains("retention") {
             f.push(Failure::new(
@@ -216,7 +224,7 @@ fn immutability(old: &Inputs, new: &Inputs, unknowns: &Unknowns, f: &mut Vec<Fai
         f.push(Failure::new(
             "snapshotName",
             format!(
-                "this change replaces the snapshot, but the replacement would have the same name \"{n}\" in resource group \"{}\" and so the same ARM id as the snapshot it replaces; {how}",
+                "this change replaces the snapshot, but the replacement would have the same name {n:?} in resource group {:?} and so the same ARM id as the snapshot it replaces; {how}",
                 new.resource_group_name
             ),
         ));
@@ -225,7 +233,7 @@ fn immutability(old: &Inputs, new: &Inputs, unknowns: &Unknowns, f: &mut Vec<Fai
 
 fn bump_message(what: &str, new: &Inputs) -> String {
     format!(
-        "{what} changed but version \"{}\" of dataset \"{}\" did not: a version is immutable. Bump `version` to take a new snapshot (the current one stays as a retained version), or revert {what}",
+        "{what} changed but version {:?} of dataset {:?} did not: a version is immutable. Bump `version` to take a new snapshot (the current one stays as a retained version), or revert {what}",
         new.version, new.dataset
     )
 }
@@ -350,7 +358,7 @@ pub fn diff(
         return Err(ResourceError::Invalid {
             property: "location".into(),
             reason: format!(
-                "location \"{}\" differs from the region of version \"{}\" ({}): {}",
+                "location {:?} differs from the region of version {:?} ({}): {}",
                 news.location.as_deref().unwrap_or_default(),
                 news.version,
                 old.location.as_deref().unwrap_or("unknown"),

@@ -414,10 +414,13 @@ async fn create_refuses_to_overwrite_and_names_the_import_command() {
     let news = json!({"resourceGroupName": "datasets-rg", "dataset": "d", "version": "1", "sourceDiskId": h.disk()});
     let inputs = h.check(VS, &Map::new(), news).await.expect("Check");
     let (id, _) = h.create(VS, &inputs, false).await;
+    // Another resource taking the same version: refused, with the import command filled
+    // in for that resource.
+    let other = urn(VS).replace("::r", "::other");
     let err = h
         .client
         .create(rpc::CreateRequest {
-            urn: urn(VS),
+            urn: other,
             r#type: VS.into(),
             properties: Some(value::to_struct(&inputs)),
             ..Default::default()
@@ -427,9 +430,22 @@ async fn create_refuses_to_overwrite_and_names_the_import_command() {
     assert!(err.message().contains("already exists"), "{err}");
     assert!(
         err.message()
-            .contains(&format!("pulumi import {VS} <resource name> {id}")),
+            .contains(&format!("pulumi import {VS} other {id}")),
         "{err}"
     );
+    // The same resource again (an `up` killed after Azure accepted the create): adopted.
+    let again = h
+        .client
+        .create(rpc::CreateRequest {
+            urn: urn(VS),
+            r#type: VS.into(),
+            properties: Some(value::to_struct(&inputs)),
+            ..Default::default()
+        })
+        .await
+        .expect("the same resource adopts what it made")
+        .into_inner();
+    assert_eq!(again.id, id);
 }
 
 #[tokio::test]

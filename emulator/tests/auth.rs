@@ -179,33 +179,24 @@ async fn arm_rejects_missing_wrong_and_expired_tokens() {
     let emu = Emu::start_with(|c| c.token_ttl_secs = 1).await;
     let path = emu.group_path("rg");
     let r = emu.send(Method::GET, &path, None, None).await;
-    assert_eq!((r.status.as_u16(), r.code()), (401, "AuthenticationFailed"));
+    assert_eq!(r.refused(), (401, "AuthenticationFailed"));
     assert!(r
         .header("www-authenticate")
         .unwrap()
         .starts_with("Bearer authorization_uri="));
     let r = emu.send(Method::GET, &path, None, Some("garbage")).await;
-    assert_eq!(
-        (r.status.as_u16(), r.code()),
-        (401, "InvalidAuthenticationToken")
-    );
+    assert_eq!(r.refused(), (401, "InvalidAuthenticationToken"));
     // A token with a forged signature.
     let mut forged = emu.token.clone();
     forged.truncate(forged.len() - 4);
     forged.push_str("AAAA");
     let r = emu.send(Method::GET, &path, None, Some(&forged)).await;
-    assert_eq!(
-        (r.status.as_u16(), r.code()),
-        (401, "InvalidAuthenticationToken")
-    );
+    assert_eq!(r.refused(), (401, "InvalidAuthenticationToken"));
     // The good token works, then expires.
     assert_eq!(emu.get(&path).await.status, 404);
     tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
     let r = emu.get(&path).await;
-    assert_eq!(
-        (r.status.as_u16(), r.code()),
-        (401, "ExpiredAuthenticationToken")
-    );
+    assert_eq!(r.refused(), (401, "ExpiredAuthenticationToken"));
     assert!(r.message().contains("is earlier than current UTC time"));
     // The token endpoint and control API need no token.
     assert_eq!(emu.control(Method::GET, "/health", None).await.status, 200);
@@ -272,7 +263,7 @@ async fn arm_accepts_only_arm_audiences() {
         let token = token_for(&emu, key, audience).await;
         let r = emu.send(Method::GET, &path, None, Some(&token)).await;
         assert_eq!(
-            (r.status.as_u16(), r.code()),
+            r.refused(),
             (401, "InvalidAuthenticationTokenAudience"),
             "{audience}"
         );

@@ -78,7 +78,7 @@ async fn server_errors_500_and_503() {
     let p = emu.path(RG, "disks", "disk1");
     emu.set_faults(json!({"serverError": {"count": 1}})).await;
     let r = emu.get(&p).await;
-    assert_eq!((r.status.as_u16(), r.code()), (500, "InternalServerError"));
+    assert_eq!(r.refused(), (500, "InternalServerError"));
     emu.set_faults(json!({"serverError": {"count": 1, "status": 503, "retryAfterSecs": 2, "pathContains": "/disks/"}})).await;
     assert_eq!(
         emu.get(&emu.group_path(RG)).await.status,
@@ -86,7 +86,7 @@ async fn server_errors_500_and_503() {
         "path filter"
     );
     let r = emu.get(&p).await;
-    assert_eq!((r.status.as_u16(), r.code()), (503, "ServiceUnavailable"));
+    assert_eq!(r.refused(), (503, "ServiceUnavailable"));
     assert_eq!(r.header("retry-after").as_deref(), Some("2"));
     assert_eq!(emu.get(&p).await.status, 200);
     emu.stop().await;
@@ -124,10 +124,7 @@ async fn long_running_operations_end_failed_or_canceled() {
     assert_eq!(s.body["error"]["code"], "InternalDiskManagementError");
     assert_eq!(s.body["error"]["message"], "boom");
     let l = emu.get(&r.header("location").unwrap()).await;
-    assert_eq!(
-        (l.status.as_u16(), l.code()),
-        (400, "InternalDiskManagementError")
-    );
+    assert_eq!(l.refused(), (400, "InternalDiskManagementError"));
     assert_eq!(
         emu.provisioning_state(&emu.path(RG, "snapshots", "s"))
             .await,
@@ -182,10 +179,7 @@ async fn tokens_expire_early() {
     let p = emu.path(RG, "disks", "disk1");
     emu.set_faults(json!({"expireTokens": true})).await;
     let r = emu.get(&p).await;
-    assert_eq!(
-        (r.status.as_u16(), r.code()),
-        (401, "ExpiredAuthenticationToken")
-    );
+    assert_eq!(r.refused(), (401, "ExpiredAuthenticationToken"));
     // A new token works; a short TTL makes new tokens expire early too.
     emu.set_faults(json!({"tokenTtlSecs": 1})).await;
     tokio::time::sleep(Duration::from_millis(5)).await;
@@ -237,15 +231,9 @@ async fn reset_state_dump_and_seed() {
             Some(json!({"resourceGroup": "ml2", "location": "moon"})),
         )
         .await;
-    assert_eq!(
-        (r.status.as_u16(), r.code()),
-        (400, "LocationNotAvailableForResourceGroup")
-    );
+    assert_eq!(r.refused(), (400, "LocationNotAvailableForResourceGroup"));
     let bad = emu.set_faults(json!({"nonsense": 1})).await;
-    assert_eq!(
-        (bad.status.as_u16(), bad.code()),
-        (400, "InvalidRequestContent")
-    );
+    assert_eq!(bad.refused(), (400, "InvalidRequestContent"));
     emu.stop().await;
 }
 

@@ -16,7 +16,7 @@ fn disk(sku: &str, size: u64) -> Value {
 
 /// `(status, code)` of a response, and its message.
 fn refused(r: &common::Resp) -> ((u16, &str), &str) {
-    ((r.status.as_u16(), r.code()), r.message())
+    (r.refused(), r.message())
 }
 
 #[tokio::test]

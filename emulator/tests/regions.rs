@@ -25,10 +25,7 @@ async fn unknown_regions_are_refused() {
                 "creationData": {"createOption": "Copy", "sourceResourceId": disk}, "incremental": true}}),
         )
         .await;
-    assert_eq!(
-        (r.status.as_u16(), r.code()),
-        (400, "LocationNotAvailableForResourceType")
-    );
+    assert_eq!(r.refused(), (400, "LocationNotAvailableForResourceType"));
     assert_eq!(
         r.header("x-ms-error-code").as_deref(),
         Some("LocationNotAvailableForResourceType")
@@ -43,20 +40,14 @@ async fn unknown_regions_are_refused() {
     let r = emu
         .put(&emu.path(RG, "disks", "d2"), empty_disk("West Mars"))
         .await;
-    assert_eq!(
-        (r.status.as_u16(), r.code()),
-        (400, "LocationNotAvailableForResourceType")
-    );
+    assert_eq!(r.refused(), (400, "LocationNotAvailableForResourceType"));
     assert!(r
         .message()
         .contains("'West Mars' is not available for resource type 'Microsoft.Compute/disks'"));
     let r = emu
         .put(&emu.group_path("rg-moon"), json!({"location": "moon"}))
         .await;
-    assert_eq!(
-        (r.status.as_u16(), r.code()),
-        (400, "LocationNotAvailableForResourceGroup")
-    );
+    assert_eq!(r.refused(), (400, "LocationNotAvailableForResourceGroup"));
     assert!(r
         .message()
         .starts_with("The provided location 'moon' is not available for resource group. List of available regions is 'eastus,"));
@@ -130,10 +121,7 @@ async fn list_locations_serves_the_region_table() {
             "/subscriptions/{sub}/locations?api-version=2099-01-01"
         ))
         .await;
-    assert_eq!(
-        (r.status.as_u16(), r.code()),
-        (400, "InvalidApiVersionParameter")
-    );
+    assert_eq!(r.refused(), (400, "InvalidApiVersionParameter"));
     let r = emu
         .send(
             Method::GET,
@@ -166,7 +154,7 @@ async fn copy_reads_its_source_in_the_target_region_only() {
             .put(&emu.path(RG, kind, name), copy("Copy", &source, "eastus"))
             .await;
         let source_name = source.rsplit('/').next().unwrap();
-        assert_eq!((r.status.as_u16(), r.code()), (404, "NotFound"), "{name}");
+        assert_eq!(r.refused(), (404, "NotFound"), "{name}");
         assert_eq!(r.message(), format!("Resource {source_name} is not found."));
         assert_eq!(emu.get(&emu.path(RG, kind, name)).await.status, 404);
     }

@@ -84,7 +84,7 @@ async fn required_fields_and_malformed_bodies() {
     let r = emu
         .put(&emu.path(RG, "disks", "d2"), json!({"location": "westus", "properties": {"creationData": {"createOption": "Empty"}}}))
         .await;
-    assert_eq!((r.status.as_u16(), r.code()), (400, "InvalidParameter"));
+    assert_eq!(r.refused(), (400, "InvalidParameter"));
     assert_eq!(r.body["error"]["target"], "diskSizeGB");
     let raw = emu
         .client
@@ -101,7 +101,7 @@ async fn required_fields_and_malformed_bodies() {
     let r = emu
         .put(&p, json!({"location": "westus", "properties": {"creationData": {"createOption": "Copy", "sourceResourceId": emu.id(RG, "disks", "nope")}}}))
         .await;
-    assert_eq!((r.status.as_u16(), r.code()), (404, "NotFound"));
+    assert_eq!(r.refused(), (404, "NotFound"));
     emu.stop().await;
 }
 
@@ -127,16 +127,10 @@ async fn put_is_an_upsert_and_create_time_properties_are_immutable() {
     let r = emu
         .create_snapshot(RG, "s1", &emu.id(RG, "disks", "disk2"), true)
         .await;
-    assert_eq!(
-        (r.status.as_u16(), r.code()),
-        (400, "PropertyChangeNotAllowed")
-    );
+    assert_eq!(r.refused(), (400, "PropertyChangeNotAllowed"));
     assert!(r.message().contains("sourceResourceId"));
     let r = emu.create_snapshot(RG, "s1", &disk, false).await;
-    assert_eq!(
-        (r.status.as_u16(), r.code()),
-        (400, "PropertyChangeNotAllowed")
-    );
+    assert_eq!(r.refused(), (400, "PropertyChangeNotAllowed"));
     assert_eq!(r.body["error"]["target"], "incremental");
     let r = emu
         .put(
@@ -144,10 +138,7 @@ async fn put_is_an_upsert_and_create_time_properties_are_immutable() {
             json!({"location": "eastus", "properties": {"creationData": {"createOption": "Copy", "sourceResourceId": disk}}}),
         )
         .await;
-    assert_eq!(
-        (r.status.as_u16(), r.code()),
-        (400, "InvalidResourceLocation")
-    );
+    assert_eq!(r.refused(), (400, "InvalidResourceLocation"));
     // A source id without the leading slash (as Microsoft's examples write it) is the same source.
     let r = emu
         .create_snapshot(RG, "s1", disk.trim_start_matches('/'), true)
@@ -235,7 +226,7 @@ async fn incremental_snapshot_rules() {
     let r = emu
         .create_snapshot(RG, "inc-of-full", &emu.id(RG, "snapshots", "full"), true)
         .await;
-    assert_eq!((r.status.as_u16(), r.code()), (400, "InvalidParameter"));
+    assert_eq!(r.refused(), (400, "InvalidParameter"));
     // A copy of an incremental snapshot stays in its family.
     let c = emu
         .create_snapshot(RG, "copy-of-a", &emu.id(RG, "snapshots", "a"), true)
@@ -251,7 +242,7 @@ async fn incremental_snapshot_rules() {
         assert_eq!(r.status, 200, "{i}: {:?}", r.body);
     }
     let r = emu.create_snapshot(RG, "n-too-many", &disk, true).await;
-    assert_eq!((r.status.as_u16(), r.code()), (409, "OperationNotAllowed"));
+    assert_eq!(r.refused(), (409, "OperationNotAllowed"));
     // incremental cannot be patched.
     let r = emu
         .patch(
@@ -259,10 +250,7 @@ async fn incremental_snapshot_rules() {
             json!({"properties": {"incremental": false}}),
         )
         .await;
-    assert_eq!(
-        (r.status.as_u16(), r.code()),
-        (400, "InvalidRequestContent")
-    );
+    assert_eq!(r.refused(), (400, "InvalidRequestContent"));
     emu.stop().await;
 }
 
@@ -289,7 +277,7 @@ async fn disks_from_snapshots_take_at_least_the_snapshot_size() {
     assert_eq!(emu.put(&p, b).await.body["properties"]["diskSizeGB"], 128);
     let (p, b) = put("smaller", Some(32));
     let r = emu.put(&p, b).await;
-    assert_eq!((r.status.as_u16(), r.code()), (400, "InvalidParameter"));
+    assert_eq!(r.refused(), (400, "InvalidParameter"));
     // Sizes only grow.
     let r = emu
         .patch(
@@ -297,7 +285,7 @@ async fn disks_from_snapshots_take_at_least_the_snapshot_size() {
             json!({"properties": {"diskSizeGB": 10}}),
         )
         .await;
-    assert_eq!((r.status.as_u16(), r.code()), (400, "InvalidParameter"));
+    assert_eq!(r.refused(), (400, "InvalidParameter"));
     let r = emu
         .patch(
             &emu.path(RG, "disks", "restored"),
@@ -362,33 +350,24 @@ async fn tag_limits() {
 async fn resource_not_found_versus_resource_group_not_found() {
     let emu = world().await;
     let r = emu.get(&emu.path(RG, "snapshots", "missing")).await;
-    assert_eq!((r.status.as_u16(), r.code()), (404, "ResourceNotFound"));
+    assert_eq!(r.refused(), (404, "ResourceNotFound"));
     assert!(r.message().contains("Microsoft.Compute/snapshots/missing"));
     let r = emu
         .get(&emu.path("no-such-rg", "snapshots", "missing"))
         .await;
-    assert_eq!(
-        (r.status.as_u16(), r.code()),
-        (404, "ResourceGroupNotFound")
-    );
+    assert_eq!(r.refused(), (404, "ResourceGroupNotFound"));
     let r = emu
         .create_snapshot("no-such-rg", "s", &emu.id(RG, "disks", "disk1"), true)
         .await;
-    assert_eq!(
-        (r.status.as_u16(), r.code()),
-        (404, "ResourceGroupNotFound")
-    );
+    assert_eq!(r.refused(), (404, "ResourceGroupNotFound"));
     let r = emu
         .patch(&emu.path(RG, "disks", "missing"), json!({"tags": {}}))
         .await;
-    assert_eq!((r.status.as_u16(), r.code()), (404, "ResourceNotFound"));
+    assert_eq!(r.refused(), (404, "ResourceNotFound"));
     let r = emu.delete(&emu.path(RG, "snapshots", "missing")).await;
     assert_eq!(r.status, 204, "deleting what does not exist is 204");
     let r = emu.get(&emu.group_path("no-such-rg")).await;
-    assert_eq!(
-        (r.status.as_u16(), r.code()),
-        (404, "ResourceGroupNotFound")
-    );
+    assert_eq!(r.refused(), (404, "ResourceGroupNotFound"));
     assert_eq!(
         emu.arm(Method::HEAD, &emu.group_path("no-such-rg"), None)
             .await
@@ -402,7 +381,7 @@ async fn resource_not_found_versus_resource_group_not_found() {
         204
     );
     let r = emu.get(&format!("/subscriptions/00000000-0000-0000-0000-00000000dead/resourceGroups/{RG}?api-version=2021-04-01")).await;
-    assert_eq!((r.status.as_u16(), r.code()), (404, "SubscriptionNotFound"));
+    assert_eq!(r.refused(), (404, "SubscriptionNotFound"));
     emu.stop().await;
 }
 
@@ -417,10 +396,7 @@ async fn conflicts_while_another_operation_is_in_progress() {
     assert_eq!(r.status, 202);
     let p = emu.path(RG, "snapshots", "s");
     let again = emu.create_snapshot(RG, "s", &disk, true).await;
-    assert_eq!(
-        (again.status.as_u16(), again.code()),
-        (409, "AnotherOperationInProgress")
-    );
+    assert_eq!(again.refused(), (409, "AnotherOperationInProgress"));
     assert_eq!(
         emu.patch(&p, json!({"tags": {"a": "b"}})).await.code(),
         "AnotherOperationInProgress"
@@ -451,7 +427,7 @@ async fn conflicts_while_another_operation_is_in_progress() {
         "ActiveSAS"
     );
     let r = emu.delete(&p).await;
-    assert_eq!((r.status.as_u16(), r.code()), (409, "OperationNotAllowed"));
+    assert_eq!(r.refused(), (409, "OperationNotAllowed"));
     emu.stop().await;
 }
 
@@ -473,7 +449,7 @@ async fn copy_start_reports_completion_percent() {
     };
     let (p, b) = copy("full-copy", "full", "eastus");
     let r = emu.put(&p, b).await;
-    assert_eq!((r.status.as_u16(), r.code()), (409, "OperationNotAllowed"));
+    assert_eq!(r.refused(), (409, "OperationNotAllowed"));
     let (p, b) = copy("inc-copy", "inc", "eastus");
     let r = emu.put(&p, b).await;
     assert_eq!(r.status, 200, "{:?}", r.body);
@@ -505,15 +481,9 @@ async fn api_versions() {
     let emu = world().await;
     let id = emu.id(RG, "disks", "disk1");
     let r = emu.get(&id).await;
-    assert_eq!(
-        (r.status.as_u16(), r.code()),
-        (400, "MissingApiVersionParameter")
-    );
+    assert_eq!(r.refused(), (400, "MissingApiVersionParameter"));
     let r = emu.get(&format!("{id}?api-version=2019-07-01")).await;
-    assert_eq!(
-        (r.status.as_u16(), r.code()),
-        (400, "NoRegisteredProviderFound")
-    );
+    assert_eq!(r.refused(), (400, "NoRegisteredProviderFound"));
     for v in datasnap_emulator::config::COMPUTE_API_VERSIONS {
         assert_eq!(
             emu.get(&format!("{id}?api-version={v}")).await.status,
@@ -527,10 +497,7 @@ async fn api_versions() {
             emu.sub()
         ))
         .await;
-    assert_eq!(
-        (r.status.as_u16(), r.code()),
-        (400, "InvalidApiVersionParameter")
-    );
+    assert_eq!(r.refused(), (400, "InvalidApiVersionParameter"));
     // Paths are case-insensitive.
     let r = emu.get(&format!("/SUBSCRIPTIONS/{}/resourcegroups/RG1/providers/microsoft.compute/DISKS/Disk1?api-version={API}", emu.sub())).await;
     assert_eq!(r.status, 200);
@@ -596,10 +563,7 @@ async fn lists_access_and_resource_groups() {
     let r = emu
         .put(&emu.group_path("rg3"), json!({"location": "eastus"}))
         .await;
-    assert_eq!(
-        (r.status.as_u16(), r.code()),
-        (400, "InvalidResourceGroupLocation")
-    );
+    assert_eq!(r.refused(), (400, "InvalidResourceGroupLocation"));
     assert_eq!(emu.delete(&emu.group_path("rg2")).await.status, 200);
     assert_eq!(
         emu.get(&emu.path("rg2", "snapshots", "b")).await.code(),

@@ -43,6 +43,10 @@ impl Resp {
     pub fn message(&self) -> &str {
         self.body["error"]["message"].as_str().unwrap_or("")
     }
+    /// The status and ARM error code, to compare with the expected refusal in one line.
+    pub fn refused(&self) -> (u16, &str) {
+        (self.status.as_u16(), self.code())
+    }
 }
 
 /// Send a request that must succeed and return its JSON body.

@@ -131,7 +131,8 @@ pub async fn create(env: &Env, inputs: Inputs) -> Result<(String, Outputs), Reso
     );
     if arm.get::<Disk>(&id, &ctx).await?.is_some() {
         return Err(ResourceError::Failed(format!(
-            "disk {id} already exists in Azure; datasnap never overwrites a disk. To manage it, import it: `pulumi import {TOKEN} <resource name> {id}`; otherwise set another `diskName`"
+            "create of disk {id} refused: it already exists in Azure; datasnap never overwrites a disk. To manage it with this resource, run `pulumi import {TOKEN} {} {id}`; otherwise set another `diskName`",
+            env.resource_name()
         )));
     }
     let snap_size = snapshot.properties.disk_size_gb.unwrap_or(0);

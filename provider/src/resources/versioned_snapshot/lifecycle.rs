@@ -127,7 +127,7 @@ pub async fn create(env: &Env, inputs: Inputs) -> Result<(String, Outputs), Reso
     let arm = env.arm()?;
     let ctx = env.op();
     let id = snapshot_id(arm, &inputs)?;
-    let claim = tags::claim_for(&env.urn, &env.claim_salt);
+    let claim = own_claim(env);
     // PUT is an upsert: never overwrite an existing snapshot, but adopt the one an earlier,
     // unfinished `up` of this very resource made (a crash between Azure's answer and the
     // engine's checkpoint).
@@ -259,11 +259,7 @@ pub async fn read(
     }
     report_drift(env, &rid, &outputs);
     if let Some(old) = &state {
-        let expected = recorded_claim(old).map(str::to_string);
-        let claim = expected.unwrap_or_else(|| tags::claim_for(&env.urn, &env.claim_salt));
-        if let h @ (Holder::Other(_) | Holder::Replaced { .. }) =
-            holder(&snap, &claim, &old.unique_id)
-        {
+        if let Some(h) = taken_over_from(env, old, &snap) {
             env.warn(&taken_over(env, &rid, &h));
             // Keep what the stack recorded, so the takeover stays visible and nothing
             // is written to the other holder's snapshot.
@@ -312,13 +308,10 @@ pub async fn update(
     let Some(live) = arm.get::<Snapshot>(&rid, &ctx).await? else {
         return Err(ResourceError::Failed(format!("update of snapshot {rid} refused: it is gone from Azure; run `pulumi refresh` (it leaves the stack), then `pulumi up` takes the version again")));
     };
-    let claim = tags::claim_for(&env.urn, &env.claim_salt);
-    let expected = recorded_claim(&olds).unwrap_or(&claim).to_string();
-    if let h @ (Holder::Other(_) | Holder::Replaced { .. }) =
-        holder(&live, &expected, &olds.unique_id)
-    {
+    if let Some(h) = taken_over_from(env, &olds, &live) {
         return Err(ResourceError::Failed(taken_over(env, &rid, &h)));
     }
+    let claim = own_claim(env);
     let mut body = SnapshotUpdate {
         tags: Some(merged_tags(azure_tags(&news, &claim), &live.tags)),
         ..SnapshotUpdate::default()
@@ -346,6 +339,19 @@ pub async fn update(
     Ok(outputs_from(new_inputs, &snap, &rid))
 }
 
+/// The claim this resource writes.
+fn own_claim(env: &Env) -> String {
+    tags::claim_for(&env.urn, &env.claim_salt)
+}
+
+/// Who took `snap` over, if anyone: judged against the claim recorded in state (or, on
+/// state from before claims, this resource's own) and the recorded `uniqueId`.
+fn taken_over_from(env: &Env, olds: &Outputs, snap: &Snapshot) -> Option<Holder> {
+    let own = own_claim(env);
+    let expected = recorded_claim(olds).unwrap_or(&own);
+    Some(holder(snap, expected, &olds.unique_id)).filter(|h| *h != Holder::Us)
+}
+
 /// What to do about a snapshot that another resource took over.
 fn taken_over(env: &Env, id: &ResourceId, h: &Holder) -> String {
     format!(
@@ -365,11 +371,7 @@ pub async fn delete(env: &Env, id: &str, olds: Outputs) -> Result<(), ResourceEr
         return Ok(());
     };
     // A snapshot another resource took over is released from this stack and never touched.
-    let claim = tags::claim_for(&env.urn, &env.claim_salt);
-    let expected = recorded_claim(&olds).unwrap_or(&claim).to_string();
-    if let h @ (Holder::Other(_) | Holder::Replaced { .. }) =
-        holder(&snap, &expected, &olds.unique_id)
-    {
+    if let Some(h) = taken_over_from(env, &olds, &snap) {
         env.warn(&format!(
             "snapshot {rid} {}: released from this stack without touching it in Azure",
             h.describe()

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use super::types::{Inputs, Outputs, RETAIN, TOKEN};
+use super::types::{Inputs, Outputs, RETAIN};
 use crate::azure::id::{ResourceId, ResourceKind};
 use crate::azure::models::Snapshot;
 use crate::azure::ArmClient;
@@ -23,11 +23,6 @@ pub(super) fn snapshot_id(arm: &ArmClient, inputs: &Inputs) -> Result<ResourceId
         ResourceKind::Snapshot,
         name,
     ))
-}
-
-/// The `pulumi import` command that adopts an existing snapshot.
-pub fn import_hint(id: &str) -> String {
-    format!("pulumi import {TOKEN} <resource name> {id}")
 }
 
 /// The recorded state for a snapshot Azure reported.

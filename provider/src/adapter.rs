@@ -37,7 +37,9 @@ pub struct ReadProps {
 /// every [`Resource`] by [`Adapter`].
 #[tonic::async_trait]
 pub trait DynResource: Send + Sync {
-    fn check(&self, olds: &Props, news: &Props) -> Checked;
+    /// `owner` is the resource's claim (its URN and the stack's salt): the seed of the
+    /// names Check derives.
+    fn check(&self, owner: &str, olds: &Props, news: &Props) -> Checked;
     fn diff(&self, olds: &Props, news: &Props) -> Result<DiffResult, ResourceError>;
     fn preview(&self, news: &Props) -> Result<Props, ResourceError>;
     /// The schema's input properties (an Update preview keeps the recorded outputs that are
@@ -218,7 +220,7 @@ fn state_from_map<T: DeserializeOwned>(m: &Map<String, Json>) -> Result<T, Resou
 
 #[tonic::async_trait]
 impl<R: Resource> DynResource for Adapter<R> {
-    fn check(&self, olds: &Props, news: &Props) -> Checked {
+    fn check(&self, owner: &str, olds: &Props, news: &Props) -> Checked {
         let unknowns = Unknowns::from_props(news);
         let secrets = secret_texts(news);
         let finish = |inputs: Props, failures: Vec<Failure>| Checked {
@@ -256,7 +258,7 @@ impl<R: Resource> DynResource for Adapter<R> {
             self.schema.apply_defaults(&mut o, |_| false);
             decode_inputs(&o).ok()
         };
-        let (checked, fails) = self.resource.check(old.as_ref(), typed, &unknowns);
+        let (checked, fails) = self.resource.check(owner, old.as_ref(), typed, &unknowns);
         failures.extend(fails);
         for path in &news.secrets {
             let top = path.split(['.', '[']).next().unwrap_or(path);
@@ -423,13 +425,13 @@ mod tests {
 
     #[test]
     fn defaults_come_from_the_schema_and_skip_unknowns() {
-        let c = adapter().check(&Props::default(), &props(good()));
+        let c = adapter().check("", &Props::default(), &props(good()));
         assert!(c.failures.is_empty(), "{:?}", c.failures);
         assert_eq!(c.inputs.values["incremental"], json!(true));
         assert_eq!(c.inputs.values["deletionPolicy"], json!("Retain"));
         let mut news = props(good());
         news.unknowns.insert("incremental".into());
-        let c = adapter().check(&Props::default(), &news);
+        let c = adapter().check("", &Props::default(), &news);
         assert!(!c.inputs.values.contains_key("incremental"));
     }
 
@@ -437,7 +439,7 @@ mod tests {
     fn required_inputs_come_from_the_schema_and_quote_its_description() {
         let mut news = props(json!({"sourceDiskId": DISK, "dataset": ""}));
         news.unknowns.insert("version".into());
-        let c = adapter().check(&Props::default(), &news);
+        let c = adapter().check("", &Props::default(), &news);
         assert_eq!(paths(&c.failures), ["resourceGroupName", "dataset"]);
         let rg = &c.failures[0].reason;
         assert!(
@@ -460,7 +462,7 @@ mod tests {
         ] {
             let mut v = good();
             v["retention"] = json!({"keepLast": bad});
-            let c = adapter().check(&Props::default(), &props(v));
+            let c = adapter().check("", &Props::default(), &props(v));
             assert_eq!(
                 paths(&c.failures),
                 ["retention.keepLast"],
@@ -484,7 +486,7 @@ mod tests {
         let mut news = props(v);
         news.secrets.insert("sku".into());
         news.secrets.insert("snapshotName".into());
-        let c = adapter().check(&Props::default(), &news);
+        let c = adapter().check("", &Props::default(), &news);
         assert!(paths(&c.failures).contains(&"sku"), "{:?}", c.failures);
         for f in &c.failures {
             assert!(!f.reason.contains("SuperSecretSku"), "{f:?}");
@@ -493,12 +495,12 @@ mod tests {
         // A secret that Azure would store in plain text is refused, without its value.
         let mut news = props(good());
         news.secrets.insert("version".into());
-        let c = adapter().check(&Props::default(), &news);
+        let c = adapter().check("", &Props::default(), &news);
         assert_eq!(paths(&c.failures), ["version"]);
     }
 
     fn recorded(v: Json) -> Props {
-        let c = adapter().check(&Props::default(), &props(v));
+        let c = adapter().check("", &Props::default(), &props(v));
         assert!(c.failures.is_empty(), "{:?}", c.failures);
         let mut out = c.inputs.values;
         out.insert("location".into(), json!("westus"));
@@ -507,7 +509,7 @@ mod tests {
     }
 
     fn checked(v: Json) -> Props {
-        adapter().check(&Props::default(), &props(v)).inputs
+        adapter().check("", &Props::default(), &props(v)).inputs
     }
 
     #[test]

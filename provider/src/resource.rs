@@ -321,9 +321,12 @@ pub trait Resource: Send + Sync + 'static {
     /// The resource's own rules for `news` (and, when updating, `olds`, the last stored
     /// inputs), and the defaults the schema cannot state (derived names, empty maps). The
     /// adapter has already checked the schema's types and required inputs and applied its
-    /// defaults. Unknown properties are skipped and left unknown.
+    /// defaults. Unknown properties are skipped and left unknown. `owner` is the resource's
+    /// claim (`catalog::tags::claim_for`): the seed of a derived name, so that two stacks or
+    /// two resources never derive the same one.
     fn check(
         &self,
+        owner: &str,
         olds: Option<&Self::Inputs>,
         news: Self::Inputs,
         unknowns: &Unknowns,

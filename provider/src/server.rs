@@ -15,6 +15,7 @@ use tonic::{Request, Response, Status};
 use crate::adapter::{Adapter, DynResource};
 use crate::azure::client::default_timeouts;
 use crate::azure::{ArmClient, CancelToken};
+use crate::catalog::tags::claim_for;
 use crate::config::{self, EnvLookup};
 use crate::functions::{versions, DynFunction, FunctionAdapter, Invoked};
 use crate::proto::rpc;
@@ -458,7 +459,8 @@ impl ResourceProvider for Provider {
         let res = self.resource(token(&r.r#type, &r.urn))?;
         let olds = value::decode(r.olds.as_ref());
         let news = value::decode(r.news.as_ref());
-        let checked = res.check(&olds, &news);
+        let salt = self.shared().claim_salt.clone();
+        let checked = res.check(&claim_for(&r.urn, &salt), &olds, &news);
         Ok(Response::new(rpc::CheckResponse {
             inputs: Some(value::encode(&checked.inputs)),
             failures: failures(checked.failures),

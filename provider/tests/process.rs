@@ -168,10 +168,10 @@ async fn the_binary_serves_the_protocol() {
         Some(UNKNOWN),
         "unknowns stay unknown"
     );
-    assert_eq!(
-        str_of(&inputs, "snapshotName").as_deref(),
-        Some("imagenet-v1"),
-        "defaults are applied"
+    let name = str_of(&inputs, "snapshotName").unwrap_or_default();
+    assert!(
+        name.starts_with("imagenet-v1-") && name.len() == "imagenet-v1-".len() + 6,
+        "defaults are applied, with the resource's own suffix: {name}"
     );
     assert_eq!(
         inputs.fields["location"],

@@ -37,6 +37,9 @@ pub struct DatasetVersion {
     pub provisioning_state: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub completion_percent: Option<f64>,
+    /// The stack resource that holds it (`datasnap.claim`); not part of the schema's type.
+    #[serde(skip)]
+    pub claim: Option<String>,
 }
 
 impl DatasetVersion {

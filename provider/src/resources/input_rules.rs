@@ -67,7 +67,11 @@ fn check(res: Res, olds: &Json, news: &Json, secrets: &[&str]) -> (Props, Vec<Fa
     let mut n = Props::new(news.as_object().unwrap().clone());
     n.secrets = secrets.iter().map(|s| s.to_string()).collect();
     let o = Props::new(olds.as_object().cloned().unwrap_or_default());
-    let c = res.adapter().check(&o, &n);
+    let c = res.adapter().check(
+        "urn:pulumi:dev::p::datasnap:index:VersionedSnapshot::r",
+        &o,
+        &n,
+    );
     (c.inputs, c.failures)
 }
 

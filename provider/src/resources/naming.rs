@@ -98,10 +98,31 @@ pub fn check_version(version: &str) -> Result<(), String> {
     check_ident("version", version, &['.', '_', '-', '+'])
 }
 
-/// The default snapshot name of a version: `<dataset>-v<version>`.
+/// The default snapshot name of a version held by `owner` (the resource's claim, see
+/// `catalog::tags::claim_for`): `<dataset>-v<version>-<owner suffix>`.
+///
+/// The suffix is six hex digits of a hash of the owner, so two stacks (or two resources of
+/// one stack) that take the same dataset version write two different snapshots, never one
+/// snapshot twice (Azure's snapshot PUT is an upsert); which of them holds the version is
+/// settled after the create. The same resource gets the same name in every `up` (crash
+/// recovery finds its own snapshot), and Check keeps a name once recorded.
+///
+/// For one owner the name is injective over datasets and versions ([`base_name`]).
+pub fn default_snapshot_name(dataset: &str, version: &str, owner: &str) -> String {
+    let suffix = format!("-{:06x}", fnv1a(owner) & 0xff_ffff);
+    base_name(dataset, version, MAX_NAME - suffix.len()) + &suffix
+}
+
+/// `<dataset>-v<version>` as an Azure name (a restored disk's default name starts so):
+/// distinct for distinct pairs.
+pub fn version_name(dataset: &str, version: &str) -> String {
+    base_name(dataset, version, MAX_NAME)
+}
+
+/// `<dataset>-v<version>` in at most `max` characters, distinct for distinct pairs.
 ///
 /// Azure names are case-insensitive and allow only `[A-Za-z0-9_-]`, so when the plain form
-/// would lose information (a `.` or `+`, upper-case letters, more than 80 characters) the
+/// would lose information (a `.` or `+`, upper-case letters, more than `max` characters) the
 /// name is lower-cased, every other character becomes `-`, and a short hash of the exact
 /// dataset and version is appended: `1.4.0` and `1-4-0` never share a snapshot.
 ///
@@ -110,10 +131,10 @@ pub fn check_version(version: &str) -> Result<(), String> {
 /// `1-v2` and `x-v1` with `2` are both `x-v1-v2`), and when it ends like a hashed name
 /// (`-` and six hex digits). Then a plain name has exactly one `-v` between its dataset and
 /// its version, and never looks like a hashed one.
-pub fn default_snapshot_name(dataset: &str, version: &str) -> String {
+fn base_name(dataset: &str, version: &str, max: usize) -> String {
     let raw = format!("{dataset}-v{version}");
     let ambiguous = dataset.contains("-v") || version.contains("-v") || looks_hashed(&raw);
-    let lossless = raw.len() <= MAX_NAME
+    let lossless = raw.len() <= max
         && raw
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
@@ -134,7 +155,7 @@ pub fn default_snapshot_name(dataset: &str, version: &str) -> String {
                 '-'
             }
         })
-        .take(MAX_NAME - suffix.len())
+        .take(max - suffix.len())
         .collect();
     while name.ends_with('-') {
         name.pop();
@@ -196,23 +217,22 @@ pub fn recorded_location(old: Option<&String>, azure: &str) -> Option<String> {
 mod tests {
     use super::*;
 
+    fn base(dataset: &str, version: &str) -> String {
+        base_name(dataset, version, MAX_NAME)
+    }
+
     #[test]
     fn default_names_are_valid_azure_names() {
-        assert_eq!(default_snapshot_name("imagenet", "1"), "imagenet-v1");
-        assert_eq!(
-            default_snapshot_name("imagenet", "2024-06-01"),
-            "imagenet-v2024-06-01"
-        );
-        assert!(default_snapshot_name("imagenet", "1.4.0").starts_with("imagenet-v1-4-0-"));
-        assert!(
-            default_snapshot_name("data.set", "2024-06-01").starts_with("data-set-v2024-06-01-")
-        );
-        assert!(default_snapshot_name("D", "1+build").starts_with("d-v1-build-"));
-        let long = default_snapshot_name(&"a".repeat(64), &"9".repeat(64));
+        assert_eq!(base("imagenet", "1"), "imagenet-v1");
+        assert_eq!(base("imagenet", "2024-06-01"), "imagenet-v2024-06-01");
+        assert!(base("imagenet", "1.4.0").starts_with("imagenet-v1-4-0-"));
+        assert!(base("data.set", "2024-06-01").starts_with("data-set-v2024-06-01-"));
+        assert!(base("D", "1+build").starts_with("d-v1-build-"));
+        let long = base(&"a".repeat(64), &"9".repeat(64));
         assert_eq!(long.len(), 80);
         assert!(check_azure_name(&long).is_ok());
         for (d, v) in [("x", "1."), ("a-b", "1_0"), ("A", "1.0.0-rc.1+z")] {
-            let n = default_snapshot_name(d, v);
+            let n = base(d, v);
             assert!(check_azure_name(&n).is_ok(), "{n}");
         }
     }
@@ -231,27 +251,19 @@ mod tests {
             ("d", "1-abc123", "d", "1.abc123"),
         ];
         for (d1, v1, d2, v2) in pairs {
-            let (a, b) = (default_snapshot_name(d1, v1), default_snapshot_name(d2, v2));
+            let (a, b) = (base(d1, v1), base(d2, v2));
             assert!(
                 !a.eq_ignore_ascii_case(&b),
                 "{d1}/{v1} and {d2}/{v2} both map to {a}"
             );
             assert!(check_azure_name(&a).is_ok() && check_azure_name(&b).is_ok());
         }
-        assert!(default_snapshot_name("x", "1-v2").starts_with("x-v1-v2-"));
-        assert_eq!(
-            default_snapshot_name("x", "v2"),
-            "x-vv2",
-            "`-v` across the join is fine"
-        );
-        let long_a = default_snapshot_name(&"a".repeat(64), &format!("{}1", "9".repeat(63)));
-        let long_b = default_snapshot_name(&"a".repeat(64), &format!("{}2", "9".repeat(63)));
+        assert!(base("x", "1-v2").starts_with("x-v1-v2-"));
+        assert_eq!(base("x", "v2"), "x-vv2", "`-v` across the join is fine");
+        let long_a = base(&"a".repeat(64), &format!("{}1", "9".repeat(63)));
+        let long_b = base(&"a".repeat(64), &format!("{}2", "9".repeat(63)));
         assert_ne!(long_a, long_b, "versions that differ after the cut");
-        assert_eq!(
-            default_snapshot_name("d", "1.0"),
-            default_snapshot_name("d", "1.0"),
-            "stable"
-        );
+        assert_eq!(base("d", "1.0"), base("d", "1.0"), "stable");
     }
 
     /// Every pair over a small alphabet rich in `-` and `v`: no two share a default name.
@@ -274,13 +286,41 @@ mod tests {
         let mut seen = std::collections::HashMap::new();
         for d in &valid {
             for v in &valid {
-                let name = default_snapshot_name(d, v);
+                let name = base(d, v);
                 if let Some(other) = seen.insert(name.clone(), (d.as_str(), v.as_str())) {
                     panic!("{d}/{v} and {}/{} both map to {name}", other.0, other.1);
                 }
             }
         }
         assert!(seen.len() > 10_000, "{}", seen.len());
+    }
+
+    #[test]
+    fn default_names_carry_their_owner() {
+        let (a, b) = ("urn:pulumi:a::p::t::data#s1", "urn:pulumi:b::p::t::data#s2");
+        let na = default_snapshot_name("imagenet", "1", a);
+        assert!(
+            na.starts_with("imagenet-v1-") && na.len() == "imagenet-v1-".len() + 6,
+            "{na}"
+        );
+        assert_eq!(
+            na,
+            default_snapshot_name("imagenet", "1", a),
+            "stable across runs"
+        );
+        assert_ne!(
+            na,
+            default_snapshot_name("imagenet", "1", b),
+            "another owner, another snapshot"
+        );
+        let long = default_snapshot_name(&"a".repeat(64), &"9".repeat(64), a);
+        assert_eq!(long.len(), MAX_NAME);
+        assert!(check_azure_name(&long).is_ok(), "{long}");
+        // One owner: still injective (the small-pairs test covers the base).
+        assert_ne!(
+            default_snapshot_name("x", "1-v2", a),
+            default_snapshot_name("x-v1", "2", a)
+        );
     }
 
     #[test]

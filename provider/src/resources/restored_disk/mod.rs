@@ -43,6 +43,8 @@ impl Resource for RestoredDisk {
 
     fn check(
         &self,
+        // A disk name is explicit or derived from the version it restores.
+        _owner: &str,
         olds: Option<&Inputs>,
         news: Inputs,
         unknowns: &Unknowns,

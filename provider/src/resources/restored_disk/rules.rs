@@ -216,7 +216,7 @@ mod tests {
     use super::*;
     use crate::adapter::{Adapter, DynResource};
     use crate::resource::json_map;
-    use crate::resources::naming::default_snapshot_name;
+    use crate::resources::naming::version_name;
     use crate::resources::restored_disk::{RestoredDisk, TOKEN};
     use crate::value::Props;
     use serde_json::Value as Json;
@@ -251,7 +251,7 @@ mod tests {
         assert!(f.is_empty(), "{f:?}");
         assert_eq!(
             i.disk_name.as_deref(),
-            Some(format!("{}-disk", default_snapshot_name("data", "1.2")).as_str())
+            Some(format!("{}-disk", version_name("data", "1.2")).as_str())
         );
         let (i, _) = check(None, by_version("latest"), &Unknowns::default());
         assert_eq!(i.disk_name.as_deref(), Some("data-latest-disk"));
@@ -362,12 +362,12 @@ mod tests {
         let mut i = by_version("1");
         i.sku = Some("Fast".into());
         i.tags = Some([("datasnap.x".to_string(), "v".to_string())].into());
-        let c = adapter().check(&Props::default(), &Props::new(json_map(&i).unwrap()));
+        let c = adapter().check("", &Props::default(), &Props::new(json_map(&i).unwrap()));
         let p: Vec<&str> = c.failures.iter().map(|f| f.property.as_str()).collect();
         assert_eq!(p, ["sku"], "{:?}", c.failures);
         assert!(c.failures[0].reason.contains("PremiumV2_LRS"));
         i.sku = Some("Premium_LRS".into());
-        let c = adapter().check(&Props::default(), &Props::new(json_map(&i).unwrap()));
+        let c = adapter().check("", &Props::default(), &Props::new(json_map(&i).unwrap()));
         let p: Vec<&str> = c.failures.iter().map(|f| f.property.as_str()).collect();
         assert_eq!(p, ["tags[\"datasnap.x\"]"]);
         let _: Inputs = serde_json::from_value(Json::Object(c.inputs.values)).unwrap();

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::azure::id::{ResourceId, ResourceKind};
-use crate::resources::naming::{default_snapshot_name, MAX_NAME};
+use crate::resources::naming::{version_name, MAX_NAME};
 
 pub const TOKEN: &str = "datasnap:index:RestoredDisk";
 
@@ -87,11 +87,10 @@ impl Inputs {
                 .map(|r| cut_name(&r.name, "-disk"));
         }
         match (&self.dataset, &self.version) {
-            (Some(d), Some(v)) if v.eq_ignore_ascii_case("latest") => Some(
-                cut_name(&default_snapshot_name(d, "latest"), "-disk")
-                    .replace("-vlatest-", "-latest-"),
-            ),
-            (Some(d), Some(v)) => Some(cut_name(&default_snapshot_name(d, v), "-disk")),
+            (Some(d), Some(v)) if v.eq_ignore_ascii_case("latest") => {
+                Some(cut_name(&version_name(d, "latest"), "-disk").replace("-vlatest-", "-latest-"))
+            }
+            (Some(d), Some(v)) => Some(cut_name(&version_name(d, v), "-disk")),
             _ => None,
         }
     }

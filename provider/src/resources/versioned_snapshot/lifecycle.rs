@@ -3,14 +3,14 @@
 //! (tags and SKU in place), delete (release as a retained version, or delete), and the
 //! preview's retention warning. Every call shares the RPC's one deadline (`Env::op`).
 
-use super::ownership::{adoptable, claim_on, holder, merged_tags, Holder};
+use super::ownership::{adoptable, claim_on, first_holder, holder, merged_tags, rivals, Holder};
 use super::rules::tag_drift;
 use super::state::{azure_tags, inputs_from, outputs_from, recorded_claim, snapshot_id};
 use super::types::{Inputs, Outputs, DELETE, TOKEN};
 use crate::azure::id::{ResourceId, ResourceKind};
 use crate::azure::models::{CreationData, Disk, Sku, Snapshot, SnapshotProperties, SnapshotUpdate};
 use crate::azure::{ArmClient, AzureError, OpContext};
-use crate::catalog::{prune, tags};
+use crate::catalog::{listing, prune, tags};
 use crate::resource::{partial_message, Env, ResourceError, Unknowns};
 use crate::resources::naming::normalize_location;
 
@@ -135,6 +135,7 @@ pub async fn create(env: &Env, inputs: Inputs) -> Result<(String, Outputs), Reso
         if adoptable(&existing, &inputs, &claim) {
             env.info(&format!("snapshot {id} was created for this resource by an earlier `up` that did not finish; adopting it"));
             let snap = arm.wait_for_snapshot_ready(existing, &ctx).await?;
+            settle_version(env, arm, &inputs, &id, &snap, &ctx).await?;
             let outputs = outputs_from(inputs.clone(), &snap, &id);
             apply_retention(env, arm, &inputs, &outputs.snapshot_id).await;
             return Ok((outputs.snapshot_id.clone(), outputs));
@@ -166,9 +167,84 @@ pub async fn create(env: &Env, inputs: Inputs) -> Result<(String, Outputs), Reso
             "create of snapshot {id} lost a race: while this stack created it, another writer wrote the same snapshot and it is claimed by {other}. This stack does not record or touch it; give this resource another `snapshotName` (or let datasnap name it), or remove one of the two resources"
         )));
     }
+    settle_version(env, arm, &inputs, &id, &snap, &ctx).await?;
     let outputs = outputs_from(inputs.clone(), &snap, &id);
     apply_retention(env, arm, &inputs, &outputs.snapshot_id).await;
     Ok((outputs.snapshot_id.clone(), outputs))
+}
+
+/// After this resource created (or adopted) `snap`, settles who holds its dataset version:
+/// if another snapshot carries the same version in the same region (another stack, or
+/// another resource, took it at the same time), the first one holds it
+/// ([`first_holder`]). The loser deletes only the snapshot it just made, and fails naming
+/// the holder; the winner goes on, and says so.
+async fn settle_version(
+    env: &Env,
+    arm: &ArmClient,
+    inputs: &Inputs,
+    id: &ResourceId,
+    snap: &Snapshot,
+    ctx: &OpContext,
+) -> Result<(), ResourceError> {
+    let group = &inputs.resource_group_name;
+    let Some(mut mine) = listing::version_of(snap, group) else {
+        return Err(ResourceError::Bug(format!(
+            "snapshot {id} was created without its version tags"
+        )));
+    };
+    if mine.snapshot_id.is_empty() {
+        mine.snapshot_id = id.to_string();
+    }
+    let listed = match listing::list_in(arm, group, &inputs.dataset, ctx).await {
+        Ok(l) => l,
+        Err(e) if e.is_cancelled() => return Err(e.into()),
+        Err(e) => {
+            env.warn(&format!("create of snapshot {id}: listing dataset \"{}\" to check that no other snapshot took version \"{}\" at the same time failed ({e}); the next `pulumi refresh` or `getVersions` shows any duplicate", inputs.dataset, inputs.version));
+            return Ok(());
+        }
+    };
+    let rivals = rivals(&mine, &listed);
+    if rivals.is_empty() {
+        return Ok(());
+    }
+    let first = first_holder(&mine, &rivals);
+    if std::ptr::eq(first, &mine) {
+        for r in &rivals {
+            env.warn(&format!(
+                "snapshot {} also carries version \"{}\" of dataset \"{}\", but was created after {id}, which holds the version; its creator gives it up",
+                r.snapshot_id, inputs.version, inputs.dataset
+            ));
+        }
+        return Ok(());
+    }
+    let holder = first
+        .claim
+        .as_ref()
+        .map(|c| format!(", claimed by {c}"))
+        .unwrap_or_default();
+    let what = format!(
+        "create of snapshot {id} refused: version \"{}\" of dataset \"{}\" in {} is held by snapshot {} (created {}{holder}), which another writer made before this one",
+        inputs.version, inputs.dataset, mine.location, first.snapshot_id, first.time_created
+    );
+    let todo = format!(
+        "To manage that version with this resource, run `pulumi import {TOKEN} {} {}`; if it belongs to another stack, bump `version` here instead",
+        env.resource_name(),
+        first.snapshot_id
+    );
+    match arm.delete(id, ctx).await {
+        Ok(()) => Err(ResourceError::Failed(format!(
+            "{what}. datasnap deleted the snapshot this resource had just created, and nothing else. {todo}"
+        ))),
+        Err(e) if e.is_not_found() => Err(ResourceError::Failed(format!("{what}. {todo}"))),
+        Err(e) => {
+            let outputs = outputs_from(inputs.clone(), snap, id);
+            Err(ResourceError::partial(
+                &outputs.snapshot_id,
+                &outputs,
+                format!("{what}; deleting the snapshot this resource had just created failed ({e}), so it stays tracked in the stack: run `pulumi destroy` (or remove the resource) to delete it. {todo}"),
+            ))
+        }
+    }
 }
 
 /// Why a create cannot use the name, with the exact `pulumi import` command for this

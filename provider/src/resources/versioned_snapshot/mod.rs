@@ -51,11 +51,12 @@ impl Resource for VersionedSnapshot {
 
     fn check(
         &self,
+        owner: &str,
         olds: Option<&Inputs>,
         news: Inputs,
         unknowns: &Unknowns,
     ) -> (Inputs, Vec<Failure>) {
-        rules::check(olds, news, unknowns)
+        rules::check(owner, olds, news, unknowns)
     }
 
     fn same(&self, property: &str, olds: &Outputs, news: &Inputs) -> Option<bool> {

@@ -14,13 +14,21 @@
 //! A create that finds a snapshot at its name with its own claim, dataset, version and
 //! source adopts it: it is what an earlier `up` of this very resource made before it was
 //! killed.
+//!
+//! A dataset version is held by one snapshot per region. Default names differ per
+//! resource (see `naming::default_snapshot_name`), so two stacks taking the same version
+//! at once write two snapshots; each create then lists the dataset and, if another
+//! snapshot carries the same version in the same region, the first one ([`first_holder`]:
+//! oldest `timeCreated`, then name) keeps it and the other's creator deletes what it just
+//! made. Every writer reads the same answer, so exactly one wins.
 
 use std::collections::BTreeMap;
 
 use super::types::Inputs;
 use crate::azure::id::ids_equal;
 use crate::azure::models::Snapshot;
-use crate::catalog::tags;
+use crate::catalog::{tags, DatasetVersion};
+use crate::resources::naming::normalize_location;
 
 /// Who holds a snapshot, as far as this stack resource can tell.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,6 +90,32 @@ pub fn adoptable(snap: &Snapshot, inputs: &Inputs, claim: &str) -> bool {
         && t.dataset == inputs.dataset
         && t.version == inputs.version
         && matches!((source, found_source), (Some(a), Some(b)) if ids_equal(a, b))
+}
+
+/// The other snapshots among `listed` that carry `mine`'s dataset version in its region.
+pub fn rivals<'a>(mine: &DatasetVersion, listed: &'a [DatasetVersion]) -> Vec<&'a DatasetVersion> {
+    listed
+        .iter()
+        .filter(|v| {
+            v.dataset == mine.dataset
+                && v.version == mine.version
+                && normalize_location(&v.location) == normalize_location(&mine.location)
+                && !ids_equal(&v.snapshot_id, &mine.snapshot_id)
+        })
+        .collect()
+}
+
+/// Which of the snapshots carrying one version holds it: the oldest (`timeCreated`, then
+/// the name ignoring case), so every writer settles on the same one.
+pub fn first_holder<'a>(
+    mine: &'a DatasetVersion,
+    rivals: &[&'a DatasetVersion],
+) -> &'a DatasetVersion {
+    let key = |v: &DatasetVersion| (v.created(), v.snapshot_name.to_ascii_lowercase());
+    rivals
+        .iter()
+        .copied()
+        .fold(mine, |best, v| if key(v) < key(best) { v } else { best })
 }
 
 /// The tags an update writes: ours, plus every key in datasnap's namespace that another
@@ -167,6 +201,52 @@ mod tests {
         let mut other_source = inputs();
         other_source.source_disk_id = Some(format!("{DISK}2"));
         assert!(!adoptable(&snap(Some(US), "u"), &other_source, US));
+    }
+
+    fn version(name: &str, version: &str, location: &str, created: &str) -> DatasetVersion {
+        DatasetVersion {
+            dataset: "data".into(),
+            version: version.into(),
+            snapshot_id: format!(
+                "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/snapshots/{name}"
+            ),
+            snapshot_name: name.into(),
+            location: location.into(),
+            time_created: created.into(),
+            ..DatasetVersion::default()
+        }
+    }
+
+    #[test]
+    fn the_first_snapshot_of_a_version_holds_it() {
+        let t1 = "2026-11-30T10:00:00.1000000+00:00";
+        let t2 = "2026-11-30T10:00:00.2000000+00:00";
+        let mine = version("data-v1-aaaaaa", "1", "westus", t2);
+        let listed = vec![
+            version("DATA-V1-AAAAAA", "1", "westus", t2), // mine, as listed
+            version("data-v1-bbbbbb", "1", "West US", t1),
+            version("data-v2-bbbbbb", "2", "westus", t1),
+            version("data-v1-cccccc", "1", "eastus", t1), // a copy in another region
+        ];
+        let r = rivals(&mine, &listed);
+        assert_eq!(
+            r.iter()
+                .map(|v| v.snapshot_name.as_str())
+                .collect::<Vec<_>>(),
+            ["data-v1-bbbbbb"]
+        );
+        assert_eq!(first_holder(&mine, &r).snapshot_name, "data-v1-bbbbbb");
+        // Seen from the other side, the answer is the same.
+        let theirs = version("data-v1-bbbbbb", "1", "westus", t1);
+        let seen = [mine.clone()];
+        let r2 = rivals(&theirs, &seen);
+        assert_eq!(first_holder(&theirs, &r2).snapshot_name, "data-v1-bbbbbb");
+        // Created in the same instant: the name decides, the same way for both.
+        let a = version("data-v1-aaaaaa", "1", "westus", t1);
+        let b = version("data-v1-bbbbbb", "1", "westus", t1);
+        assert_eq!(first_holder(&a, &[&b]).snapshot_name, "data-v1-aaaaaa");
+        assert_eq!(first_holder(&b, &[&a]).snapshot_name, "data-v1-aaaaaa");
+        assert!(rivals(&a, &[]).is_empty());
     }
 
     #[test]

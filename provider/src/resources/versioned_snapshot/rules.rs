@@ -37,6 +37,7 @@ fn same_id(a: &Option<String>, b: &Option<String>) -> bool {
 /// VersionedSnapshot's own rules, after the schema's (see the schema for each rule), and
 /// the defaults the schema cannot state: the derived snapshot name and empty maps.
 pub fn check(
+    owner: &str,
     olds: Option<&Inputs>,
     mut news: Inputs,
     unknowns: &Unknowns,
@@ -92,7 +93,7 @@ pub fn check(
         let recorded = olds
             .filter(|o| o.dataset == news.dataset && o.version == news.version)
             .and_then(|o| o.snapshot_name.clone());
-        news.snapshot_name = recorded.or_else(|| news.effective_name());
+        news.snapshot_name = recorded.or_else(|| news.default_name(owner));
     }
     if news.tags.is_none() && !unknowns.contains("tags") {
         news.tags = Some(BTreeMap::new());
@@ -200,7 +201,7 @@ fn immutability(old: &Inputs, new: &Inputs, unknowns: &Unknowns, f: &mut Vec<Fai
     {
         return;
     }
-    let (Some(o), Some(n)) = (old.effective_name(), new.effective_name()) else {
+    let (Some(o), Some(n)) = (&old.snapshot_name, &new.snapshot_name) else {
         return;
     };
     let same_id = o.eq_ignore_ascii_case(&n)
@@ -250,7 +251,7 @@ pub fn same(property: &str, olds: &Outputs, news: &Inputs) -> Option<bool> {
         "sourceDiskId" => same_id(&old.source_disk_id, &news.source_disk_id),
         "sourceSnapshotId" => same_id(&old.source_snapshot_id, &news.source_snapshot_id),
         "location" => news.location.is_none() || same_location(&old.location, &news.location),
-        "snapshotName" => match (old.effective_name(), news.effective_name()) {
+        "snapshotName" => match (&old.snapshot_name, &news.snapshot_name) {
             (Some(a), Some(b)) => a.eq_ignore_ascii_case(&b),
             _ => true,
         },
@@ -417,7 +418,7 @@ mod tests {
 
     /// Checked as the engine would: the schema's rules, then the resource's.
     fn checked(i: Inputs) -> Inputs {
-        let c = adapter().check(&Props::default(), &Props::new(json_map(&i).unwrap()));
+        let c = adapter().check("", &Props::default(), &Props::new(json_map(&i).unwrap()));
         assert!(c.failures.is_empty(), "{:?}", c.failures);
         serde_json::from_value(Json::Object(c.inputs.values)).unwrap()
     }
@@ -437,7 +438,25 @@ mod tests {
     #[test]
     fn check_fills_defaults() {
         let i = checked(inputs());
-        assert_eq!(i.snapshot_name.as_deref(), Some("imagenet-v1"));
+        // `imagenet-v1` and six hex digits that are this resource's (the owner's) own.
+        let name = i.snapshot_name.clone().unwrap();
+        assert!(
+            name.starts_with("imagenet-v1-") && name.len() == 18,
+            "{name}"
+        );
+        let (other, _) = check("urn:another", None, inputs(), &Unknowns::default());
+        assert_ne!(
+            other.snapshot_name, i.snapshot_name,
+            "another owner, another name"
+        );
+        let mut recorded = i.clone();
+        recorded.snapshot_name = Some("imagenet-v1".into());
+        let (kept, _) = check("", Some(&recorded), inputs(), &Unknowns::default());
+        assert_eq!(
+            kept.snapshot_name.as_deref(),
+            Some("imagenet-v1"),
+            "a recorded name stays"
+        );
         assert_eq!(i.incremental, Some(true));
         assert_eq!(i.deletion_policy.as_deref(), Some("Retain"));
         assert_eq!(i.tags, Some(BTreeMap::new()));
@@ -462,7 +481,7 @@ mod tests {
             keep_last: Some(0),
             max_age_days: None,
         });
-        let (_, f) = check(None, i, &Unknowns::default());
+        let (_, f) = check("", None, i, &Unknowns::default());
         let p = props(&f);
         for want in [
             "snapshotName",
@@ -480,18 +499,18 @@ mod tests {
 
     #[test]
     fn check_requires_one_source_and_the_identity() {
-        let c = adapter().check(&Props::default(), &Props::default());
+        let c = adapter().check("", &Props::default(), &Props::default());
         assert_eq!(
             props(&c.failures),
             ["resourceGroupName", "dataset", "version"]
         );
-        let (_, f) = check(None, Inputs::default(), &Unknowns::default());
+        let (_, f) = check("", None, Inputs::default(), &Unknowns::default());
         assert_eq!(props(&f), ["sourceDiskId"]);
         let mut both = inputs();
         both.source_snapshot_id = Some(
             "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/snapshots/x".into(),
         );
-        let (_, f) = check(None, both, &Unknowns::default());
+        let (_, f) = check("", None, both, &Unknowns::default());
         assert_eq!(props(&f), ["sourceSnapshotId"]);
     }
 
@@ -503,7 +522,7 @@ mod tests {
         let mut i = inputs();
         i.source_disk_id = None;
         i.version = String::new();
-        let (i, f) = check(None, i, &Unknowns::from_props(&p));
+        let (i, f) = check("", None, i, &Unknowns::from_props(&p));
         assert!(f.is_empty(), "{f:?}");
         // The name depends on the unknown version, so it stays unknown.
         assert_eq!(i.snapshot_name, None);
@@ -514,11 +533,11 @@ mod tests {
         let old = checked(inputs());
         let mut new = inputs();
         new.source_disk_id = Some(DISK2.into());
-        let (_, f) = check(Some(&old), new.clone(), &Unknowns::default());
+        let (_, f) = check("", Some(&old), new.clone(), &Unknowns::default());
         assert_eq!(props(&f), ["sourceDiskId"]);
         assert!(f[0].reason.contains("Bump `version`"), "{}", f[0].reason);
         new.version = "2".into();
-        let (_, f) = check(Some(&old), new, &Unknowns::default());
+        let (_, f) = check("", Some(&old), new, &Unknowns::default());
         assert!(f.is_empty(), "{f:?}");
     }
 
@@ -529,12 +548,12 @@ mod tests {
         let old = checked(old);
         let mut new = old.clone();
         new.version = "2".into();
-        let (_, f) = check(Some(&old), new, &Unknowns::default());
+        let (_, f) = check("", Some(&old), new, &Unknowns::default());
         assert_eq!(props(&f), ["snapshotName"]);
         assert!(f[0].reason.contains("same ARM id"), "{}", f[0].reason);
         let mut flip = checked(inputs());
         flip.incremental = Some(false);
-        let (_, f) = check(Some(&checked(inputs())), flip, &Unknowns::default());
+        let (_, f) = check("", Some(&checked(inputs())), flip, &Unknowns::default());
         assert_eq!(props(&f), ["snapshotName"]);
     }
 

@@ -15,8 +15,9 @@ use crate::resources::naming::recorded_location;
 /// The snapshot's ARM id for these inputs.
 pub(super) fn snapshot_id(arm: &ArmClient, inputs: &Inputs) -> Result<ResourceId, ResourceError> {
     let name = inputs
-        .effective_name()
-        .ok_or_else(|| ResourceError::Bug("create without a dataset and version".into()))?;
+        .snapshot_name
+        .clone()
+        .ok_or_else(|| ResourceError::Bug("create without a checked snapshotName".into()))?;
     Ok(ResourceId::new(
         arm.subscription_id(),
         &inputs.resource_group_name,

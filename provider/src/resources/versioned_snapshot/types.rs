@@ -87,16 +87,12 @@ pub struct Outputs {
 }
 
 impl Inputs {
-    /// The snapshot's Azure name: the explicit one, or the default derived from the
-    /// dataset and version (`None` while those are unknown).
-    pub fn effective_name(&self) -> Option<String> {
-        match &self.snapshot_name {
-            Some(n) => Some(n.clone()),
-            None if !self.dataset.is_empty() && !self.version.is_empty() => {
-                Some(default_snapshot_name(&self.dataset, &self.version))
-            }
-            None => None,
-        }
+    /// The default Azure name of this version for the resource that `owner` claims
+    /// (`None` while the dataset or version is unknown). Check records it as `snapshotName`,
+    /// so checked inputs always carry the name.
+    pub fn default_name(&self, owner: &str) -> Option<String> {
+        (!self.dataset.is_empty() && !self.version.is_empty())
+            .then(|| default_snapshot_name(&self.dataset, &self.version, owner))
     }
 
     pub fn deletion_policy(&self) -> &str {

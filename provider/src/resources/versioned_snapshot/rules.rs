@@ -204,7 +204,7 @@ fn immutability(old: &Inputs, new: &Inputs, unknowns: &Unknowns, f: &mut Vec<Fai
     let (Some(o), Some(n)) = (&old.snapshot_name, &new.snapshot_name) else {
         return;
     };
-    let same_id = o.eq_ignore_ascii_case(&n)
+    let same_id = o.eq_ignore_ascii_case(n)
         && old
             .resource_group_name
             .eq_ignore_ascii_case(&new.resource_group_name);
@@ -252,7 +252,7 @@ pub fn same(property: &str, olds: &Outputs, news: &Inputs) -> Option<bool> {
         "sourceSnapshotId" => same_id(&old.source_snapshot_id, &news.source_snapshot_id),
         "location" => news.location.is_none() || same_location(&old.location, &news.location),
         "snapshotName" => match (&old.snapshot_name, &news.snapshot_name) {
-            (Some(a), Some(b)) => a.eq_ignore_ascii_case(&b),
+            (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
             _ => true,
         },
         "sku" => news.sku.is_none() || old.sku == news.sku,

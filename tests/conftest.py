@@ -8,6 +8,7 @@ engine finds `pulumi-resource-datasnap` through `plugins.providers` pointing at 
 from __future__ import annotations
 
 import json
+import re
 import os
 import shutil
 import ssl
@@ -183,12 +184,25 @@ class Emulator:
     def state(self) -> dict:
         return self.call("GET", "/_emulator/state")[1]
 
+    def all_snapshots(self) -> list:
+        """Every snapshot in the emulator, as ARM shows it."""
+        return _items(self.state().get("snapshots", []))
+
     def snapshots(self) -> dict:
-        """Snapshots in the emulator, by lower-cased name."""
+        """Snapshots in the emulator by logical name: the lower-cased name without the
+        owner suffix of a default name (`data-v1` for `data-v1-3fa9c2`), so tests read
+        the same whatever stack made them. Two snapshots of one logical name fail."""
         out = {}
-        for s in _items(self.state().get("snapshots", [])):
-            out[s["name"].lower()] = s
+        for s in self.all_snapshots():
+            key = logical_name(s["name"])
+            assert key not in out, f"two snapshots are {key}: {out[key]['name']} and {s['name']}"
+            out[key] = s
         return out
+
+    def name_of(self, logical: str) -> str:
+        """The real name of the snapshot whose logical name is `logical` (else `logical`)."""
+        s = self.snapshots().get(logical.lower())
+        return s["name"] if s else logical
 
     def faults(self, spec: dict) -> None:
         status, body = self.call("POST", "/_emulator/faults", spec)
@@ -211,7 +225,16 @@ class Emulator:
             time.sleep(0.05)
 
     def snapshot_id(self, name: str, group: str = "datasets-rg") -> str:
-        return f"/subscriptions/{self.info['subscriptionId']}/resourceGroups/{group}/providers/Microsoft.Compute/snapshots/{name}"
+        """The ARM id of a snapshot, by its logical or real name."""
+        return f"/subscriptions/{self.info['subscriptionId']}/resourceGroups/{group}/providers/Microsoft.Compute/snapshots/{self.name_of(name)}"
+
+
+OWNER_SUFFIX = re.compile(r"-[0-9a-f]{6}$")
+
+
+def logical_name(name: str) -> str:
+    """A snapshot name without the owner suffix datasnap gives default names."""
+    return OWNER_SUFFIX.sub("", name.lower())
 
 
 def _items(v):

@@ -162,7 +162,7 @@ def _crash_mid_up(make_stack, emulator, victim):
     assert len(tracked) == 10, len(tracked)
     assert sorted(emulator.snapshots()) == sorted(f"d{i}-v1" for i in range(10))
     st.run("preview", "--expect-no-changes", "--stack", st.name)
-    adopted = set(re.findall(r"snapshots/(d\d+-v1) was created for this resource", out))
+    adopted = set(re.findall(r"snapshots/(d\d+-v1)-[0-9a-f]{6} was created for this resource", out))
     return accepted, len(adopted)
 
 

@@ -120,7 +120,7 @@ def test_deleted_behind_our_back_refresh_drops_and_up_recreates(make_stack, emul
     st = make_stack(SPEC, env=emulator.env())
     declare(st, version(emulator))
     st.up()
-    status, _ = emulator.call("DELETE", "/subscriptions/%s/resourceGroups/datasets-rg/providers/Microsoft.Compute/snapshots/data-v1?api-version=2025-01-02" % emulator.info["subscriptionId"], token=True)
+    status, _ = emulator.call("DELETE", emulator.snapshot_id("data-v1") + "?api-version=2025-01-02", token=True)
     assert status in (200, 202, 204)
     for _ in range(100):
         if "data-v1" not in emulator.snapshots():

@@ -4,6 +4,7 @@ the schema the binary serves, and the generated SDK (issue 2)."""
 import filecmp
 import json
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -30,7 +31,7 @@ def test_preview_of_the_example_plans_one_versioned_snapshot(make_stack):
     assert inputs["metadata"] == {"pipeline": "seed-example"}
     assert inputs["tags"] == {"project": "ai-data-versioning"}
     # Defaults applied by Check.
-    assert inputs["snapshotName"] == "training-data-v3"
+    assert re.fullmatch(r"training-data-v3-[0-9a-f]{6}", inputs["snapshotName"]), inputs["snapshotName"]
     assert inputs["incremental"] is True
     assert inputs["deletionPolicy"] == "Retain"
     # Nothing else is planned but the stack and the provider.

@@ -1,7 +1,8 @@
 //! Fault injection: the rules set through `POST /_emulator/faults` (or `--faults`),
 //! and the layer that applies them to ARM requests. A rule fires for the next `count`
 //! matching requests, or for a `fraction` of them, or (with neither) for every one
-//! until `DELETE /_emulator/faults`. Filters: `methods` and `pathContains`.
+//! until `DELETE /_emulator/faults`. Filters: `methods`, `pathContains` and
+//! `bodyContains` (which tells apart two clients writing the same resource).
 
 use crate::config::AppState;
 use crate::error::ArmError;
@@ -25,6 +26,9 @@ pub struct Rule {
     pub methods: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path_contains: Option<String>,
+    /// Matches only requests whose body contains this text (case-sensitive).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body_contains: Option<String>,
     /// serverError: 500 (default) or 503.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<u16>,
@@ -45,7 +49,10 @@ pub struct Rule {
 }
 
 impl Rule {
-    fn matches(&self, method: &str, path: &str) -> bool {
+    fn matches(&self, method: &str, path: &str, body: &[u8]) -> bool {
+        let body_ok = self.body_contains.as_ref().is_none_or(|needle| {
+            !needle.is_empty() && body.windows(needle.len()).any(|w| w == needle.as_bytes())
+        });
         let method_ok = self
             .methods
             .as_ref()
@@ -54,7 +61,7 @@ impl Rule {
             .path_contains
             .as_ref()
             .is_none_or(|p| path.to_ascii_lowercase().contains(&p.to_ascii_lowercase()));
-        method_ok && path_ok
+        method_ok && path_ok && body_ok
     }
 }
 
@@ -96,9 +103,15 @@ pub struct Faults {
 }
 
 /// Decide whether `rule` fires now, consuming one of its `count`.
-fn fire(rule: &mut Option<Rule>, method: &str, path: &str, rng: &mut u64) -> Option<Rule> {
+fn fire(
+    rule: &mut Option<Rule>,
+    method: &str,
+    path: &str,
+    body: &[u8],
+    rng: &mut u64,
+) -> Option<Rule> {
     let r = rule.as_mut()?;
-    if !r.matches(method, path) {
+    if !r.matches(method, path, body) {
         return None;
     }
     let fired = r.clone();
@@ -157,7 +170,8 @@ impl Faults {
 
     /// The outcome for an operation starting now (`lroFailure`), if a rule fires.
     pub fn take_lro(&mut self, method: &str, path: &str) -> Option<Outcome> {
-        let rule = fire(&mut self.spec.lro_failure, method, path, &mut self.rng)?;
+        // Operations are planned without the body: `bodyContains` never matches here.
+        let rule = fire(&mut self.spec.lro_failure, method, path, &[], &mut self.rng)?;
         self.count("lroFailure");
         let canceled = rule
             .outcome
@@ -201,21 +215,47 @@ enum Action {
 pub async fn layer(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let method = request.method().as_str().to_string();
     let path = request.uri().path().to_string();
+    // The body is read only when a rule filters on it (ARM bodies are small).
+    let wants_body = {
+        let faults = state.faults();
+        let s = &faults.spec;
+        [&s.slow, &s.drop_connection, &s.throttle, &s.server_error]
+            .iter()
+            .any(|r| r.as_ref().is_some_and(|r| r.body_contains.is_some()))
+    };
+    let (request, body) = if wants_body {
+        let (parts, b) = request.into_parts();
+        let bytes = axum::body::to_bytes(b, 64 << 20).await.unwrap_or_default();
+        (
+            Request::from_parts(parts, axum::body::Body::from(bytes.clone())),
+            bytes,
+        )
+    } else {
+        (request, Default::default())
+    };
     let (delay, action) = {
         let mut faults = state.faults();
         let f = &mut *faults;
-        let delay =
-            fire(&mut f.spec.slow, &method, &path, &mut f.rng).map(|r| r.delay_ms.unwrap_or(2000));
+        let delay = fire(&mut f.spec.slow, &method, &path, &body, &mut f.rng)
+            .map(|r| r.delay_ms.unwrap_or(2000));
         if delay.is_some() {
             f.count("slow");
         }
-        let action = if fire(&mut f.spec.drop_connection, &method, &path, &mut f.rng).is_some() {
+        let action = if fire(
+            &mut f.spec.drop_connection,
+            &method,
+            &path,
+            &body,
+            &mut f.rng,
+        )
+        .is_some()
+        {
             f.count("dropConnection");
             Some(Action::Drop)
-        } else if let Some(r) = fire(&mut f.spec.throttle, &method, &path, &mut f.rng) {
+        } else if let Some(r) = fire(&mut f.spec.throttle, &method, &path, &body, &mut f.rng) {
             f.count("throttle");
             Some(Action::Throttle(r))
-        } else if let Some(r) = fire(&mut f.spec.server_error, &method, &path, &mut f.rng) {
+        } else if let Some(r) = fire(&mut f.spec.server_error, &method, &path, &body, &mut f.rng) {
             f.count("serverError");
             Some(Action::ServerError(r))
         } else {
@@ -304,10 +344,10 @@ mod tests {
             ..Rule::default()
         });
         let mut rng = 7;
-        assert!(fire(&mut rule, "GET", "/x", &mut rng).is_some());
-        assert!(fire(&mut rule, "GET", "/x", &mut rng).is_some());
+        assert!(fire(&mut rule, "GET", "/x", &[], &mut rng).is_some());
+        assert!(fire(&mut rule, "GET", "/x", &[], &mut rng).is_some());
         assert!(rule.is_none());
-        assert!(fire(&mut rule, "GET", "/x", &mut rng).is_none());
+        assert!(fire(&mut rule, "GET", "/x", &[], &mut rng).is_none());
     }
 
     #[test]
@@ -318,16 +358,30 @@ mod tests {
             ..Rule::default()
         });
         let mut rng = 7;
-        assert!(fire(&mut rule, "GET", "/a/snapshots/s", &mut rng).is_none());
-        assert!(fire(&mut rule, "PUT", "/a/disks/d", &mut rng).is_none());
-        assert!(fire(&mut rule, "PUT", "/a/Snapshots/s", &mut rng).is_some());
+        assert!(fire(&mut rule, "GET", "/a/snapshots/s", &[], &mut rng).is_none());
+        assert!(fire(&mut rule, "PUT", "/a/disks/d", &[], &mut rng).is_none());
+        assert!(fire(&mut rule, "PUT", "/a/Snapshots/s", &[], &mut rng).is_some());
         let mut half = Some(Rule {
             fraction: Some(0.5),
             ..Rule::default()
         });
         let fired = (0..1000)
-            .filter(|_| fire(&mut half, "GET", "/", &mut rng).is_some())
+            .filter(|_| fire(&mut half, "GET", "/", &[], &mut rng).is_some())
             .count();
         assert!((350..650).contains(&fired), "{fired}");
+    }
+
+    #[test]
+    fn body_filters_tell_two_writers_apart() {
+        let mut rule = Some(Rule {
+            body_contains: Some("stack-a".into()),
+            ..Rule::default()
+        });
+        let mut rng = 7;
+        let b = br#"{"tags":{"datasnap.claim":"urn:pulumi:dev::stack-b::x"}}"#;
+        let a = br#"{"tags":{"datasnap.claim":"urn:pulumi:dev::stack-a::x"}}"#;
+        assert!(fire(&mut rule, "PUT", "/s", b, &mut rng).is_none());
+        assert!(fire(&mut rule, "PUT", "/s", &[], &mut rng).is_none());
+        assert!(fire(&mut rule, "PUT", "/s", a, &mut rng).is_some());
     }
 }

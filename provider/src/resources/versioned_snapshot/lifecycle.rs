@@ -10,7 +10,7 @@ use super::types::{Inputs, Outputs, DELETE, TOKEN};
 use crate::azure::id::{ResourceId, ResourceKind};
 use crate::azure::models::{CreationData, Disk, Sku, Snapshot, SnapshotProperties, SnapshotUpdate};
 use crate::azure::{ArmClient, AzureError, OpContext};
-use crate::catalog::{listing, prune, tags};
+use crate::catalog::{listing, prune, tags, DatasetVersion};
 use crate::resource::{partial_message, Env, ResourceError, Unknowns};
 use crate::resources::naming::normalize_location;
 
@@ -143,6 +143,7 @@ pub async fn create(env: &Env, inputs: Inputs) -> Result<(String, Outputs), Reso
         return Err(ResourceError::Failed(exists_message(env, &id, &existing)));
     }
     let source = resolve_source(arm, &inputs, &ctx).await?;
+    refuse_taken_version(env, arm, &inputs, &id, &source.location, &ctx).await?;
     let body = create_body(&inputs, &source, &claim);
     env.progress(&format!(
         "creating snapshot {} ({} of version \"{}\")",
@@ -171,6 +172,39 @@ pub async fn create(env: &Env, inputs: Inputs) -> Result<(String, Outputs), Reso
     let outputs = outputs_from(inputs.clone(), &snap, &id);
     apply_retention(env, arm, &inputs, &outputs.snapshot_id).await;
     Ok((outputs.snapshot_id.clone(), outputs))
+}
+
+/// Before a create: a version that another snapshot already carries in the region is
+/// refused, with the command that takes it over (the check after the create settles the
+/// races this one cannot see).
+async fn refuse_taken_version(
+    env: &Env,
+    arm: &ArmClient,
+    inputs: &Inputs,
+    id: &ResourceId,
+    location: &str,
+    ctx: &OpContext,
+) -> Result<(), ResourceError> {
+    let mine = DatasetVersion {
+        dataset: inputs.dataset.clone(),
+        version: inputs.version.clone(),
+        snapshot_id: id.to_string(),
+        location: location.to_string(),
+        ..DatasetVersion::default()
+    };
+    let listed = listing::list_in(arm, &inputs.resource_group_name, &inputs.dataset, ctx).await?;
+    let Some(taken) = rivals(&mine, &listed).into_iter().next() else {
+        return Ok(());
+    };
+    let holder = taken
+        .claim
+        .as_ref()
+        .map(|c| format!(", claimed by {c}"))
+        .unwrap_or_default();
+    Err(ResourceError::Failed(format!(
+        "create of snapshot {id} refused: version \"{}\" of dataset \"{}\" already exists in {location} as snapshot {} (created {}{holder}); datasnap never takes a version twice. To manage it with this resource, run `pulumi import {TOKEN} {} {}`; to take a new snapshot, bump `version`",
+        inputs.version, inputs.dataset, taken.snapshot_id, taken.time_created, env.resource_name(), taken.snapshot_id
+    )))
 }
 
 /// After this resource created (or adopted) `snap`, settles who holds its dataset version:

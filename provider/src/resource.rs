@@ -203,6 +203,26 @@ pub fn partial_message(what: &str, source: &AzureError) -> String {
     }
 }
 
+/// Names the operation in an Azure failure, as every error about an Azure operation must:
+/// `op` says what was being done to which resource (`create of snapshot <ARM id>`,
+/// `release of snapshot <ARM id>`, `restore of disk <ARM id>: reading its source ...`), and
+/// the Azure error adds its status, code, message and next step.
+pub trait During<T> {
+    fn during(self, op: impl std::fmt::Display) -> Result<T, ResourceError>;
+}
+
+impl<T> During<T> for Result<T, AzureError> {
+    fn during(self, op: impl std::fmt::Display) -> Result<T, ResourceError> {
+        self.map_err(|e| {
+            if e.is_cancelled() {
+                ResourceError::Cancelled(format!("{op}: {e}"))
+            } else {
+                ResourceError::Failed(format!("{op} failed: {e}"))
+            }
+        })
+    }
+}
+
 impl From<AzureError> for ResourceError {
     fn from(e: AzureError) -> Self {
         if e.is_cancelled() {

@@ -11,7 +11,7 @@ use crate::azure::models::{
 };
 use crate::azure::{ArmClient, AzureError, OpContext};
 use crate::catalog::{self, tags};
-use crate::resource::{partial_message, Env, ResourceError};
+use crate::resource::{partial_message, During, Env, ResourceError};
 
 /// The snapshot a disk is restored from, and the dataset version it holds (if any).
 struct Source {
@@ -36,7 +36,10 @@ async fn resolve_source(
                     reason: e.to_string(),
                 }
             })?;
-            let Some(snapshot) = arm.get::<Snapshot>(&rid, ctx).await? else {
+            let found = arm.get::<Snapshot>(&rid, ctx).await;
+            let Some(snapshot) =
+                found.during(format_args!("restore (reading the source snapshot {id})"))?
+            else {
                 return Err(ResourceError::Invalid {
                     property: "sourceSnapshotId".into(),
                     reason: format!(
@@ -53,13 +56,21 @@ async fn resolve_source(
         }
         (None, Some(d), Some(v)) => {
             let group = inputs.source_group().to_string();
-            let list = catalog::list(env, arm, &group, d).await?;
+            let list = catalog::list(env, arm, &group, d).await.map_err(|e| {
+                ResourceError::Failed(format!(
+                    "restore (listing dataset \"{d}\" in resource group \"{group}\") failed: {e}"
+                ))
+            })?;
             let Some(found) = catalog::find(&list, v) else {
                 return Err(catalog::not_found(d, &group, v, &list));
             };
             let rid = ResourceId::parse(&found.snapshot_id, ResourceKind::Snapshot)
                 .map_err(|e| ResourceError::Bug(e.to_string()))?;
-            let Some(snapshot) = arm.get::<Snapshot>(&rid, ctx).await? else {
+            let read = arm.get::<Snapshot>(&rid, ctx).await;
+            let Some(snapshot) = read.during(format_args!(
+                "restore (reading version \"{v}\"'s snapshot {rid})"
+            ))?
+            else {
                 return Err(catalog::not_found(d, &group, v, &[]));
             };
             Ok(Source {
@@ -105,7 +116,14 @@ pub async fn create(env: &Env, inputs: Inputs) -> Result<(String, Outputs), Reso
     let mut source = resolve_source(env, arm, &inputs, &ctx).await?;
     // Azure refuses to copy from a snapshot still being provisioned: wait for it, as the
     // engine would have if the program had declared the dependency.
-    source.snapshot = arm.wait_for_snapshot_ready(source.snapshot, &ctx).await?;
+    let waiting = format!(
+        "restore (waiting for the source snapshot {} to be ready)",
+        source.snapshot.id.as_deref().unwrap_or_default()
+    );
+    source.snapshot = arm
+        .wait_for_snapshot_ready(source.snapshot, &ctx)
+        .await
+        .during(waiting)?;
     let snapshot = &source.snapshot;
     let snapshot_id = snapshot.id.clone().unwrap_or_default();
     if let Some(p) = snapshot
@@ -129,7 +147,8 @@ pub async fn create(env: &Env, inputs: Inputs) -> Result<(String, Outputs), Reso
         ResourceKind::Disk,
         &name,
     );
-    if arm.get::<Disk>(&id, &ctx).await?.is_some() {
+    let op = format!("restore of disk {id}");
+    if arm.get::<Disk>(&id, &ctx).await.during(&op)?.is_some() {
         return Err(ResourceError::Failed(format!(
             "create of disk {id} refused: it already exists in Azure; datasnap never overwrites a disk. To manage it with this resource, run `pulumi import {TOKEN} {} {id}`; otherwise set another `diskName`",
             env.resource_name()
@@ -172,10 +191,10 @@ pub async fn create(env: &Env, inputs: Inputs) -> Result<(String, Outputs), Reso
             return Err(ResourceError::partial(
                 &accepted,
                 &outputs,
-                partial_message(&format!("disk {accepted}"), &cause),
+                partial_message(&format!("restore of disk {accepted}: the disk"), &cause),
             ));
         }
-        Err(e) => return Err(e.into()),
+        Err(e) => return Err(e).during(&op),
     };
     let outputs = outputs_from(inputs, &disk, &id);
     Ok((outputs.disk_id.clone(), outputs))
@@ -202,7 +221,8 @@ pub async fn read(
     let arm = env.arm()?;
     let ctx = env.op();
     let rid = disk_id(id, true)?;
-    let Some(disk) = arm.get::<Disk>(&rid, &ctx).await? else {
+    let found = arm.get::<Disk>(&rid, &ctx).await;
+    let Some(disk) = found.during(format_args!("refresh of disk {rid}"))? else {
         return Ok(None);
     };
     let new_inputs = inputs_from(&disk, &rid, inputs.as_ref());
@@ -240,7 +260,10 @@ pub async fn update(
             ..DiskUpdateProperties::default()
         });
     }
-    let disk = arm.update(&rid, &body, &ctx).await?;
+    let disk = arm
+        .update(&rid, &body, &ctx)
+        .await
+        .during(format_args!("update of disk {rid}"))?;
     let mut news = news;
     if news.location.is_none() {
         news.location = olds.inputs.location.clone();
@@ -253,6 +276,9 @@ pub async fn update(
 
 pub async fn delete(env: &Env, id: &str) -> Result<(), ResourceError> {
     let arm = env.arm()?;
-    arm.delete(&disk_id(id, false)?, &env.op()).await?;
+    let rid = disk_id(id, false)?;
+    arm.delete(&rid, &env.op())
+        .await
+        .during(format_args!("delete of disk {rid}"))?;
     Ok(())
 }

@@ -10,8 +10,9 @@ use super::types::{Inputs, Outputs, DELETE, TOKEN};
 use crate::azure::id::{ResourceId, ResourceKind};
 use crate::azure::models::{CreationData, Disk, Sku, Snapshot, SnapshotProperties, SnapshotUpdate};
 use crate::azure::{ArmClient, AzureError, OpContext};
+use crate::catalog::retention::MAX_KEEP_LAST;
 use crate::catalog::{listing, prune, tags, DatasetVersion};
-use crate::resource::{partial_message, Env, ResourceError, Unknowns};
+use crate::resource::{partial_message, During, Env, ResourceError, Unknowns};
 use crate::resources::naming::normalize_location;
 
 /// During preview: warns which versions the coming create lets the retention rule prune.
@@ -47,6 +48,7 @@ struct Source {
 /// a snapshot is `CopyStart`, everything else `Copy`.
 async fn resolve_source(
     arm: &ArmClient,
+    id: &ResourceId,
     inputs: &Inputs,
     ctx: &OpContext,
 ) -> Result<Source, ResourceError> {
@@ -57,7 +59,11 @@ async fn resolve_source(
     if let Some(disk_id) = &inputs.source_disk_id {
         let disk_ref = ResourceId::parse(disk_id, ResourceKind::Disk)
             .map_err(|e| invalid("sourceDiskId", e.to_string()))?;
-        let Some(disk) = arm.get::<Disk>(&disk_ref, ctx).await? else {
+        let found = arm.get::<Disk>(&disk_ref, ctx).await;
+        let Some(disk) = found.during(format_args!(
+            "create of snapshot {id} (reading its source disk {disk_id})"
+        ))?
+        else {
             return Err(invalid("sourceDiskId", format!("the managed disk {disk_id} does not exist (or the identity cannot see it); check the id")));
         };
         // Azure snapshots a disk only within its region: refuse another region before any
@@ -83,7 +89,11 @@ async fn resolve_source(
     };
     let src_ref = ResourceId::parse(snap_id, ResourceKind::Snapshot)
         .map_err(|e| invalid("sourceSnapshotId", e.to_string()))?;
-    let Some(src) = arm.get::<Snapshot>(&src_ref, ctx).await? else {
+    let found = arm.get::<Snapshot>(&src_ref, ctx).await;
+    let Some(src) = found.during(format_args!(
+        "create of snapshot {id} (reading its source snapshot {snap_id})"
+    ))?
+    else {
         return Err(invalid("sourceSnapshotId", format!("the snapshot {snap_id} does not exist (or the identity cannot see it); check the id")));
     };
     let location = inputs
@@ -131,10 +141,15 @@ pub async fn create(env: &Env, inputs: Inputs) -> Result<(String, Outputs), Reso
     // PUT is an upsert: never overwrite an existing snapshot, but adopt the one an earlier,
     // unfinished `up` of this very resource made (a crash between Azure's answer and the
     // engine's checkpoint).
-    if let Some(existing) = arm.get::<Snapshot>(&id, &ctx).await? {
+    let found = arm.get::<Snapshot>(&id, &ctx).await;
+    let op = format!("create of snapshot {id}");
+    if let Some(existing) = found.during(&op)? {
         if adoptable(&existing, &inputs, &claim) {
             env.info(&format!("snapshot {id} was created for this resource by an earlier `up` that did not finish; adopting it"));
-            let snap = arm.wait_for_snapshot_ready(existing, &ctx).await?;
+            let snap = arm
+                .wait_for_snapshot_ready(existing, &ctx)
+                .await
+                .during(&op)?;
             settle_version(env, arm, &inputs, &id, &snap, &ctx).await?;
             let outputs = outputs_from(inputs.clone(), &snap, &id);
             apply_retention(env, arm, &inputs, &outputs.snapshot_id).await;
@@ -142,7 +157,7 @@ pub async fn create(env: &Env, inputs: Inputs) -> Result<(String, Outputs), Reso
         }
         return Err(ResourceError::Failed(exists_message(env, &id, &existing)));
     }
-    let source = resolve_source(arm, &inputs, &ctx).await?;
+    let source = resolve_source(arm, &id, &inputs, &ctx).await?;
     refuse_taken_version(env, arm, &inputs, &id, &source.location, &ctx).await?;
     let body = create_body(&inputs, &source, &claim);
     env.progress(&format!(
@@ -159,7 +174,16 @@ pub async fn create(env: &Env, inputs: Inputs) -> Result<(String, Outputs), Reso
             partial.location = Some(source.location);
             return Err(settle_accepted(env, arm, &id, &ctx, accepted, *cause, partial).await);
         }
-        Err(e) => return Err(e.into()),
+        Err(e) if at_incremental_limit(&e) => {
+            let hint = match inputs.retention {
+                Some(_) => "lower `retention.keepLast` or `retention.maxAgeDays` on this dataset's versions (retention prunes released versions after each create and release)",
+                None => "set `retention: {keepLast: N}` (N from 1 to 500) or `retention.maxAgeDays` on this dataset's versions so released versions are pruned",
+            };
+            return Err(e).during(format_args!(
+                "{op} (the source holds Azure's maximum of {MAX_KEEP_LAST} incremental snapshots: to make room, {hint}, or delete old snapshots of the disk)"
+            ));
+        }
+        Err(e) => return Err(e).during(&op),
     };
     // Another writer may have put the same name between our GET and our PUT (Azure has
     // no create-only PUT for snapshots): the claim Azure now shows says who holds it.
@@ -192,7 +216,12 @@ async fn refuse_taken_version(
         location: location.to_string(),
         ..DatasetVersion::default()
     };
-    let listed = listing::list_in(arm, &inputs.resource_group_name, &inputs.dataset, ctx).await?;
+    let listed = listing::list_in(arm, &inputs.resource_group_name, &inputs.dataset, ctx)
+        .await
+        .during(format_args!(
+            "create of snapshot {id} (listing dataset \"{}\")",
+            inputs.dataset
+        ))?;
     let Some(taken) = rivals(&mine, &listed).into_iter().next() else {
         return Ok(());
     };
@@ -281,6 +310,15 @@ async fn settle_version(
     }
 }
 
+/// Azure refused the snapshot because its source disk has the most incremental snapshots
+/// Azure allows (409 `OperationNotAllowed`).
+fn at_incremental_limit(e: &AzureError) -> bool {
+    matches!(e, AzureError::Conflict { code, message }
+        if code == "OperationNotAllowed"
+            && message.contains("incremental snapshots")
+            && (message.contains("maximum") || message.contains("limit")))
+}
+
 /// Why a create cannot use the name, with the exact `pulumi import` command for this
 /// resource when the snapshot is a datasnap version.
 fn exists_message(env: &Env, id: &ResourceId, existing: &Snapshot) -> String {
@@ -328,14 +366,17 @@ async fn settle_accepted(
         return ResourceError::partial(
             &accepted,
             &outputs,
-            partial_message(&format!("snapshot {accepted}"), &cause),
+            partial_message(
+                &format!("create of snapshot {accepted}: the snapshot"),
+                &cause,
+            ),
         );
     }
     match arm.delete(id, ctx).await {
-        Ok(()) => ResourceError::Failed(format!("creating snapshot {} failed in Azure: {cause}. The failed snapshot was deleted; nothing was created", id.name)),
+        Ok(()) => ResourceError::Failed(format!("create of snapshot {id} failed in Azure: {cause}. The failed snapshot was deleted; nothing was created")),
         Err(e) => {
             env.warn(&format!("deleting the failed snapshot {accepted} failed: {e}"));
-            ResourceError::partial(&accepted, &outputs, format!("creating snapshot {} failed in Azure: {cause}; deleting the failed snapshot also failed ({e}), so it is tracked in the stack: run `pulumi destroy` or fix and `pulumi up`", id.name))
+            ResourceError::partial(&accepted, &outputs, format!("create of snapshot {id} failed in Azure: {cause}; deleting the failed snapshot also failed ({e}), so it is tracked in the stack: run `pulumi destroy` or fix and `pulumi up`"))
         }
     }
 }
@@ -353,7 +394,8 @@ pub async fn read(
             property: "id".into(),
             reason: format!("a VersionedSnapshot is imported by the ARM id of its snapshot: {e}"),
         })?;
-    let Some(snap) = arm.get::<Snapshot>(&rid, &ctx).await? else {
+    let found = arm.get::<Snapshot>(&rid, &ctx).await;
+    let Some(snap) = found.during(format_args!("refresh of snapshot {rid}"))? else {
         return Ok(None);
     };
     let new_inputs = inputs_from(&snap, &rid, inputs.as_ref())?;
@@ -415,7 +457,8 @@ pub async fn update(
     let rid = recorded_id(id)?;
     // Read-modify-write: only a snapshot this stack still holds is written, and keys
     // that other resources own are kept.
-    let Some(live) = arm.get::<Snapshot>(&rid, &ctx).await? else {
+    let found = arm.get::<Snapshot>(&rid, &ctx).await;
+    let Some(live) = found.during(format_args!("update of snapshot {rid} (reading it)"))? else {
         return Err(ResourceError::Failed(format!("update of snapshot {rid} refused: it is gone from Azure; run `pulumi refresh` (it leaves the stack), then `pulumi up` takes the version again")));
     };
     if let Some(h) = taken_over_from(env, &olds, &live) {
@@ -476,7 +519,13 @@ pub async fn delete(env: &Env, id: &str, olds: Outputs) -> Result<(), ResourceEr
     let ctx = env.op();
     let rid = recorded_id(id)?;
     let inputs = &olds.inputs;
-    let Some(snap) = arm.get::<Snapshot>(&rid, &ctx).await? else {
+    let op = if inputs.deletion_policy() == DELETE {
+        format!("delete of snapshot {rid}")
+    } else {
+        format!("release of snapshot {rid}")
+    };
+    let found = arm.get::<Snapshot>(&rid, &ctx).await;
+    let Some(snap) = found.during(&op)? else {
         env.info(&format!("snapshot {} is already gone from Azure", rid.name));
         return Ok(());
     };
@@ -489,7 +538,7 @@ pub async fn delete(env: &Env, id: &str, olds: Outputs) -> Result<(), ResourceEr
         return Ok(());
     }
     if inputs.deletion_policy() == DELETE {
-        arm.delete(&rid, &ctx).await?;
+        arm.delete(&rid, &ctx).await.during(&op)?;
         env.info(&format!(
             "deleted snapshot {} (version \"{}\" of dataset \"{}\", deletionPolicy Delete)",
             rid.name, inputs.version, inputs.dataset
@@ -531,4 +580,29 @@ pub async fn delete(env: &Env, id: &str, olds: Outputs) -> Result<(), ResourceEr
     // `keepLast: 1` a bump from v2 to v3 leaves v3 alone in Azure.
     apply_retention(env, arm, inputs, "").await;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_incremental_snapshot_limit_is_told_apart() {
+        let conflict = |code: &str, message: &str| AzureError::Conflict {
+            code: code.into(),
+            message: message.into(),
+        };
+        assert!(at_incremental_limit(&conflict(
+            "OperationNotAllowed",
+            "Disk 'd' already has 500 incremental snapshots, the maximum. Delete old ones first."
+        )));
+        assert!(!at_incremental_limit(&conflict(
+            "OperationNotAllowed",
+            "At most 7 incremental snapshots of disk 'd' can be created per 5 minutes. Retry later."
+        )));
+        assert!(!at_incremental_limit(&conflict(
+            "Conflict",
+            "incremental snapshots maximum"
+        )));
+    }
 }

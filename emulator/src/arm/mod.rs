@@ -46,6 +46,12 @@ pub enum Route {
         name: String,
         action: String,
     },
+    /// `{disk or snapshot id}/providers/Microsoft.Resources/tags/default`.
+    Tags {
+        kind: Kind,
+        group: String,
+        name: String,
+    },
     DiskOperation {
         location: String,
         id: String,
@@ -98,6 +104,18 @@ fn compute_route(p: &ArmPath) -> Option<Route> {
             group: group.into(),
             name: (*name).into(),
         },
+        (Some(group), [k, name, _, ns, _, _])
+            if p.is(2, "providers")
+                && ns.eq_ignore_ascii_case("Microsoft.Resources")
+                && p.is(4, "tags")
+                && p.is(5, "default") =>
+        {
+            Route::Tags {
+                kind: kind(k)?,
+                group: group.into(),
+                name: (*name).into(),
+            }
+        }
         (Some(group), [k, name, action]) => Route::ComputeAction {
             kind: kind(k)?,
             group: group.into(),
@@ -130,9 +148,16 @@ pub async fn api_version_layer(request: Request, next: Next) -> Response {
         )
         .into_response();
     };
+    // A resource's tags (`.../providers/Microsoft.Resources/tags/default`) are
+    // Microsoft.Resources', whatever the resource's own namespace.
+    let tags_scope = path.as_ref().is_some_and(|p| {
+        p.rest
+            .iter()
+            .any(|s| s.eq_ignore_ascii_case("Microsoft.Resources"))
+    });
     if let Some(path) = path
         .as_ref()
-        .filter(|p| p.in_namespace("Microsoft.Compute"))
+        .filter(|p| p.in_namespace("Microsoft.Compute") && !tags_scope)
     {
         if !COMPUTE_API_VERSIONS.contains(&version.as_str()) {
             let kind = if path.is(0, "disks") {
@@ -243,6 +268,9 @@ pub async fn handle(State(state): State<AppState>, request: Request) -> Response
             action,
         } => compute::action(&ctx, kind, &group, &name, &action, &body),
         Route::DiskOperation { location, id } => operations::disk_operation(&ctx, &location, &id),
+        Route::Tags { kind, group, name } => {
+            compute::tags::handle(&ctx, kind, &group, &name, &body)
+        }
     };
     state.persist();
     result.unwrap_or_else(IntoResponse::into_response)

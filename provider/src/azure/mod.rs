@@ -13,6 +13,7 @@
 //!   generic write (PUT/PATCH, follow, decode) the typed operations share.
 //! - [`compute`]: get, create, update, delete of any Microsoft.Compute resource.
 //! - [`snapshots`]: a snapshot's own steps: the copy wait, readiness, listing.
+//! - [`tags`]: ARM's tags at a resource's scope (Merge, Delete): writes of named keys only.
 //! - [`models`]: serde models of DiskRP bodies.
 //! - [`settings`]: what the client is built from (cloud, endpoints, credential).
 //! - [`errors`]: [`AzureError`], with Azure's status and code.
@@ -30,6 +31,7 @@ pub(crate) mod poll;
 pub mod retry;
 pub mod settings;
 pub mod snapshots;
+pub mod tags;
 #[cfg(test)]
 pub(crate) mod testing;
 

@@ -12,12 +12,14 @@
 //! | [`delete`] | DELETE |
 //! | [`access`] | beginGetAccess / endGetAccess |
 //! | [`mod@list`] | list by group and subscription |
+//! | [`tags`] | ARM's tags at a resource's scope (Merge, Delete, Replace) |
 
 pub mod access;
 pub mod create;
 pub mod delete;
 pub mod list;
 pub mod source;
+pub mod tags;
 pub mod update;
 pub mod validate;
 

@@ -3,7 +3,11 @@
 //! (tags and SKU in place), delete (release as a retained version, or delete), and the
 //! preview's retention warning. Every call shares the RPC's one deadline (`Env::op`).
 
-use super::ownership::{adoptable, claim_on, first_holder, holder, merged_tags, rivals, Holder};
+use std::collections::BTreeMap;
+
+use super::ownership::{
+    adoptable, claim_on, first_holder, holder, merged_tags, rivals, tag_writes, Holder,
+};
 use super::rules::tag_drift;
 use super::state::{azure_tags, inputs_from, outputs_from, recorded_claim, snapshot_id};
 use super::types::{Inputs, Outputs, DELETE, TOKEN};
@@ -465,17 +469,39 @@ pub async fn update(
         return Err(ResourceError::Failed(taken_over(env, &rid, &h)));
     }
     let claim = own_claim(env);
-    let mut body = SnapshotUpdate {
-        tags: Some(merged_tags(azure_tags(&news, &claim), &live.tags)),
-        ..SnapshotUpdate::default()
-    };
+    let ours = azure_tags(&news, &claim);
     // Only a changed SKU is sent; an unset one is Azure's choice and stays as it is.
-    body.sku = Sku::named(
+    let sku = Sku::named(
         news.sku
             .as_ref()
             .filter(|s| Some(*s) != olds.inputs.sku.as_ref()),
     );
-    let was_failed = olds.provisioning_state.eq_ignore_ascii_case("Failed");
+    let was_failed = olds.provisioning_state.eq_ignore_ascii_case("Failed") || is_failed(&live);
+    let mut new_inputs = news;
+    if new_inputs.location.is_none() {
+        new_inputs.location = olds.inputs.location.clone();
+    }
+    if sku.is_none() && !was_failed {
+        // Tags only: ARM's Merge and Delete of the keys that change, so a concurrent
+        // writer's keys (an alias, a keep marker) are never erased.
+        let op = format!("update of snapshot {rid}");
+        let (merge, delete) = tag_writes(ours, &live.tags);
+        let mut snap = live;
+        if !merge.is_empty() {
+            snap.tags = arm.merge_tags(&rid, &merge, &ctx).await.during(&op)?;
+        }
+        if !delete.is_empty() {
+            snap.tags = arm.delete_tags(&rid, &delete, &ctx).await.during(&op)?;
+        }
+        return Ok(outputs_from(new_inputs, &snap, &rid));
+    }
+    // A SKU change, or a repair of a failed write, is a PATCH of the snapshot itself (Azure
+    // repairs a Failed snapshot by a successful write to it).
+    let body = SnapshotUpdate {
+        tags: Some(merged_tags(ours, &live.tags)),
+        sku,
+        ..SnapshotUpdate::default()
+    };
     let snap = arm.update(&rid, &body, &ctx).await.map_err(|e| {
         if e.is_cancelled() {
             ResourceError::from(e)
@@ -485,11 +511,15 @@ pub async fn update(
             ResourceError::Failed(format!("update of snapshot {rid} failed: {e}"))
         }
     })?;
-    let mut new_inputs = news;
-    if new_inputs.location.is_none() {
-        new_inputs.location = olds.inputs.location.clone();
-    }
     Ok(outputs_from(new_inputs, &snap, &rid))
+}
+
+/// The snapshot's last write failed (`provisioningState: Failed`).
+fn is_failed(snap: &Snapshot) -> bool {
+    snap.properties
+        .provisioning_state
+        .as_deref()
+        .is_some_and(|s| s.eq_ignore_ascii_case("Failed"))
 }
 
 /// The claim this resource writes.
@@ -547,29 +577,36 @@ pub async fn delete(env: &Env, id: &str, olds: Outputs) -> Result<(), ResourceEr
     }
     // Retain: release the snapshot from the stack and mark it as a retained version, so
     // it stays findable (getVersions) and only a retention rule may prune it.
-    let mut t = snap.tags.clone();
-    t.insert(tags::RETAINED.into(), "true".into());
-    // A snapshot whose last write failed (provisioningState Failed) gets the write again
-    // even when its tags already read right: Azure repairs it by a successful write.
-    let failed = snap
-        .properties
-        .provisioning_state
-        .as_deref()
-        .is_some_and(|s| s.eq_ignore_ascii_case("Failed"));
-    if t != snap.tags || failed {
+    let marker: BTreeMap<String, String> =
+        [(tags::RETAINED.to_string(), "true".to_string())].into();
+    let marked = snap
+        .tags
+        .iter()
+        .any(|(k, v)| k.eq_ignore_ascii_case(tags::RETAINED) && v == "true");
+    // The marker is merged (only that key is written). A snapshot whose last write failed
+    // (provisioningState Failed) gets a write of the snapshot itself instead, even when its
+    // tags already read right: Azure repairs it by a successful write.
+    let written = if is_failed(&snap) {
+        let mut t = snap.tags.clone();
+        t.extend(marker);
         let body = SnapshotUpdate {
             tags: Some(t),
             ..SnapshotUpdate::default()
         };
-        match arm.update(&rid, &body, &ctx).await {
-            Ok(_) => {}
-            Err(e) if e.is_not_found() => return Ok(()),
-            Err(e) => {
-                return Err(ResourceError::Failed(format!(
-                    "release of snapshot {rid} (version \"{}\" of dataset \"{}\") failed: {e} It is still in the stack; run `pulumi up` again to retry",
-                    inputs.version, inputs.dataset
-                )))
-            }
+        arm.update(&rid, &body, &ctx).await.map(|_| ())
+    } else if !marked {
+        arm.merge_tags(&rid, &marker, &ctx).await.map(|_| ())
+    } else {
+        Ok(())
+    };
+    match written {
+        Ok(()) => {}
+        Err(e) if e.is_not_found() => return Ok(()),
+        Err(e) => {
+            return Err(ResourceError::Failed(format!(
+                "release of snapshot {rid} (version \"{}\" of dataset \"{}\") failed: {e} It is still in the stack; run `pulumi up` again to retry",
+                inputs.version, inputs.dataset
+            )))
         }
     }
     env.info(&format!(

@@ -134,6 +134,34 @@ pub fn merged_tags(
     out
 }
 
+/// The tag writes that turn `found` into [`merged_tags`]`(ours, found)` touching only the
+/// keys that change: what to `Merge` (new or changed values, or a new spelling of a name)
+/// and what to `Delete` (names this resource no longer writes, with the value found, so a
+/// concurrent change of that tag is not deleted blindly). Names compare ignoring case, as
+/// Azure's do.
+pub fn tag_writes(
+    ours: BTreeMap<String, String>,
+    found: &BTreeMap<String, String>,
+) -> (BTreeMap<String, String>, BTreeMap<String, String>) {
+    let target = merged_tags(ours, found);
+    let lookup = |m: &BTreeMap<String, String>, k: &str| {
+        m.iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(k))
+            .map(|(n, v)| (n.clone(), v.clone()))
+    };
+    let merge = target
+        .iter()
+        .filter(|(k, v)| lookup(found, k).as_ref() != Some(&((*k).clone(), (*v).clone())))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let delete = found
+        .iter()
+        .filter(|(k, _)| lookup(&target, k).is_none())
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    (merge, delete)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -247,6 +275,44 @@ mod tests {
         assert_eq!(first_holder(&a, &[&b]).snapshot_name, "data-v1-aaaaaa");
         assert_eq!(first_holder(&b, &[&a]).snapshot_name, "data-v1-aaaaaa");
         assert!(rivals(&a, &[]).is_empty());
+    }
+
+    #[test]
+    fn tag_writes_touch_only_what_changes() {
+        let m = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        let found = m(&[
+            ("datasnap.dataset", "data"),
+            ("datasnap.version", "99"),
+            ("datasnap.alias.production", "1"),
+            ("Team", "ml"),
+            ("owner", "ops"),
+        ]);
+        let ours = m(&[
+            ("datasnap.dataset", "data"),
+            ("datasnap.version", "1"),
+            ("team", "ml"),
+        ]);
+        let (merge, delete) = tag_writes(ours.clone(), &found);
+        assert_eq!(
+            merge,
+            m(&[("datasnap.version", "1"), ("team", "ml")]),
+            "changed values and spellings"
+        );
+        assert_eq!(
+            delete,
+            m(&[("owner", "ops")]),
+            "the program's tags are authoritative; aliases stay"
+        );
+        let (merge, delete) = tag_writes(ours.clone(), &merged_tags(ours, &found));
+        assert!(
+            merge.is_empty() && delete.is_empty(),
+            "nothing to write twice"
+        );
     }
 
     #[test]

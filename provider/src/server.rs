@@ -14,14 +14,14 @@ use tonic::{Request, Response, Status};
 
 use crate::adapter::{Adapter, DynResource};
 use crate::azure::client::default_timeouts;
-use crate::azure::{ArmClient, CancelToken};
+use crate::azure::{ArmClient, CancelToken, OpContext};
 use crate::catalog::tags::claim_for;
 use crate::config::{self, EnvLookup};
 use crate::functions::{versions, DynFunction, FunctionAdapter, Invoked};
 use crate::proto::rpc;
 use crate::proto::{EngineClient, ResourceProvider};
 use crate::resource::{ChangeKind, DiffResult, Env, Failure, LogSink, ResourceError, Severity};
-use crate::resources::{restored_disk, versioned_snapshot};
+use crate::resources::{regions, restored_disk, versioned_snapshot};
 use crate::schema;
 use crate::value;
 
@@ -86,6 +86,8 @@ pub struct Provider {
     cancel: CancelToken,
     /// Reads the process environment (tests substitute their own).
     env: Arc<EnvLookup>,
+    /// Set once the subscription's regions were read (see [`Provider::learn_regions`]).
+    regions_read: tokio::sync::OnceCell<()>,
 }
 
 impl Provider {
@@ -101,6 +103,7 @@ impl Provider {
             log_rx: Mutex::new(Some(rx)),
             cancel: CancelToken::new(),
             env: Arc::new(|k: &str| std::env::var(k).ok().filter(|v| !v.is_empty())),
+            regions_read: tokio::sync::OnceCell::new(),
         };
         if let Some(a) = engine_address {
             p.set_engine(a);
@@ -179,6 +182,30 @@ impl Provider {
                 known.join(", ")
             ))
         })
+    }
+
+    /// A `location` that datasnap's region table lacks may be a region Azure added since:
+    /// read the subscription's regions once (when Configure made a client; at most 10 s,
+    /// and a failure leaves the table as the only judge), then Check decides.
+    async fn learn_regions(&self, news: &value::Props) {
+        let Some(location) = news.values.get("location").and_then(|v| v.as_str()) else {
+            return;
+        };
+        if regions::is_known(location) {
+            return;
+        }
+        let Some(arm) = self.shared().arm.clone() else {
+            return;
+        };
+        self.regions_read
+            .get_or_init(|| async move {
+                let ctx = OpContext::new(Duration::from_secs(10), CancelToken::new());
+                match arm.list_locations(&ctx).await {
+                    Ok(list) => regions::learn(list),
+                    Err(e) => tracing::debug!(target: "datasnap", error = %e, "could not list the subscription's regions; the region table alone checks `location`"),
+                }
+            })
+            .await;
     }
 
     /// The environment of one RPC: its log, its one deadline (the engine's timeout, else
@@ -459,6 +486,7 @@ impl ResourceProvider for Provider {
         let res = self.resource(token(&r.r#type, &r.urn))?;
         let olds = value::decode(r.olds.as_ref());
         let news = value::decode(r.news.as_ref());
+        self.learn_regions(&news).await;
         let salt = self.shared().claim_salt.clone();
         let checked = res.check(&claim_for(&r.urn, &salt), &olds, &news);
         Ok(Response::new(rpc::CheckResponse {

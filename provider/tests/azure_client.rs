@@ -722,3 +722,47 @@ async fn emulator_oidc_token_file_and_github_assertions() {
     assert!(matches!(err, AzureError::Credential { .. }), "{err:?}");
     assert!(err.to_string().contains("ARM_OIDC_TOKEN"), "{err}");
 }
+
+/// ARM's tags at a snapshot's scope: Merge and Delete touch only the named keys; and the
+/// subscription's regions are listed for Check.
+#[tokio::test]
+async fn emulator_tags_merge_and_delete_and_the_region_list() {
+    let Some(emu) = Emulator::start().await else {
+        return;
+    };
+    let client = ArmClient::new(&emu.config(&[]), ClientOptions::for_tests()).unwrap();
+    let sub = emu.subscription();
+    let disk = format!("/subscriptions/{sub}/resourceGroups/datasets-rg/providers/Microsoft.Compute/disks/dataset-disk");
+    let id = ResourceId::new(
+        sub.clone(),
+        "datasets-rg",
+        ResourceKind::Snapshot,
+        "tags-v1",
+    );
+    let mut body = copy_body(&disk, "westus");
+    body.tags = [("datasnap.dataset".to_string(), "d".to_string())].into();
+    client.create_snapshot(&id, &body, &ctx(120)).await.unwrap();
+    let alias = [("datasnap.alias.production".to_string(), "1".to_string())].into();
+    let after = client.merge_tags(&id, &alias, &ctx(60)).await.unwrap();
+    assert_eq!(after.len(), 2, "{after:?}");
+    let retained = [("datasnap.retained".to_string(), "true".to_string())].into();
+    client.merge_tags(&id, &retained, &ctx(60)).await.unwrap();
+    let after = client.delete_tags(&id, &alias, &ctx(60)).await.unwrap();
+    assert_eq!(
+        after.keys().collect::<Vec<_>>(),
+        ["datasnap.dataset", "datasnap.retained"]
+    );
+    let read: Snapshot = client.get(&id, &ctx(60)).await.unwrap().unwrap();
+    assert_eq!(
+        read.tags, after,
+        "the snapshot shows the tags written at its scope"
+    );
+
+    let regions = client.list_locations(&ctx(60)).await.unwrap();
+    assert!(
+        regions
+            .iter()
+            .any(|(n, d)| n == "westus2" && d == "West US 2"),
+        "{regions:?}"
+    );
+}

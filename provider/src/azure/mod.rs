@@ -13,6 +13,7 @@
 //!   generic write (PUT/PATCH, follow, decode) the typed operations share.
 //! - [`compute`]: get, create, update, delete of any Microsoft.Compute resource.
 //! - [`snapshots`]: a snapshot's own steps: the copy wait, readiness, listing.
+//! - [`subscription`]: the subscription's regions (Subscriptions_ListLocations).
 //! - [`tags`]: ARM's tags at a resource's scope (Merge, Delete): writes of named keys only.
 //! - [`models`]: serde models of DiskRP bodies.
 //! - [`settings`]: what the client is built from (cloud, endpoints, credential).
@@ -31,6 +32,7 @@ pub(crate) mod poll;
 pub mod retry;
 pub mod settings;
 pub mod snapshots;
+pub mod subscription;
 pub mod tags;
 #[cfg(test)]
 pub(crate) mod testing;

@@ -2,8 +2,10 @@
 //! when it uses none of them.
 //!
 //! The table follows `az account list-locations` for the public cloud (physical regions,
-//! the names ARM accepts as `location`). A region Azure adds later needs a line here; until
-//! then Check refuses it with a hint.
+//! the names ARM accepts as `location`). A region Azure adds later is accepted once the
+//! subscription lists it: the provider reads `GET /subscriptions/{s}/locations` when a
+//! `location` is not in the table ([`learn`]); without that read, Check refuses it with a
+//! hint.
 
 use super::naming::normalize_location;
 
@@ -79,9 +81,33 @@ pub fn find(location: &str) -> Option<&'static str> {
         .map(|(name, _)| *name)
 }
 
+/// Regions the subscription listed that the table lacks (ARM name, display name).
+static LEARNED: std::sync::Mutex<Vec<(String, String)>> = std::sync::Mutex::new(Vec::new());
+
+/// Teaches Check the regions a subscription lists (`GET /subscriptions/{s}/locations`).
+pub fn learn(regions: impl IntoIterator<Item = (String, String)>) {
+    let mut learned = LEARNED.lock().unwrap_or_else(|p| p.into_inner());
+    for (name, display) in regions {
+        if find(&name).is_none() && !learned.iter().any(|(n, _)| n.eq_ignore_ascii_case(&name)) {
+            learned.push((name, display));
+        }
+    }
+}
+
+/// Whether `location` names a region: the table's, or one the subscription listed.
+pub fn is_known(location: &str) -> bool {
+    let l = location.trim();
+    find(l).is_some()
+        || LEARNED
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .any(|(n, d)| l.eq_ignore_ascii_case(n) || l.eq_ignore_ascii_case(d))
+}
+
 /// Checks a region; an unknown one fails with the nearest names (or where to look them up).
 pub fn check_location(location: &str) -> Result<(), String> {
-    if find(location).is_some() {
+    if is_known(location) {
         return Ok(());
     }
     let wanted = normalize_location(location);
@@ -133,6 +159,15 @@ mod tests {
         }
         assert_eq!(find("West Europe"), Some("westeurope"));
         assert!(check_location("West  US 2").is_err());
+    }
+
+    #[test]
+    fn a_region_the_subscription_lists_is_learned() {
+        assert!(check_location("Mars North").is_err());
+        learn([("marsnorth".to_string(), "Mars North".to_string())]);
+        assert!(check_location("marsnorth").is_ok());
+        assert!(check_location("Mars North").is_ok());
+        assert!(check_location("marssouth").is_err());
     }
 
     #[test]

@@ -31,6 +31,7 @@ pub fn version_of(s: &Snapshot, resource_group: &str) -> Option<DatasetVersion> 
         provisioning_state: p.provisioning_state.clone().unwrap_or_default(),
         completion_percent: p.completion_percent,
         claim: t.claim,
+        deletion_policy: t.deletion_policy,
     })
 }
 

@@ -79,6 +79,10 @@ async fn still_prunable(
 }
 
 /// During preview: warns which versions creating `version` would let the rule prune.
+/// `releasing` is the claim of the resource being created: a version it holds now (another
+/// version than `version`) is the one this replacement releases, so it counts as retained
+/// (under `deletionPolicy: Retain`) or as gone (under `Delete`), as it will be when the
+/// rule runs again at its release.
 pub async fn warn_planned(
     env: &Env,
     arm: &ArmClient,
@@ -86,10 +90,18 @@ pub async fn warn_planned(
     dataset: &str,
     version: &str,
     rule: Retention,
+    releasing: &str,
 ) {
     let Ok(mut versions) = list(env, arm, resource_group, dataset).await else {
         return;
     };
+    versions.retain_mut(|v| {
+        if v.claim.as_deref() != Some(releasing) || v.version == version || v.retained {
+            return true;
+        }
+        v.retained = true;
+        v.deletion_policy.as_deref() != Some("Delete")
+    });
     // The version about to be created counts as created now.
     let now = OffsetDateTime::now_utc();
     let planned = format!("(planned) {version}");
@@ -215,10 +227,28 @@ mod tests {
             keep_last: Some(1),
             max_age_days: None,
         };
-        warn_planned(&env, env.arm().unwrap(), "rg", "d", "10", rule).await;
+        warn_planned(&env, env.arm().unwrap(), "rg", "d", "10", rule, "urn:me").await;
         assert_eq!(
             warnings(&lines),
             ["retention: creating version \"10\" of dataset \"d\" will prune 1 retained version(s): \"2\" (beyond keepLast=1)"]
+        );
+    }
+
+    /// With `keepLast: 1`, a bump's preview names the version the replacement releases
+    /// (held by this resource's claim) among those the rule will prune.
+    #[tokio::test]
+    async fn warn_planned_counts_the_version_a_bump_releases() {
+        let mut held = snapshot("/held", "2", false);
+        held["tags"]["datasnap.claim"] = json!("urn:me");
+        let (env, lines) = env_listing(vec![held, snapshot("/other", "1", false)]);
+        let rule = Retention {
+            keep_last: Some(1),
+            max_age_days: None,
+        };
+        warn_planned(&env, env.arm().unwrap(), "rg", "d", "3", rule, "urn:me").await;
+        assert_eq!(
+            warnings(&lines),
+            ["retention: creating version \"3\" of dataset \"d\" will prune 1 retained version(s): \"2\" (beyond keepLast=1)"]
         );
     }
 

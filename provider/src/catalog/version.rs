@@ -40,6 +40,9 @@ pub struct DatasetVersion {
     /// The stack resource that holds it (`datasnap.claim`); not part of the schema's type.
     #[serde(skip)]
     pub claim: Option<String>,
+    /// Its `datasnap.deletionPolicy`; not part of the schema's type.
+    #[serde(skip)]
+    pub deletion_policy: Option<String>,
 }
 
 impl DatasetVersion {

@@ -36,6 +36,7 @@ pub async fn plan_create(env: &Env, news: &Inputs, unknowns: &Unknowns) {
         &news.dataset,
         &news.version,
         rule,
+        &own_claim(env),
     )
     .await;
 }

@@ -230,15 +230,19 @@ async fn refuse_taken_version(
     let Some(taken) = rivals(&mine, &listed).into_iter().next() else {
         return Ok(());
     };
-    let holder = taken
-        .claim
-        .as_ref()
-        .map(|c| format!(", claimed by {c}"))
-        .unwrap_or_default();
+    let holder = claimed_by(taken);
     Err(ResourceError::Failed(format!(
         "create of snapshot {id} refused: version \"{}\" of dataset \"{}\" already exists in {location} as snapshot {} (created {}{holder}); datasnap never takes a version twice. To manage it with this resource, run `pulumi import {TOKEN} {} {}`; to take a new snapshot, bump `version`",
         inputs.version, inputs.dataset, taken.snapshot_id, taken.time_created, env.resource_name(), taken.snapshot_id
     )))
+}
+
+/// ", claimed by <claim>" for a version that carries a claim, for messages.
+fn claimed_by(v: &DatasetVersion) -> String {
+    v.claim
+        .as_ref()
+        .map(|c| format!(", claimed by {c}"))
+        .unwrap_or_default()
 }
 
 /// After this resource created (or adopted) `snap`, settles who holds its dataset version:
@@ -285,11 +289,7 @@ async fn settle_version(
         }
         return Ok(());
     }
-    let holder = first
-        .claim
-        .as_ref()
-        .map(|c| format!(", claimed by {c}"))
-        .unwrap_or_default();
+    let holder = claimed_by(first);
     let what = format!(
         "create of snapshot {id} refused: version \"{}\" of dataset \"{}\" in {} is held by snapshot {} (created {}{holder}), which another writer made before this one",
         inputs.version, inputs.dataset, mine.location, first.snapshot_id, first.time_created

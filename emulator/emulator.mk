@@ -5,13 +5,13 @@
 #                         validated by Microsoft's oav LiveValidator (must be 0 errors)
 #   make bench-emulator   GETs per second over keep-alive HTTPS, emulator on one core
 #
-# Microsoft's DiskRP spec folder: $AZURE_REST_API_SPECS (default ../shared/azure-specs).
+# Microsoft's DiskRP spec folder: $AZURE_REST_API_SPECS, set and exported by the main Makefile
+# (tools/specs.mk): a pinned, checksummed copy of Azure/azure-rest-api-specs at the commits in
+# tools/azure-specs.lock, fetched into the cache, or an existing copy the variable names.
 
 EMULATOR_BIN ?= bin/datasnap-emulator
 EMULATOR_VALIDATE_DIR := emulator/validate
 EMULATOR_RECORD_DIR ?= out/validate-arm
-AZURE_REST_API_SPECS ?= $(abspath ../shared/azure-specs)
-export AZURE_REST_API_SPECS
 
 # The emulator runs on CPU 0; the load generator on CPU 1 when there are two or more.
 EMULATOR_BENCH_PIN := $(shell command -v taskset >/dev/null 2>&1 && [ "$$(nproc)" -ge 2 ] && echo "taskset -c 1")
@@ -30,7 +30,7 @@ $(EMULATOR_VALIDATE_DIR)/node_modules/.package-lock.json: $(EMULATOR_VALIDATE_DI
 
 validate-arm-tools: $(EMULATOR_VALIDATE_DIR)/node_modules/.package-lock.json
 
-validate-arm: validate-arm-tools build-emulator
+validate-arm: validate-arm-tools build-emulator specs
 	rm -rf $(EMULATOR_RECORD_DIR)
 	mkdir -p $(EMULATOR_RECORD_DIR)
 	node $(EMULATOR_VALIDATE_DIR)/scenario.js $(EMULATOR_BIN) $(EMULATOR_RECORD_DIR)/scenario

@@ -105,6 +105,23 @@ pub async fn token(
                 "JWT token is invalid or malformed.",
             );
         }
+        // A certificate credential names its certificate (`x5t`); a federated (OIDC) token
+        // does not, and is accepted as the app's federated credential.
+        if let Some(x5t) =
+            jwt_part(assertion, 0).and_then(|h| h["x5t"].as_str().map(str::to_string))
+        {
+            let audience = format!("{}/{}/oauth2/v2.0/token", cfg.base_url, tenant);
+            if let Err((code, description)) =
+                check_certificate_assertion(cfg, assertion, &x5t, client_id, &audience)
+            {
+                return oauth_error(
+                    StatusCode::UNAUTHORIZED,
+                    "invalid_client",
+                    code,
+                    &description,
+                );
+            }
+        }
     } else if let Some(secret) = form.get("client_secret") {
         if secret != &cfg.client_secret {
             return oauth_error(
@@ -195,6 +212,64 @@ pub fn percent_decode(s: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
+/// Part `i` (0 header, 1 claims) of a JWT, decoded.
+fn jwt_part(token: &str, i: usize) -> Option<Value> {
+    let p = token.split('.').nth(i)?;
+    let bytes = URL_SAFE_NO_PAD.decode(p.trim_end_matches('=')).ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+/// Entra ID's checks of a certificate credential's assertion, with its error codes: the
+/// thumbprint names a registered certificate, the RS256 signature verifies with that
+/// certificate's key, `iss` and `sub` are the client id, `aud` is the token endpoint, and
+/// the time is within `nbf`..`exp`.
+fn check_certificate_assertion(
+    cfg: &crate::config::Config,
+    assertion: &str,
+    x5t: &str,
+    client_id: &str,
+    audience: &str,
+) -> Result<(), (u32, String)> {
+    let thumbprint = URL_SAFE_NO_PAD
+        .decode(x5t.trim_end_matches('='))
+        .unwrap_or_default();
+    let hex: String = thumbprint.iter().map(|b| format!("{b:02X}")).collect();
+    let cert = cfg.client_certificates.iter().find(|der| {
+        ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, der).as_ref()
+            == thumbprint.as_slice()
+    });
+    let Some(cert) = cert else {
+        return Err((700027, format!("The certificate with identifier used to sign the client assertion is not registered on application. [Reason - The key was not found., Thumbprint of key used by client: '{hex}', Please visit the Azure Portal, Graph Explorer or directly use MS Graph to see configured keys for app Id '{client_id}'.]")));
+    };
+    let header = jwt_part(assertion, 0).unwrap_or_default();
+    if header["alg"] != "RS256" {
+        return Err((5002738, format!("Invalid JWT token. '{}' is not a supported signature algorithm. Supported signing algorithms are: 'RS256, RS384, RS512'", header["alg"].as_str().unwrap_or_default())));
+    }
+    let (signed, signature) = assertion.rsplit_once('.').unwrap_or_default();
+    let signature = URL_SAFE_NO_PAD.decode(signature).unwrap_or_default();
+    let key = crate::der::rsa_public_key(cert).ok_or((700027, "Client assertion failed signature validation. [Reason - The certificate's key could not be read.]".to_string()))?;
+    ring::signature::UnparsedPublicKey::new(&ring::signature::RSA_PKCS1_2048_8192_SHA256, key)
+        .verify(signed.as_bytes(), &signature)
+        .map_err(|_| (700027, format!("Client assertion failed signature validation. [Reason - The key was found but the signature does not verify., Thumbprint of key used by client: '{hex}']")))?;
+    let claims = jwt_part(assertion, 1).unwrap_or_default();
+    if claims["iss"] != client_id || claims["sub"] != client_id {
+        return Err((700021, "Client assertion application identifier doesn't match 'client_id' parameter. Review the documentation at https://docs.microsoft.com/en-us/azure/active-directory/develop/active-directory-certificate-credentials .".into()));
+    }
+    if claims["aud"] != audience {
+        return Err((700016, format!("Invalid client assertion audience '{}': it must be the token endpoint '{audience}'.", claims["aud"].as_str().unwrap_or_default())));
+    }
+    let now = now_ms() / 1000;
+    let nbf = claims["nbf"].as_u64().unwrap_or(0);
+    let exp = claims["exp"].as_u64().unwrap_or(0);
+    if now + 300 < nbf || now >= exp {
+        return Err((
+            700024,
+            "Client assertion is not within its valid time range.".into(),
+        ));
+    }
+    Ok(())
+}
+
 fn looks_like_jwt(token: &str) -> bool {
     let parts: Vec<&str> = token.split('.').collect();
     parts.len() == 3
@@ -226,7 +301,7 @@ pub fn issue(
         "iat_ms": now,
         "exp_ms": now + real_ttl_secs * 1000,
         "appid": cfg.client_id,
-        "oid": cfg.client_id,
+        "oid": cfg.object_id,
         "sub": cfg.client_id,
         "tid": cfg.tenant_id,
         "idtyp": "app",

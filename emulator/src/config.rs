@@ -14,6 +14,8 @@ pub const DEFAULT_TENANT_ID: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 pub const DEFAULT_SUBSCRIPTION_ID: &str = "00000000-0000-4000-8000-000000000001";
 pub const DEFAULT_CLIENT_ID: &str = "11111111-1111-4111-8111-111111111111";
 pub const DEFAULT_CLIENT_SECRET: &str = "datasnap-emulator-secret";
+/// The service principal's object id (`oid` in tokens): not its client id, as in Entra ID.
+pub const DEFAULT_OBJECT_ID: &str = "22222222-2222-4222-8222-222222222222";
 
 /// The DiskRP api-version this emulator speaks (every accepted version is served in this shape).
 pub const COMPUTE_API_VERSION: &str = "2025-01-02";
@@ -56,6 +58,11 @@ pub struct Config {
     pub subscription_id: String,
     pub client_id: String,
     pub client_secret: String,
+    /// The service principal's object id, carried as `oid` in every token.
+    pub object_id: String,
+    /// Certificates registered on the app (DER), for certificate credentials: a client
+    /// assertion naming one by thumbprint (`x5t`) must be signed by its key.
+    pub client_certificates: Vec<Vec<u8>>,
     /// Lifetime of issued tokens (Entra ID's default is about an hour).
     pub token_ttl_secs: u64,
     /// How long every long-running operation stays InProgress; 0 answers synchronously.
@@ -83,6 +90,8 @@ impl Default for Config {
             subscription_id: DEFAULT_SUBSCRIPTION_ID.into(),
             client_id: DEFAULT_CLIENT_ID.into(),
             client_secret: DEFAULT_CLIENT_SECRET.into(),
+            object_id: DEFAULT_OBJECT_ID.into(),
+            client_certificates: Vec::new(),
             token_ttl_secs: 3599,
             op_duration_ms: 0,
             copy_duration_ms: None,

@@ -27,6 +27,7 @@ pub mod arm;
 pub mod auth;
 pub mod config;
 pub mod control;
+pub mod der;
 pub mod error;
 pub mod faults;
 pub mod ratelimit;

@@ -14,7 +14,8 @@ use std::process::ExitCode;
 const USAGE: &str = "usage:
   datasnap-emulator serve [--port 0] [--host 127.0.0.1] [--plain-http] [--state FILE] [--record DIR]
                           [--op-duration-ms N] [--copy-duration-ms N] [--retry-after-secs N] [--list-page-size N] [--arm-rate-limits]
-                          [--client-id X] [--client-secret Y] [--tenant-id T] [--subscription-id S]
+                          [--client-id X] [--client-secret Y] [--client-certificate PEM]... [--tenant-id T] [--subscription-id S]
+                          [--exports]
                           [--token-ttl-secs N] [--ca-file PATH] [--faults JSON | --faults-file FILE]
                           [--seed | --seed-file FILE] [--seed-resource-group RG] [--seed-location LOC]
                           [--seed-disk NAME] [--seed-disk-size-gb N]
@@ -181,6 +182,24 @@ fn serve(mut args: Args) -> Result<(), String> {
     if let Some(v) = args.value("--client-secret")? {
         config.client_secret = v;
     }
+    // Certificates registered on the app (repeatable): PEM files, every CERTIFICATE in each.
+    while let Some(path) = args.value("--client-certificate")? {
+        use tokio_rustls::rustls::pki_types::pem::PemObject;
+        use tokio_rustls::rustls::pki_types::CertificateDer;
+        let certs: Vec<_> = CertificateDer::pem_file_iter(&path)
+            .map_err(|e| format!("--client-certificate {path}: {e:?}"))?
+            .collect::<Result<_, _>>()
+            .map_err(|e| format!("--client-certificate {path}: {e:?}"))?;
+        if certs.is_empty() {
+            return Err(format!(
+                "--client-certificate {path}: no CERTIFICATE in the file"
+            ));
+        }
+        config
+            .client_certificates
+            .extend(certs.into_iter().map(|c| c.to_vec()));
+    }
+    let exports = args.flag("--exports");
     if let Some(v) = args.value("--tenant-id")? {
         config.tenant_id = v;
     }
@@ -257,6 +276,13 @@ fn serve(mut args: Args) -> Result<(), String> {
             "clientId": config.client_id,
             "clientSecret": config.client_secret,
         });
+        // `--exports`: the same record as one line of shell exports, the variables the
+        // provider (and azure-native) read, so `. ./emulator.env` points a shell at it.
+        let line = if exports {
+            shell_exports(&line)
+        } else {
+            line.to_string()
+        };
         let mut stdout = std::io::stdout().lock();
         writeln!(stdout, "{line}")
             .and_then(|_| stdout.flush())
@@ -267,6 +293,27 @@ fn serve(mut args: Args) -> Result<(), String> {
         state.persist();
         Ok::<(), String>(())
     })
+}
+
+/// `export ARM_ENDPOINT='…' ARM_AUTHORITY_HOST='…' …` from the JSON start record.
+fn shell_exports(record: &serde_json::Value) -> String {
+    const NAMES: [(&str, &str); 7] = [
+        ("armEndpoint", "ARM_ENDPOINT"),
+        ("authorityHost", "ARM_AUTHORITY_HOST"),
+        ("caCertFile", "ARM_CA_CERT_FILE"),
+        ("tenantId", "ARM_TENANT_ID"),
+        ("subscriptionId", "ARM_SUBSCRIPTION_ID"),
+        ("clientId", "ARM_CLIENT_ID"),
+        ("clientSecret", "ARM_CLIENT_SECRET"),
+    ];
+    let parts: Vec<String> = NAMES
+        .iter()
+        .filter_map(|(key, var)| {
+            let v = record[*key].as_str()?;
+            Some(format!("{var}='{}'", v.replace('\'', "'\\''")))
+        })
+        .collect();
+    format!("export {}", parts.join(" "))
 }
 
 async fn shutdown_signal() {

@@ -1,5 +1,5 @@
 //! Replays every official snapshot and disk example in the DiskRP spec folder
-//! (`$AZURE_REST_API_SPECS`, default `../shared/azure-specs` beside the repo): each
+//! (`$AZURE_REST_API_SPECS`, which `make` sets to a pinned copy it fetches): each
 //! example request must be accepted, answered with one of the example's status codes
 //! and headers, and the answer must have the example response's shape (every key the
 //! example shows, recursively, with the same JSON type). Each example runs twice:
@@ -13,7 +13,7 @@ use common::Emu;
 use reqwest::Method;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 const DISKRP: &str =
     "specification/compute/resource-manager/Microsoft.Compute/DiskRP/stable/2025-01-02";
@@ -24,7 +24,10 @@ const ATTACH_ONLY: &[&str] = &["managedBy", "LastOwnershipUpdateTime"];
 pub fn specs_root() -> PathBuf {
     match std::env::var_os("AZURE_REST_API_SPECS") {
         Some(p) => PathBuf::from(p),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/azure-specs"),
+        None => panic!(
+            "AZURE_REST_API_SPECS is not set: set AZURE_REST_API_SPECS or run through make, \
+             which fetches the specs"
+        ),
     }
 }
 

@@ -2,7 +2,9 @@
 // against Microsoft's DiskRP.json (2025-01-02) with oav's LiveValidator.
 //
 // usage: node validate.js DIR [DIR...]
-// The spec folder is $AZURE_REST_API_SPECS, default ../shared/azure-specs beside the repo.
+// The spec folder is $AZURE_REST_API_SPECS: `make validate-arm` sets it to a pinned, checksummed
+// copy of Azure/azure-rest-api-specs (the commits in tools/azure-specs.lock) that it fetches
+// into the cache, or to the existing copy the variable already names.
 // Pairs outside DiskRP.json (resource groups, operation-status polls) are counted as
 // skipped. Prints each error and a pass/fail count; exits 1 on any error or no pairs.
 "use strict";
@@ -15,7 +17,8 @@ const SPEC = "specification/compute/resource-manager/Microsoft.Compute/DiskRP/st
 
 function specRoot() {
   if (process.env.AZURE_REST_API_SPECS) return path.resolve(process.env.AZURE_REST_API_SPECS);
-  return path.resolve(__dirname, "..", "..", "..", "shared", "azure-specs");
+  console.error("AZURE_REST_API_SPECS is not set: set AZURE_REST_API_SPECS or run through make, which fetches the specs");
+  process.exit(2);
 }
 
 function pairFiles(dir) {

@@ -11,7 +11,11 @@
 //!
 //! 1. client secret: `clientSecret` / `ARM_CLIENT_SECRET` / `AZURE_CLIENT_SECRET`
 //!    (needs `clientId` and `tenantId`);
-//! 2. OIDC / client assertion (needs `clientId` and `tenantId`), when `useOidc` / `ARM_USE_OIDC`
+//! 2. client certificate: `clientCertificatePath` / `ARM_CLIENT_CERTIFICATE_PATH` (a PEM
+//!    file with the certificate and its private key, or a PKCS#12 `.pfx`), with
+//!    `clientCertificatePassword` / `ARM_CLIENT_CERTIFICATE_PASSWORD` for a protected file
+//!    (needs `clientId` and `tenantId`);
+//! 3. OIDC / client assertion (needs `clientId` and `tenantId`), when `useOidc` / `ARM_USE_OIDC`
 //!    is true, or a token or token file is configured (`oidcToken` / `ARM_OIDC_TOKEN`,
 //!    `oidcTokenFilePath` / `ARM_OIDC_TOKEN_FILE_PATH`, or workload identity's
 //!    `AZURE_FEDERATED_TOKEN_FILE`). The assertion comes from, in order: the token, the token
@@ -19,8 +23,12 @@
 //!    `oidcRequestToken`, from `ARM_OIDC_REQUEST_URL`/`ACTIONS_ID_TOKEN_REQUEST_URL` and
 //!    `ARM_OIDC_REQUEST_TOKEN`/`ACTIONS_ID_TOKEN_REQUEST_TOKEN`, audience `oidcAudience`,
 //!    default `api://AzureADTokenExchange`);
-//! 3. managed identity: `useMsi` / `ARM_USE_MSI` (with `clientId` for a user-assigned identity);
-//! 4. Azure CLI: `useCli` / `ARM_USE_CLI` (default true; set false to require one of the above).
+//! 4. managed identity: `useMsi` / `ARM_USE_MSI` (with `clientId` for a user-assigned identity);
+//! 5. Azure CLI: `useCli` / `ARM_USE_CLI` (default true; set false to require one of the above).
+//!
+//! `clientId` and `tenantId` with none of 1-4 is an error naming each way to finish the
+//! service principal, not a fall-through to the Azure CLI (whose login would be a different
+//! identity than the one configured); `useCli: true` asks for the CLI explicitly.
 
 use std::path::PathBuf;
 
@@ -371,7 +379,26 @@ fn resolve_credential(
         });
     }
 
-    // 2. OIDC / client assertion.
+    // 2. Client certificate.
+    if let Some(path) = r.string("clientCertificatePath") {
+        need_sp(r, "authenticating with a client certificate");
+        return Some(CredentialSource::ClientCertificate {
+            path: PathBuf::from(path),
+            password: r.string("clientCertificatePassword").map(Secret::new),
+        });
+    }
+    if r.string("clientCertificatePassword").is_some() {
+        r.fail(
+            "clientCertificatePassword",
+            format!(
+                "a certificate password is set but no certificate: set {} to the PEM or PFX file",
+                key_and_env("clientCertificatePath")
+            ),
+        );
+        return None;
+    }
+
+    // 3. OIDC / client assertion.
     let use_oidc = r.boolean("useOidc");
     let token = r.string("oidcToken");
     let token_file = r.string("oidcTokenFilePath");
@@ -419,14 +446,29 @@ fn resolve_credential(
         };
     }
 
-    // 3. Managed identity.
+    // 4. Managed identity.
     if r.boolean("useMsi") == Some(true) {
         let client_id = r.string("clientId");
         return Some(CredentialSource::ManagedIdentity { client_id });
     }
 
-    // 4. Azure CLI.
-    if r.boolean("useCli") == Some(false) {
+    // 5. Azure CLI.
+    let use_cli = r.boolean("useCli");
+    if has_client && has_tenant && use_cli != Some(true) {
+        r.fail(
+            "clientId",
+            format!(
+                "clientId and tenantId name a service principal, but no credential for it is configured: set {}, {}, or {}; for a user-assigned managed identity set {} (clientId selects it); or set {} to use the Azure CLI's login instead",
+                key_and_env("clientSecret"),
+                key_and_env("clientCertificatePath"),
+                key_and_env("useOidc"),
+                key_and_env("useMsi"),
+                key_and_env("useCli"),
+            ),
+        );
+        return None;
+    }
+    if use_cli == Some(false) {
         r.fail(
             "clientSecret",
             format!(
@@ -581,6 +623,8 @@ mod tests {
             "tenantId",
             "clientId",
             "clientSecret",
+            "clientCertificatePath",
+            "clientCertificatePassword",
             "useOidc",
             "oidcToken",
             "oidcTokenFilePath",
@@ -597,7 +641,7 @@ mod tests {
             let key = crate::schema::config_key(name).expect(name);
             assert!(!key.env.is_empty(), "{name} has no environment variables");
         }
-        assert_eq!(crate::schema::schema().config.properties.len(), 17);
+        assert_eq!(crate::schema::schema().config.properties.len(), 19);
     }
 
     #[test]
@@ -663,6 +707,65 @@ mod tests {
     }
 
     #[test]
+    fn certificate_and_service_principal_without_credential() {
+        let sp = [
+            ("ARM_SUBSCRIPTION_ID", SUB),
+            ("ARM_CLIENT_ID", "c"),
+            ("ARM_TENANT_ID", "t"),
+        ];
+        let with = |extra: &[(&'static str, &'static str)]| {
+            let mut v = sp.to_vec();
+            v.extend_from_slice(extra);
+            resolve(json!({}), &v)
+        };
+        let c = with(&[
+            ("ARM_CLIENT_CERTIFICATE_PATH", "/sp.pfx"),
+            ("ARM_CLIENT_CERTIFICATE_PASSWORD", "pw"),
+        ])
+        .unwrap();
+        assert!(
+            matches!(&c.credential, CredentialSource::ClientCertificate { path, password: Some(p) }
+            if path == std::path::Path::new("/sp.pfx") && p.expose() == "pw")
+        );
+        assert!(!format!("{c:?}").contains("\"pw\""));
+        // A password alone names the missing path.
+        let err = with(&[("ARM_CLIENT_CERTIFICATE_PASSWORD", "pw")]).unwrap_err();
+        assert_eq!(err[0].property, "clientCertificatePassword");
+        assert!(
+            err[0].reason.contains("ARM_CLIENT_CERTIFICATE_PATH"),
+            "{}",
+            err[0].reason
+        );
+        // A certificate without the service principal names what is missing.
+        let err = resolve(
+            json!({}),
+            &[
+                ("ARM_SUBSCRIPTION_ID", SUB),
+                ("ARM_CLIENT_CERTIFICATE_PATH", "/sp.pem"),
+            ],
+        )
+        .unwrap_err();
+        assert!(err.iter().any(|f| f.property == "clientId"), "{err:?}");
+        assert!(err.iter().any(|f| f.property == "tenantId"), "{err:?}");
+        // clientId + tenantId and nothing else: an error, unless the CLI is asked for.
+        let err = with(&[]).unwrap_err();
+        assert_eq!(err[0].property, "clientId");
+        assert!(err[0].reason.contains("no credential"), "{}", err[0].reason);
+        assert_eq!(
+            with(&[("ARM_USE_CLI", "true")]).unwrap().credential,
+            CredentialSource::AzureCli
+        );
+        // A user-assigned managed identity is selected by clientId.
+        let c = with(&[("ARM_USE_MSI", "true")]).unwrap();
+        assert_eq!(
+            c.credential,
+            CredentialSource::ManagedIdentity {
+                client_id: Some("c".into())
+            }
+        );
+    }
+
+    #[test]
     fn oidc_sources_in_order() {
         let base = [
             ("ARM_SUBSCRIPTION_ID", SUB),
@@ -701,13 +804,22 @@ mod tests {
             matches!(&c.credential, CredentialSource::GitHubOidc { url, audience, .. }
             if url == "https://gh.example/token?x=1" && audience == "api://AzureADTokenExchange")
         );
-        // The GitHub variables alone do not switch OIDC on.
-        let c = with(&[
+        // The GitHub variables alone do not switch OIDC on, and a service principal with no
+        // credential is an error naming each way to give it one, not the Azure CLI.
+        let err = with(&[
             ("ACTIONS_ID_TOKEN_REQUEST_URL", "https://gh"),
             ("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "ghs"),
         ])
-        .unwrap();
-        assert_eq!(c.credential, CredentialSource::AzureCli);
+        .unwrap_err();
+        for key in [
+            "clientSecret",
+            "clientCertificatePath",
+            "useOidc",
+            "useMsi",
+            "useCli",
+        ] {
+            assert!(err[0].reason.contains(key), "{}", err[0].reason);
+        }
         let err = with(&[("ARM_USE_OIDC", "true")]).unwrap_err();
         assert!(
             err[0].reason.contains("id-token: write"),

@@ -209,6 +209,21 @@ fn strings(v: &Json) -> Vec<String> {
 }
 
 fn prop_type(p: &Json, enums: &BTreeMap<String, Vec<String>>) -> Result<PropType, String> {
+    // An enum input is `oneOf: [string, enum]` (as azure-native's are), so the generated SDKs
+    // take a plain string too; the provider still holds the value to the enum's members.
+    if let Some(alts) = p.get("oneOf").and_then(Json::as_array) {
+        let enum_ref = alts
+            .iter()
+            .filter_map(|a| prop_type(a, enums).ok())
+            .find(|t| matches!(t, PropType::Enum(..)));
+        let plain = alts.iter().all(|a| {
+            a.get("$ref").is_some() || a.get("type").and_then(Json::as_str) == Some("string")
+        });
+        return match enum_ref {
+            Some(t) if plain && alts.len() == 2 => Ok(t),
+            _ => Err("unsupported oneOf (only a string and a string enum)".into()),
+        };
+    }
     if let Some(r) = p.get("$ref").and_then(Json::as_str) {
         let tok = r
             .strip_prefix("#/types/")
@@ -375,6 +390,24 @@ mod tests {
     use serde_json::json;
 
     const VS: &str = "datasnap:index:VersionedSnapshot";
+
+    /// One version: the crate's (the workspace Cargo.toml) is the schema's, so the binary's
+    /// `GetPluginInfo`/`--version` and the SDK generated from schema.json agree.
+    #[test]
+    fn schema_version_is_the_crate_version() {
+        let doc: Json = serde_json::from_str(SCHEMA_JSON).unwrap();
+        assert_eq!(
+            doc["version"].as_str(),
+            Some(env!("CARGO_PKG_VERSION")),
+            "schema.json's version differs from Cargo.toml's: run `make sdk`"
+        );
+        assert!(
+            doc["pluginDownloadURL"]
+                .as_str()
+                .is_some_and(|u| !u.is_empty()),
+            "schema.json has no pluginDownloadURL: run `make sdk`"
+        );
+    }
 
     #[test]
     fn embedded_schema_parses_with_every_resource_input() {

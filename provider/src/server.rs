@@ -17,7 +17,7 @@ use crate::azure::client::default_timeouts;
 use crate::azure::{ArmClient, CancelToken, OpContext};
 use crate::catalog::tags::claim_for;
 use crate::config::{self, EnvLookup};
-use crate::functions::{versions, DynFunction, FunctionAdapter, Invoked};
+use crate::functions::{client_config, versions, DynFunction, FunctionAdapter, Invoked};
 use crate::proto::rpc;
 use crate::proto::{EngineClient, ResourceProvider};
 use crate::resource::{ChangeKind, DiffResult, Env, Failure, LogSink, ResourceError, Severity};
@@ -53,6 +53,13 @@ pub fn functions() -> BTreeMap<&'static str, Arc<dyn DynFunction>> {
         Arc::new(FunctionAdapter {
             function: versions::GetVersions,
             schema: schema::function(versions::GET_VERSIONS),
+        }),
+    );
+    f.insert(
+        client_config::GET_CLIENT_CONFIG,
+        Arc::new(FunctionAdapter {
+            function: client_config::GetClientConfig,
+            schema: schema::function(client_config::GET_CLIENT_CONFIG),
         }),
     );
     f.insert(

@@ -46,6 +46,7 @@ impl HttpTransport for CookieTransport {
         }
         let response = builder.send().await.map_err(|e| TransportError {
             message: e.to_string(),
+            connect: e.is_connect(),
         })?;
         {
             let mut jar = self.jar.lock().unwrap();
@@ -78,6 +79,7 @@ impl HttpTransport for CookieTransport {
             .await
             .map_err(|e| TransportError {
                 message: e.to_string(),
+                connect: false,
             })?
             .to_vec();
         Ok(HttpResponse {

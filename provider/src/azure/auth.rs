@@ -2,8 +2,9 @@
 //! caches its token until five minutes before expiry.
 //!
 //! `azure_identity` 1.0 does the Entra ID work: `ClientSecretCredential`,
-//! `ClientAssertionCredential` (fed by our three assertion sources: a static OIDC token, a
-//! token file re-read each time, GitHub Actions' id-token endpoint), `ManagedIdentityCredential`
+//! `ClientAssertionCredential` (fed by our four assertion sources: a client certificate's
+//! signed JWT ([`crate::azure::certificate`]), a static OIDC token, a token file re-read each
+//! time, GitHub Actions' id-token endpoint), `ManagedIdentityCredential`
 //! and `AzureCliCredential`. Its HTTP goes through our reqwest client (ring TLS, the configured
 //! CA file) and a custom cloud configuration carrying `authorityHost`.
 //!
@@ -12,11 +13,14 @@
 //! failures are `AzureError::Credential` naming the config keys; they are never retried by the
 //! ARM retry loop (so a wrong secret gives one clear error, not a retry storm).
 
+use crate::azure::certificate::ClientCertificate;
 use crate::azure::errors::AzureError;
 use crate::azure::settings::{CredentialSource, ProviderConfig, Secret};
 use azure_core::cloud::{CloudConfiguration, CustomConfiguration};
 use azure_core::credentials::{AccessToken, TokenCredential};
-use azure_core::http::{ClientMethodOptions, ClientOptions, Transport};
+use azure_core::http::{
+    ClientMethodOptions, ClientOptions, ExponentialRetryOptions, RetryOptions, Transport,
+};
 use azure_identity::{
     AzureCliCredential, AzureCliCredentialOptions, ClientAssertion, ClientAssertionCredential,
     ClientAssertionCredentialOptions, ClientSecretCredential, ClientSecretCredentialOptions,
@@ -73,6 +77,25 @@ impl Authenticator {
                 )?;
                 Ok(c)
             }),
+            CredentialSource::ClientCertificate { path, password } => {
+                let cert = ClientCertificate::load(&path, password.as_ref().map(Secret::expose))
+                    .map_err(|message| AzureError::Credential { message })?;
+                tracing::debug!(target: "datasnap::azure", thumbprint = %cert.thumbprint(), "client certificate loaded");
+                let cert = Arc::new(cert);
+                let audience = format!(
+                    "{}/{}/oauth2/v2.0/token",
+                    config.authority_host.trim_end_matches('/'),
+                    tenant
+                );
+                let issuer = client_id.clone();
+                assertion_factory(tenant, client_id, options, move |_| {
+                    Assertion::Certificate {
+                        cert: cert.clone(),
+                        client_id: issuer.clone(),
+                        audience: audience.clone(),
+                    }
+                })
+            }
             CredentialSource::OidcToken { token } => {
                 assertion_factory(tenant, client_id, options, move |_| {
                     Assertion::Static(token.clone())
@@ -189,6 +212,26 @@ fn credential_failure(describe: &str, e: &azure_core::Error) -> AzureError {
     }
 }
 
+/// The claims of a JWT access token (its middle part), unverified: only to read who the
+/// token is for (`tid`, `oid`, `appid`). An opaque or malformed token has none.
+pub(crate) fn token_claims(token: &str) -> serde_json::Map<String, serde_json::Value> {
+    use base64::Engine;
+    token
+        .split('.')
+        .nth(1)
+        .and_then(|p| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(p.trim_end_matches('='))
+                .ok()
+        })
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .and_then(|v| match v {
+            serde_json::Value::Object(m) => Some(m),
+            _ => None,
+        })
+        .unwrap_or_default()
+}
+
 /// `{audience}/.default` (one slash).
 fn scope_for(audience: &str) -> String {
     format!("{}/.default", audience.trim_end_matches('/'))
@@ -210,6 +253,13 @@ fn client_options(authority_host: &str, http: reqwest::Client) -> ClientOptions 
     ClientOptions {
         transport: Some(Transport::new(Arc::new(http))),
         cloud: Some(Arc::new(CloudConfiguration::Custom(custom))),
+        // A few quick retries: azure_core's default (8, up to a minute) would keep a wrong or
+        // unreachable authorityHost silent for a minute before the error names it.
+        retry: RetryOptions::exponential(ExponentialRetryOptions {
+            max_retries: 3,
+            max_total_elapsed: azure_core::time::Duration::seconds(15),
+            ..Default::default()
+        }),
         ..Default::default()
     }
 }
@@ -236,6 +286,12 @@ fn assertion_factory(
 /// Where the OIDC client assertion comes from. `Debug` shows no secret (`Secret` prints `***`).
 #[derive(Debug)]
 enum Assertion {
+    /// Signed here, fresh for every token request.
+    Certificate {
+        cert: Arc<ClientCertificate>,
+        client_id: String,
+        audience: String,
+    },
     Static(Secret),
     /// Re-read for every token request (workload identity rotates the file).
     File(PathBuf),
@@ -258,6 +314,18 @@ impl ClientAssertion for Assertion {
         _options: Option<ClientMethodOptions<'_>>,
     ) -> azure_core::Result<String> {
         match self {
+            Assertion::Certificate {
+                cert,
+                client_id,
+                audience,
+            } => {
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_secs())
+                    .unwrap_or_default();
+                cert.assertion(client_id, audience, now)
+                    .map_err(credential_error)
+            }
             Assertion::Static(token) => Ok(token.expose().to_string()),
             Assertion::File(path) => {
                 let text = tokio::fs::read_to_string(path).await.map_err(|e| {
@@ -333,6 +401,22 @@ async fn github_id_token(
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn token_claims_reads_the_payload_and_tolerates_opaque_tokens() {
+        use base64::Engine;
+        let enc = |v: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v);
+        let t = format!(
+            "{}.{}.sig",
+            enc(r#"{"alg":"none"}"#),
+            enc(r#"{"tid":"t","oid":"o","appid":"a"}"#)
+        );
+        let c = token_claims(&t);
+        assert_eq!(c["tid"], "t");
+        assert_eq!(c["oid"], "o");
+        assert!(token_claims("opaque").is_empty());
+        assert!(token_claims("a.!!!.c").is_empty());
+    }
     use super::*;
     use crate::azure::testing::CountingCredential;
 

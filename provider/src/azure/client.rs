@@ -8,7 +8,8 @@
 //! [`crate::azure::context`] and the HTTP types in [`crate::azure::pipeline::transport`]; both
 //! are re-exported here so callers keep one import path.
 
-use crate::azure::auth::Authenticator;
+use crate::azure::auth::{token_claims, Authenticator};
+use crate::azure::context::race;
 use crate::azure::errors::AzureError;
 use crate::azure::pipeline::transport::ReqwestTransport;
 use crate::azure::pipeline::{error_of, Call, Pipeline};
@@ -80,6 +81,16 @@ impl ClientOptions {
     }
 }
 
+/// Who the provider is in Azure: see [`ArmClient::client_config`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientConfig {
+    pub subscription_id: String,
+    pub tenant_id: Option<String>,
+    pub client_id: Option<String>,
+    /// The principal's object id, when the token carries one (`oid`).
+    pub object_id: Option<String>,
+}
+
 /// The Azure Resource Manager client; cheap to clone (an `Arc` inside).
 #[derive(Clone)]
 pub struct ArmClient {
@@ -89,6 +100,12 @@ pub struct ArmClient {
 pub(crate) struct Inner {
     pub endpoint: String,
     pub subscription_id: String,
+    /// The configured tenant and client ids (getClientConfig); the token fills the gaps.
+    pub tenant_id: Option<String>,
+    pub client_id: Option<String>,
+    /// The credential the bearer-token policy uses, shared so getClientConfig can read the
+    /// token's claims without a request of its own.
+    pub auth: Option<Arc<Authenticator>>,
     /// Every request goes through it; see [`crate::azure::pipeline`] for the order.
     pub pipeline: Pipeline,
     pub options: ClientOptions,
@@ -107,13 +124,18 @@ impl ArmClient {
             Some(t) => t.clone(),
             None => Arc::new(ReqwestTransport { client: http }),
         };
-        Ok(ArmClient::with_pipeline(
+        let mut client = ArmClient::with_pipeline(
             &config.arm_endpoint,
             &config.subscription_id,
-            Some(auth),
+            Some(Arc::new(auth)),
             transport,
             options,
-        ))
+        );
+        if let Some(inner) = Arc::get_mut(&mut client.inner) {
+            inner.tenant_id = config.tenant_id.clone();
+            inner.client_id = config.client_id.clone();
+        }
+        Ok(client)
     }
 
     /// A client that sends no credentials, for local test servers (plain http allowed).
@@ -128,10 +150,12 @@ impl ArmClient {
                 client: build_http_client(None, &options.user_agent)?,
             }),
         };
-        let auth = options
-            .credential
-            .clone()
-            .map(|c| Authenticator::from_credential(c, "https://management.core.windows.net/"));
+        let auth = options.credential.clone().map(|c| {
+            Arc::new(Authenticator::from_credential(
+                c,
+                "https://management.core.windows.net/",
+            ))
+        });
         Ok(ArmClient::with_pipeline(
             endpoint,
             subscription_id,
@@ -145,7 +169,7 @@ impl ArmClient {
     fn with_pipeline(
         endpoint: &str,
         subscription_id: &str,
-        auth: Option<Authenticator>,
+        auth: Option<Arc<Authenticator>>,
         transport: Arc<dyn HttpTransport>,
         options: ClientOptions,
     ) -> ArmClient {
@@ -153,6 +177,9 @@ impl ArmClient {
             inner: Arc::new(Inner {
                 endpoint: endpoint.trim_end_matches('/').to_string(),
                 subscription_id: subscription_id.to_string(),
+                tenant_id: None,
+                client_id: None,
+                auth: auth.clone(),
                 pipeline: Pipeline::new(
                     &options.user_agent,
                     options.retry.clone(),
@@ -170,6 +197,38 @@ impl ArmClient {
 
     pub fn endpoint(&self) -> &str {
         &self.inner.endpoint
+    }
+
+    /// Who the provider is in Azure (getClientConfig): the configured subscription, tenant
+    /// and client ids, with the tenant, client and object ids the ARM token carries filling
+    /// what configuration leaves out (a managed identity, the Azure CLI). Gets a token (the
+    /// cached one when it is fresh) but sends no ARM request.
+    pub async fn client_config(&self, ctx: &OpContext) -> Result<ClientConfig, AzureError> {
+        let claims = match &self.inner.auth {
+            Some(auth) => {
+                let op = Op::new("getting an Azure token for getClientConfig");
+                let token = race(ctx, &op, auth.token()).await??;
+                token_claims(token.expose())
+            }
+            None => serde_json::Map::new(),
+        };
+        let claim = |name: &str| {
+            claims
+                .get(name)
+                .and_then(|v| v.as_str())
+                .map(str::to_string)
+        };
+        Ok(ClientConfig {
+            subscription_id: self.inner.subscription_id.clone(),
+            tenant_id: self.inner.tenant_id.clone().or_else(|| claim("tid")),
+            client_id: self
+                .inner
+                .client_id
+                .clone()
+                .or_else(|| claim("appid"))
+                .or_else(|| claim("azp")),
+            object_id: claim("oid"),
+        })
     }
 
     pub(crate) fn options(&self) -> &ClientOptions {

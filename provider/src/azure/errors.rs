@@ -72,7 +72,7 @@ pub enum AzureError {
 
     /// The request never got an HTTP answer (DNS, connect, TLS, reset).
     #[error("could not reach Azure: {message} Check armEndpoint (ARM_ENDPOINT), the network and caCertFile (ARM_CA_CERT_FILE).")]
-    Transport { message: String },
+    Transport { message: String, connect: bool },
 
     /// No token could be obtained; the message names the config key and environment variable.
     #[error("{message}")]

@@ -7,6 +7,7 @@
 //! - [`pipeline`]: the ordered policies every request goes through (request headers, retry,
 //!   bearer token, logging, deadline and cancel, transport), one file each.
 //! - [`auth`]: the configured credential (azure_identity) and its token cache.
+//! - [`certificate`]: client certificate credentials (PEM or PKCS#12): signed assertions.
 //! - [`retry`]: the retry policy as data: what is retried and how long to wait.
 //! - [`poll`]: the one polling primitive behind every long-running wait.
 //! - [`lro`]: the long-running-operation poller (ARM's headers), on [`poll`], and the
@@ -20,6 +21,7 @@
 //! - [`errors`]: [`AzureError`], with Azure's status and code.
 
 pub mod auth;
+pub(crate) mod certificate;
 pub mod client;
 pub mod compute;
 pub mod context;
@@ -38,8 +40,8 @@ pub mod tags;
 pub(crate) mod testing;
 
 pub use client::{
-    ArmClient, CancelToken, ClientOptions, HttpRequest, HttpResponse, HttpTransport, OpContext,
-    ProgressSink, TransportError, API_VERSION,
+    ArmClient, CancelToken, ClientConfig, ClientOptions, HttpRequest, HttpResponse, HttpTransport,
+    OpContext, ProgressSink, TransportError, API_VERSION,
 };
 pub use errors::AzureError;
 pub use lro::{FinalState, OperationStatus};

@@ -295,6 +295,43 @@ mod tests {
         assert_eq!(t.requests().len(), 2);
     }
 
+    /// Nothing listening: a few quick retries (not the throttle budget), each reported to
+    /// the engine log with what is retried and how many attempts remain.
+    #[tokio::test(start_paused = true)]
+    async fn a_refused_connection_gets_few_retries_each_reported() {
+        let (client, t) = client_with(retrying(8), vec![]);
+        for _ in 0..10 {
+            t.push_refused();
+        }
+        let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+        let sink = lines.clone();
+        let ctx = OpContext::new(Duration::from_secs(600), CancelToken::new()).with_progress(
+            std::sync::Arc::new(move |l: String| sink.lock().unwrap().push(l)),
+        );
+        let started = Instant::now();
+        let err = get_x(&client, &ctx).await.unwrap_err();
+        assert!(
+            matches!(err, AzureError::Transport { connect: true, .. }),
+            "{err:?}"
+        );
+        assert_eq!(
+            t.requests().len(),
+            1 + crate::azure::pipeline::retry::CONNECT_RETRIES as usize
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "{:?}",
+            started.elapsed()
+        );
+        let lines = lines.lock().unwrap();
+        assert_eq!(lines.len(), 3, "{lines:?}");
+        assert!(
+            lines[0].contains("no connection") && lines[0].contains("retry 1 of 3, 2 left"),
+            "{lines:?}"
+        );
+        assert!(lines[2].contains("retry 3 of 3, 0 left"), "{lines:?}");
+    }
+
     #[tokio::test(start_paused = true)]
     async fn non_retryable_errors_fail_at_once() {
         let (client, t) = client_with(

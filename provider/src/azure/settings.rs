@@ -95,6 +95,11 @@ impl CloudEnvironment {
 pub enum CredentialSource {
     /// A service principal's client secret.
     ClientSecret { secret: Secret },
+    /// A service principal's certificate (PEM or PKCS#12), signing its own client assertions.
+    ClientCertificate {
+        path: PathBuf,
+        password: Option<Secret>,
+    },
     /// A client assertion (OIDC id token) given directly.
     OidcToken { token: Secret },
     /// A file holding the client assertion, re-read for every token request.
@@ -117,6 +122,9 @@ impl CredentialSource {
         match self {
             CredentialSource::ClientSecret { .. } => {
                 "client secret (clientSecret / ARM_CLIENT_SECRET / AZURE_CLIENT_SECRET with clientId and tenantId)"
+            }
+            CredentialSource::ClientCertificate { .. } => {
+                "client certificate (clientCertificatePath / ARM_CLIENT_CERTIFICATE_PATH, clientCertificatePassword / ARM_CLIENT_CERTIFICATE_PASSWORD, with clientId and tenantId)"
             }
             CredentialSource::OidcToken { .. } => "OIDC token (oidcToken / ARM_OIDC_TOKEN)",
             CredentialSource::OidcTokenFile { .. } => {

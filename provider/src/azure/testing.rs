@@ -53,6 +53,15 @@ impl ScriptedTransport {
     pub fn push_transport_error(&self, message: &str) {
         self.queue.lock().unwrap().push_back(Err(TransportError {
             message: message.to_string(),
+            connect: false,
+        }));
+    }
+
+    /// A request refused before it reached a server (nothing listening).
+    pub fn push_refused(&self) {
+        self.queue.lock().unwrap().push_back(Err(TransportError {
+            message: "error sending request: client error (Connect): tcp connect error: Connection refused (os error 111)".into(),
+            connect: true,
         }));
     }
 

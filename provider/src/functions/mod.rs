@@ -1,7 +1,9 @@
 //! Functions (Invoke): typed arguments in, typed results out, like resources.
 //!
 //! - [`versions`]: `getVersions` and `getVersion`.
+//! - [`client_config`] serves `getClientConfig`.
 
+pub mod client_config;
 pub mod versions;
 
 use serde::de::DeserializeOwned;

@@ -7,6 +7,7 @@ from . import _utilities
 import typing
 # Export this package's modules as members:
 from ._enums import *
+from .get_client_config import *
 from .get_version import *
 from .get_versions import *
 from .provider import *

@@ -22,6 +22,8 @@ class ProviderArgs:
                  arm_endpoint: pulumi.Input[Optional[_builtins.str]] = None,
                  authority_host: pulumi.Input[Optional[_builtins.str]] = None,
                  ca_cert_file: pulumi.Input[Optional[_builtins.str]] = None,
+                 client_certificate_password: pulumi.Input[Optional[_builtins.str]] = None,
+                 client_certificate_path: pulumi.Input[Optional[_builtins.str]] = None,
                  client_id: pulumi.Input[Optional[_builtins.str]] = None,
                  client_secret: pulumi.Input[Optional[_builtins.str]] = None,
                  environment: pulumi.Input[Optional[_builtins.str]] = None,
@@ -41,6 +43,8 @@ class ProviderArgs:
         :param pulumi.Input[_builtins.str] arm_endpoint: Override the Azure Resource Manager URL (a private cloud or the datasnap emulator). Environment: ARM_ENDPOINT, AZURE_RESOURCE_MANAGER_ENDPOINT.
         :param pulumi.Input[_builtins.str] authority_host: Override the Entra ID authority host URL. Environment: ARM_AUTHORITY_HOST, AZURE_AUTHORITY_HOST.
         :param pulumi.Input[_builtins.str] ca_cert_file: A PEM file of extra root certificates to trust for armEndpoint and authorityHost. Environment: ARM_CA_CERT_FILE, AZURE_CA_CERT_FILE.
+        :param pulumi.Input[_builtins.str] client_certificate_password: The password of the clientCertificatePath file, when it has one. Environment: ARM_CLIENT_CERTIFICATE_PASSWORD, AZURE_CLIENT_CERTIFICATE_PASSWORD.
+        :param pulumi.Input[_builtins.str] client_certificate_path: A client certificate for the service principal: a PEM file holding the certificate and its private key, or a PKCS#12 (.pfx) file. Environment: ARM_CLIENT_CERTIFICATE_PATH, AZURE_CLIENT_CERTIFICATE_PATH.
         :param pulumi.Input[_builtins.str] client_id: The client (application) id of the service principal, or of a user-assigned managed identity. Environment: ARM_CLIENT_ID, AZURE_CLIENT_ID.
         :param pulumi.Input[_builtins.str] client_secret: The service principal's client secret. Environment: ARM_CLIENT_SECRET, AZURE_CLIENT_SECRET.
         :param pulumi.Input[_builtins.str] environment: The Azure cloud: public, usgovernment or china (also azurecloud, usgov, azureusgovernment, azurechinacloud). Environment: ARM_ENVIRONMENT, AZURE_ENVIRONMENT.
@@ -61,6 +65,10 @@ class ProviderArgs:
             pulumi.set(__self__, "authority_host", authority_host)
         if ca_cert_file is not None:
             pulumi.set(__self__, "ca_cert_file", ca_cert_file)
+        if client_certificate_password is not None:
+            pulumi.set(__self__, "client_certificate_password", client_certificate_password)
+        if client_certificate_path is not None:
+            pulumi.set(__self__, "client_certificate_path", client_certificate_path)
         if client_id is not None:
             pulumi.set(__self__, "client_id", client_id)
         if client_secret is not None:
@@ -123,6 +131,30 @@ class ProviderArgs:
     @ca_cert_file.setter
     def ca_cert_file(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "ca_cert_file", value)
+
+    @_builtins.property
+    @pulumi.getter(name="clientCertificatePassword")
+    def client_certificate_password(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        The password of the clientCertificatePath file, when it has one. Environment: ARM_CLIENT_CERTIFICATE_PASSWORD, AZURE_CLIENT_CERTIFICATE_PASSWORD.
+        """
+        return pulumi.get(self, "client_certificate_password")
+
+    @client_certificate_password.setter
+    def client_certificate_password(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "client_certificate_password", value)
+
+    @_builtins.property
+    @pulumi.getter(name="clientCertificatePath")
+    def client_certificate_path(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        A client certificate for the service principal: a PEM file holding the certificate and its private key, or a PKCS#12 (.pfx) file. Environment: ARM_CLIENT_CERTIFICATE_PATH, AZURE_CLIENT_CERTIFICATE_PATH.
+        """
+        return pulumi.get(self, "client_certificate_path")
+
+    @client_certificate_path.setter
+    def client_certificate_path(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "client_certificate_path", value)
 
     @_builtins.property
     @pulumi.getter(name="clientId")
@@ -290,6 +322,8 @@ class Provider(pulumi.ProviderResource):
                  arm_endpoint: pulumi.Input[Optional[_builtins.str]] = None,
                  authority_host: pulumi.Input[Optional[_builtins.str]] = None,
                  ca_cert_file: pulumi.Input[Optional[_builtins.str]] = None,
+                 client_certificate_password: pulumi.Input[Optional[_builtins.str]] = None,
+                 client_certificate_path: pulumi.Input[Optional[_builtins.str]] = None,
                  client_id: pulumi.Input[Optional[_builtins.str]] = None,
                  client_secret: pulumi.Input[Optional[_builtins.str]] = None,
                  environment: pulumi.Input[Optional[_builtins.str]] = None,
@@ -312,6 +346,8 @@ class Provider(pulumi.ProviderResource):
         :param pulumi.Input[_builtins.str] arm_endpoint: Override the Azure Resource Manager URL (a private cloud or the datasnap emulator). Environment: ARM_ENDPOINT, AZURE_RESOURCE_MANAGER_ENDPOINT.
         :param pulumi.Input[_builtins.str] authority_host: Override the Entra ID authority host URL. Environment: ARM_AUTHORITY_HOST, AZURE_AUTHORITY_HOST.
         :param pulumi.Input[_builtins.str] ca_cert_file: A PEM file of extra root certificates to trust for armEndpoint and authorityHost. Environment: ARM_CA_CERT_FILE, AZURE_CA_CERT_FILE.
+        :param pulumi.Input[_builtins.str] client_certificate_password: The password of the clientCertificatePath file, when it has one. Environment: ARM_CLIENT_CERTIFICATE_PASSWORD, AZURE_CLIENT_CERTIFICATE_PASSWORD.
+        :param pulumi.Input[_builtins.str] client_certificate_path: A client certificate for the service principal: a PEM file holding the certificate and its private key, or a PKCS#12 (.pfx) file. Environment: ARM_CLIENT_CERTIFICATE_PATH, AZURE_CLIENT_CERTIFICATE_PATH.
         :param pulumi.Input[_builtins.str] client_id: The client (application) id of the service principal, or of a user-assigned managed identity. Environment: ARM_CLIENT_ID, AZURE_CLIENT_ID.
         :param pulumi.Input[_builtins.str] client_secret: The service principal's client secret. Environment: ARM_CLIENT_SECRET, AZURE_CLIENT_SECRET.
         :param pulumi.Input[_builtins.str] environment: The Azure cloud: public, usgovernment or china (also azurecloud, usgov, azureusgovernment, azurechinacloud). Environment: ARM_ENVIRONMENT, AZURE_ENVIRONMENT.
@@ -353,6 +389,8 @@ class Provider(pulumi.ProviderResource):
                  arm_endpoint: pulumi.Input[Optional[_builtins.str]] = None,
                  authority_host: pulumi.Input[Optional[_builtins.str]] = None,
                  ca_cert_file: pulumi.Input[Optional[_builtins.str]] = None,
+                 client_certificate_password: pulumi.Input[Optional[_builtins.str]] = None,
+                 client_certificate_path: pulumi.Input[Optional[_builtins.str]] = None,
                  client_id: pulumi.Input[Optional[_builtins.str]] = None,
                  client_secret: pulumi.Input[Optional[_builtins.str]] = None,
                  environment: pulumi.Input[Optional[_builtins.str]] = None,
@@ -378,6 +416,8 @@ class Provider(pulumi.ProviderResource):
             __props__.__dict__["arm_endpoint"] = arm_endpoint
             __props__.__dict__["authority_host"] = authority_host
             __props__.__dict__["ca_cert_file"] = ca_cert_file
+            __props__.__dict__["client_certificate_password"] = None if client_certificate_password is None else pulumi.Output.secret(client_certificate_password)
+            __props__.__dict__["client_certificate_path"] = client_certificate_path
             __props__.__dict__["client_id"] = client_id
             __props__.__dict__["client_secret"] = None if client_secret is None else pulumi.Output.secret(client_secret)
             __props__.__dict__["environment"] = environment

@@ -25,7 +25,7 @@ class RestoredDiskArgs:
                  disk_name: pulumi.Input[Optional[_builtins.str]] = None,
                  disk_size_gb: pulumi.Input[Optional[_builtins.int]] = None,
                  location: pulumi.Input[Optional[_builtins.str]] = None,
-                 sku: pulumi.Input[Optional['DiskSku']] = None,
+                 sku: pulumi.Input[Optional[Union[_builtins.str, 'DiskSku']]] = None,
                  source_resource_group_name: pulumi.Input[Optional[_builtins.str]] = None,
                  source_snapshot_id: pulumi.Input[Optional[_builtins.str]] = None,
                  tags: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
@@ -38,7 +38,7 @@ class RestoredDiskArgs:
         :param pulumi.Input[_builtins.str] disk_name: The Azure name of the disk. Defaults to `<snapshot name>-disk`; a default name once recorded stays while the source does. Changing it replaces the disk.
         :param pulumi.Input[_builtins.int] disk_size_gb: The size in GiB: at least the snapshot's size, at most 32767 (65536 for `UltraSSD_LRS` and `PremiumV2_LRS`, and when `sku` is unset), and it can only grow. Defaults to the snapshot's size. Updated in place.
         :param pulumi.Input[_builtins.str] location: The Azure region of the disk: a public Azure region's name, for example `westus2` or `West US 2`; defaults to the snapshot's. Changing it replaces the disk.
-        :param pulumi.Input['DiskSku'] sku: The disk's storage SKU. Defaults to Azure's. Updated in place.
+        :param pulumi.Input[Union[_builtins.str, 'DiskSku']] sku: The disk's storage SKU. Defaults to Azure's. Updated in place.
         :param pulumi.Input[_builtins.str] source_resource_group_name: The resource group holding the dataset's snapshots; defaults to `resourceGroupName`. Changing it replaces the disk.
         :param pulumi.Input[_builtins.str] source_snapshot_id: The ARM id of the snapshot to restore. Set this, or `dataset` and `version`. Changing it replaces the disk.
         :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] tags: Azure tags on the disk. Names must not start with `datasnap.`, and two names that differ only in case are refused (Azure tag names ignore case). Updated in place.
@@ -126,14 +126,14 @@ class RestoredDiskArgs:
 
     @_builtins.property
     @pulumi.getter
-    def sku(self) -> pulumi.Input[Optional['DiskSku']]:
+    def sku(self) -> pulumi.Input[Optional[Union[_builtins.str, 'DiskSku']]]:
         """
         The disk's storage SKU. Defaults to Azure's. Updated in place.
         """
         return pulumi.get(self, "sku")
 
     @sku.setter
-    def sku(self, value: pulumi.Input[Optional['DiskSku']]):
+    def sku(self, value: pulumi.Input[Optional[Union[_builtins.str, 'DiskSku']]]):
         pulumi.set(self, "sku", value)
 
     @_builtins.property
@@ -196,7 +196,7 @@ class RestoredDisk(pulumi.CustomResource):
                  disk_size_gb: pulumi.Input[Optional[_builtins.int]] = None,
                  location: pulumi.Input[Optional[_builtins.str]] = None,
                  resource_group_name: pulumi.Input[Optional[_builtins.str]] = None,
-                 sku: pulumi.Input[Optional['DiskSku']] = None,
+                 sku: pulumi.Input[Optional[Union[_builtins.str, 'DiskSku']]] = None,
                  source_resource_group_name: pulumi.Input[Optional[_builtins.str]] = None,
                  source_snapshot_id: pulumi.Input[Optional[_builtins.str]] = None,
                  tags: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
@@ -220,7 +220,7 @@ class RestoredDisk(pulumi.CustomResource):
         :param pulumi.Input[_builtins.int] disk_size_gb: The size in GiB: at least the snapshot's size, at most 32767 (65536 for `UltraSSD_LRS` and `PremiumV2_LRS`, and when `sku` is unset), and it can only grow. Defaults to the snapshot's size. Updated in place.
         :param pulumi.Input[_builtins.str] location: The Azure region of the disk: a public Azure region's name, for example `westus2` or `West US 2`; defaults to the snapshot's. Changing it replaces the disk.
         :param pulumi.Input[_builtins.str] resource_group_name: The resource group of the new disk. Changing it replaces the disk.
-        :param pulumi.Input['DiskSku'] sku: The disk's storage SKU. Defaults to Azure's. Updated in place.
+        :param pulumi.Input[Union[_builtins.str, 'DiskSku']] sku: The disk's storage SKU. Defaults to Azure's. Updated in place.
         :param pulumi.Input[_builtins.str] source_resource_group_name: The resource group holding the dataset's snapshots; defaults to `resourceGroupName`. Changing it replaces the disk.
         :param pulumi.Input[_builtins.str] source_snapshot_id: The ARM id of the snapshot to restore. Set this, or `dataset` and `version`. Changing it replaces the disk.
         :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] tags: Azure tags on the disk. Names must not start with `datasnap.`, and two names that differ only in case are refused (Azure tag names ignore case). Updated in place.
@@ -263,7 +263,7 @@ class RestoredDisk(pulumi.CustomResource):
                  disk_size_gb: pulumi.Input[Optional[_builtins.int]] = None,
                  location: pulumi.Input[Optional[_builtins.str]] = None,
                  resource_group_name: pulumi.Input[Optional[_builtins.str]] = None,
-                 sku: pulumi.Input[Optional['DiskSku']] = None,
+                 sku: pulumi.Input[Optional[Union[_builtins.str, 'DiskSku']]] = None,
                  source_resource_group_name: pulumi.Input[Optional[_builtins.str]] = None,
                  source_snapshot_id: pulumi.Input[Optional[_builtins.str]] = None,
                  tags: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]] = None,

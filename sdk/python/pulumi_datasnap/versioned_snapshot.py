@@ -25,12 +25,12 @@ class VersionedSnapshotArgs:
                  dataset: pulumi.Input[_builtins.str],
                  resource_group_name: pulumi.Input[_builtins.str],
                  version: pulumi.Input[_builtins.str],
-                 deletion_policy: pulumi.Input[Optional['DeletionPolicy']] = None,
+                 deletion_policy: pulumi.Input[Optional[Union[_builtins.str, 'DeletionPolicy']]] = None,
                  incremental: pulumi.Input[Optional[_builtins.bool]] = None,
                  location: pulumi.Input[Optional[_builtins.str]] = None,
                  metadata: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
                  retention: pulumi.Input[Optional['RetentionPolicyArgs']] = None,
-                 sku: pulumi.Input[Optional['SnapshotSku']] = None,
+                 sku: pulumi.Input[Optional[Union[_builtins.str, 'SnapshotSku']]] = None,
                  snapshot_name: pulumi.Input[Optional[_builtins.str]] = None,
                  source_disk_id: pulumi.Input[Optional[_builtins.str]] = None,
                  source_snapshot_id: pulumi.Input[Optional[_builtins.str]] = None,
@@ -41,12 +41,12 @@ class VersionedSnapshotArgs:
         :param pulumi.Input[_builtins.str] dataset: The dataset this snapshot is a version of, for example `imagenet-train`. 1-64 characters: letters, digits, `.`, `_` and `-`, starting with a letter or digit. Stored in the `datasnap.dataset` tag; changing it is a replacement.
         :param pulumi.Input[_builtins.str] resource_group_name: The resource group that holds the snapshot. Changing it creates a new snapshot (a replacement).
         :param pulumi.Input[_builtins.str] version: The version of the dataset this snapshot holds, for example `1`, `2024-06-01` or `1.4.0`. A version is immutable: bump it to take a new snapshot. 1-64 characters: letters, digits, `.`, `_`, `+` and `-`, starting with a letter or digit; `latest` is reserved. Changing it creates the new snapshot before anything happens to the old one.
-        :param pulumi.Input['DeletionPolicy'] deletion_policy: What happens to the snapshot in Azure when Pulumi deletes this resource (on `destroy`, or after a replacement by a new version). `Retain` (the default) keeps it in Azure as a retained version of its dataset; `Delete` deletes it. Updated in place.
+        :param pulumi.Input[Union[_builtins.str, 'DeletionPolicy']] deletion_policy: What happens to the snapshot in Azure when Pulumi deletes this resource (on `destroy`, or after a replacement by a new version). `Retain` (the default) keeps it in Azure as a retained version of its dataset; `Delete` deletes it. Updated in place.
         :param pulumi.Input[_builtins.bool] incremental: Whether the snapshot is incremental (billed on changed data only; required for Premium SSD v2 and Ultra disks). Defaults to `true`. Changing it is a replacement and needs a new `version` or `snapshotName`.
         :param pulumi.Input[_builtins.str] location: The Azure region of the snapshot: a public Azure region's name, for example `westus2` or `West US 2`. Defaults to the source's region. With `sourceDiskId` it must be the disk's region (Azure snapshots a disk only there); to reach another region, copy that snapshot with `sourceSnapshotId`. Changing it requires a new `version`.
         :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] metadata: Lineage metadata for this version, for example `gitCommit`, `pipelineRunId`, `datasetHash` or `parentVersion`. Stored as `datasnap.meta.<key>` Azure tags, so keys are 1-64 letters, digits, `_`, `-` or `.` (two keys that differ only in case are refused: Azure tag names ignore case), and values up to 256 characters. Updated in place.
         :param pulumi.Input['RetentionPolicyArgs'] retention: A rule for pruning this dataset's old, retained versions after each successful create. Without it nothing is ever pruned. Updated in place.
-        :param pulumi.Input['SnapshotSku'] sku: The storage SKU of the snapshot. Defaults to Azure's choice (Standard HDD for incremental snapshots). Updated in place.
+        :param pulumi.Input[Union[_builtins.str, 'SnapshotSku']] sku: The storage SKU of the snapshot. Defaults to Azure's choice (Standard HDD for incremental snapshots). Updated in place.
         :param pulumi.Input[_builtins.str] snapshot_name: The Azure name of the snapshot. Defaults to `<dataset>-v<version>-<suffix>`, where the suffix is six hex digits of this resource's own claim (its URN and the stack's salt): two stacks, or two resources, that take the same version write two snapshots, never one snapshot twice, and the first one made holds the version (the other create deletes what it made and fails naming the holder). When `<dataset>-v<version>` is not already a valid, lower-case Azure name (a `.` or `+`, capitals, too long), it is lower-cased, other characters become `-`, and a short hash of the exact dataset and version is appended before the suffix; that hash is also added when the dataset or version contains `-v` or the name would end like a hash, so two versions never share a snapshot. A name once recorded stays while the dataset and version do. An explicit name shared by two stacks is one Azure object (Azure has no create-only PUT): the last writer's claim is on it and the other stack reports it taken over and never modifies or deletes it. Changing it is a replacement.
         :param pulumi.Input[_builtins.str] source_disk_id: The ARM id of the managed disk to snapshot (`/subscriptions/.../resourceGroups/.../providers/Microsoft.Compute/disks/<name>`). Exactly one of `sourceDiskId` and `sourceSnapshotId` is required. Changing it requires a new `version`.
         :param pulumi.Input[_builtins.str] source_snapshot_id: The ARM id of an existing snapshot to copy, typically another version's snapshot in a different region (a cross-region copy with createOption CopyStart). Exactly one of `sourceDiskId` and `sourceSnapshotId` is required. Changing it requires a new `version`.
@@ -118,14 +118,14 @@ class VersionedSnapshotArgs:
 
     @_builtins.property
     @pulumi.getter(name="deletionPolicy")
-    def deletion_policy(self) -> pulumi.Input[Optional['DeletionPolicy']]:
+    def deletion_policy(self) -> pulumi.Input[Optional[Union[_builtins.str, 'DeletionPolicy']]]:
         """
         What happens to the snapshot in Azure when Pulumi deletes this resource (on `destroy`, or after a replacement by a new version). `Retain` (the default) keeps it in Azure as a retained version of its dataset; `Delete` deletes it. Updated in place.
         """
         return pulumi.get(self, "deletion_policy")
 
     @deletion_policy.setter
-    def deletion_policy(self, value: pulumi.Input[Optional['DeletionPolicy']]):
+    def deletion_policy(self, value: pulumi.Input[Optional[Union[_builtins.str, 'DeletionPolicy']]]):
         pulumi.set(self, "deletion_policy", value)
 
     @_builtins.property
@@ -178,14 +178,14 @@ class VersionedSnapshotArgs:
 
     @_builtins.property
     @pulumi.getter
-    def sku(self) -> pulumi.Input[Optional['SnapshotSku']]:
+    def sku(self) -> pulumi.Input[Optional[Union[_builtins.str, 'SnapshotSku']]]:
         """
         The storage SKU of the snapshot. Defaults to Azure's choice (Standard HDD for incremental snapshots). Updated in place.
         """
         return pulumi.get(self, "sku")
 
     @sku.setter
-    def sku(self, value: pulumi.Input[Optional['SnapshotSku']]):
+    def sku(self, value: pulumi.Input[Optional[Union[_builtins.str, 'SnapshotSku']]]):
         pulumi.set(self, "sku", value)
 
     @_builtins.property
@@ -244,13 +244,13 @@ class VersionedSnapshot(pulumi.CustomResource):
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
                  dataset: pulumi.Input[Optional[_builtins.str]] = None,
-                 deletion_policy: pulumi.Input[Optional['DeletionPolicy']] = None,
+                 deletion_policy: pulumi.Input[Optional[Union[_builtins.str, 'DeletionPolicy']]] = None,
                  incremental: pulumi.Input[Optional[_builtins.bool]] = None,
                  location: pulumi.Input[Optional[_builtins.str]] = None,
                  metadata: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
                  resource_group_name: pulumi.Input[Optional[_builtins.str]] = None,
                  retention: pulumi.Input[Optional[Union['RetentionPolicyArgs', 'RetentionPolicyArgsDict', 'outputs.RetentionPolicy']]] = None,
-                 sku: pulumi.Input[Optional['SnapshotSku']] = None,
+                 sku: pulumi.Input[Optional[Union[_builtins.str, 'SnapshotSku']]] = None,
                  snapshot_name: pulumi.Input[Optional[_builtins.str]] = None,
                  source_disk_id: pulumi.Input[Optional[_builtins.str]] = None,
                  source_snapshot_id: pulumi.Input[Optional[_builtins.str]] = None,
@@ -271,13 +271,13 @@ class VersionedSnapshot(pulumi.CustomResource):
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
         :param pulumi.Input[_builtins.str] dataset: The dataset this snapshot is a version of, for example `imagenet-train`. 1-64 characters: letters, digits, `.`, `_` and `-`, starting with a letter or digit. Stored in the `datasnap.dataset` tag; changing it is a replacement.
-        :param pulumi.Input['DeletionPolicy'] deletion_policy: What happens to the snapshot in Azure when Pulumi deletes this resource (on `destroy`, or after a replacement by a new version). `Retain` (the default) keeps it in Azure as a retained version of its dataset; `Delete` deletes it. Updated in place.
+        :param pulumi.Input[Union[_builtins.str, 'DeletionPolicy']] deletion_policy: What happens to the snapshot in Azure when Pulumi deletes this resource (on `destroy`, or after a replacement by a new version). `Retain` (the default) keeps it in Azure as a retained version of its dataset; `Delete` deletes it. Updated in place.
         :param pulumi.Input[_builtins.bool] incremental: Whether the snapshot is incremental (billed on changed data only; required for Premium SSD v2 and Ultra disks). Defaults to `true`. Changing it is a replacement and needs a new `version` or `snapshotName`.
         :param pulumi.Input[_builtins.str] location: The Azure region of the snapshot: a public Azure region's name, for example `westus2` or `West US 2`. Defaults to the source's region. With `sourceDiskId` it must be the disk's region (Azure snapshots a disk only there); to reach another region, copy that snapshot with `sourceSnapshotId`. Changing it requires a new `version`.
         :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] metadata: Lineage metadata for this version, for example `gitCommit`, `pipelineRunId`, `datasetHash` or `parentVersion`. Stored as `datasnap.meta.<key>` Azure tags, so keys are 1-64 letters, digits, `_`, `-` or `.` (two keys that differ only in case are refused: Azure tag names ignore case), and values up to 256 characters. Updated in place.
         :param pulumi.Input[_builtins.str] resource_group_name: The resource group that holds the snapshot. Changing it creates a new snapshot (a replacement).
         :param pulumi.Input[Union['RetentionPolicyArgs', 'RetentionPolicyArgsDict', 'outputs.RetentionPolicy']] retention: A rule for pruning this dataset's old, retained versions after each successful create. Without it nothing is ever pruned. Updated in place.
-        :param pulumi.Input['SnapshotSku'] sku: The storage SKU of the snapshot. Defaults to Azure's choice (Standard HDD for incremental snapshots). Updated in place.
+        :param pulumi.Input[Union[_builtins.str, 'SnapshotSku']] sku: The storage SKU of the snapshot. Defaults to Azure's choice (Standard HDD for incremental snapshots). Updated in place.
         :param pulumi.Input[_builtins.str] snapshot_name: The Azure name of the snapshot. Defaults to `<dataset>-v<version>-<suffix>`, where the suffix is six hex digits of this resource's own claim (its URN and the stack's salt): two stacks, or two resources, that take the same version write two snapshots, never one snapshot twice, and the first one made holds the version (the other create deletes what it made and fails naming the holder). When `<dataset>-v<version>` is not already a valid, lower-case Azure name (a `.` or `+`, capitals, too long), it is lower-cased, other characters become `-`, and a short hash of the exact dataset and version is appended before the suffix; that hash is also added when the dataset or version contains `-v` or the name would end like a hash, so two versions never share a snapshot. A name once recorded stays while the dataset and version do. An explicit name shared by two stacks is one Azure object (Azure has no create-only PUT): the last writer's claim is on it and the other stack reports it taken over and never modifies or deletes it. Changing it is a replacement.
         :param pulumi.Input[_builtins.str] source_disk_id: The ARM id of the managed disk to snapshot (`/subscriptions/.../resourceGroups/.../providers/Microsoft.Compute/disks/<name>`). Exactly one of `sourceDiskId` and `sourceSnapshotId` is required. Changing it requires a new `version`.
         :param pulumi.Input[_builtins.str] source_snapshot_id: The ARM id of an existing snapshot to copy, typically another version's snapshot in a different region (a cross-region copy with createOption CopyStart). Exactly one of `sourceDiskId` and `sourceSnapshotId` is required. Changing it requires a new `version`.
@@ -317,13 +317,13 @@ class VersionedSnapshot(pulumi.CustomResource):
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
                  dataset: pulumi.Input[Optional[_builtins.str]] = None,
-                 deletion_policy: pulumi.Input[Optional['DeletionPolicy']] = None,
+                 deletion_policy: pulumi.Input[Optional[Union[_builtins.str, 'DeletionPolicy']]] = None,
                  incremental: pulumi.Input[Optional[_builtins.bool]] = None,
                  location: pulumi.Input[Optional[_builtins.str]] = None,
                  metadata: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
                  resource_group_name: pulumi.Input[Optional[_builtins.str]] = None,
                  retention: pulumi.Input[Optional[Union['RetentionPolicyArgs', 'RetentionPolicyArgsDict', 'outputs.RetentionPolicy']]] = None,
-                 sku: pulumi.Input[Optional['SnapshotSku']] = None,
+                 sku: pulumi.Input[Optional[Union[_builtins.str, 'SnapshotSku']]] = None,
                  snapshot_name: pulumi.Input[Optional[_builtins.str]] = None,
                  source_disk_id: pulumi.Input[Optional[_builtins.str]] = None,
                  source_snapshot_id: pulumi.Input[Optional[_builtins.str]] = None,

@@ -7,13 +7,14 @@ use crate::azure::auth::Authenticator;
 use crate::azure::context::race;
 use crate::azure::pipeline::{Call, HttpRequest, Next, Outcome, Policy};
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
 
 pub(crate) struct BearerToken {
-    auth: Authenticator,
+    auth: Arc<Authenticator>,
 }
 
 impl BearerToken {
-    pub fn new(auth: Authenticator) -> BearerToken {
+    pub fn new(auth: Arc<Authenticator>) -> BearerToken {
         BearerToken { auth }
     }
 }

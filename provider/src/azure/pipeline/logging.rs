@@ -34,7 +34,7 @@ impl Policy for Logging {
                 elapsed_ms,
                 "response"
             ),
-            Err(AzureError::Transport { message }) => tracing::debug!(
+            Err(AzureError::Transport { message, .. }) => tracing::debug!(
                 target: "datasnap::azure", %method, %url, %request_id, error = %message, elapsed_ms, "transport error"
             ),
             Err(error) => tracing::debug!(

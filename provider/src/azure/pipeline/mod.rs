@@ -103,7 +103,7 @@ impl Pipeline {
     pub fn new(
         user_agent: &str,
         retry: crate::azure::retry::RetryPolicy,
-        auth: Option<Authenticator>,
+        auth: Option<Arc<Authenticator>>,
         transport: Arc<dyn HttpTransport>,
     ) -> Pipeline {
         let mut policies: Vec<Box<dyn Policy>> = vec![

@@ -3,6 +3,11 @@
 //! errors) wait Azure's Retry-After or the backoff and send again. It stops at
 //! `max_retries` or when the wait would pass the operation's deadline, and then hands back
 //! the last answer (or connection error) unchanged. Every wait races the cancel token.
+//!
+//! A request that never connected (refused, unreachable) gets at most [`CONNECT_RETRIES`]:
+//! an endpoint that is down, or a wrong `armEndpoint`, fails within seconds rather than
+//! after minutes of backoff. Each retry is reported to the engine log (ephemeral) with what
+//! is retried and how many attempts remain.
 
 use crate::azure::context::wait;
 use crate::azure::errors::AzureError;
@@ -10,6 +15,9 @@ use crate::azure::pipeline::{error_of, Call, HttpRequest, Next, Outcome, Policy}
 use crate::azure::retry::{is_retryable_status, retry_after, RetryPolicy};
 use std::sync::atomic::Ordering;
 use tokio::time::Instant;
+
+/// Retries after a connection that was never made (about 6 s of backoff in all).
+pub(crate) const CONNECT_RETRIES: u32 = 3;
 
 pub(crate) struct Retry {
     policy: RetryPolicy,
@@ -29,36 +37,46 @@ impl Policy for Retry {
             let outcome = next.send(call, request.clone()).await;
             // Azure's error code (none for a connection error) and the wait Azure asked
             // for; anything that is not worth another try goes back up as it is.
-            let (code, asked) = match &outcome {
+            let (code, asked, connect) = match &outcome {
                 Ok(response) if response.status < 400 => return outcome,
                 Ok(response) => {
                     let code = error_of(response).code().map(str::to_string);
                     if !is_retryable_status(response.status, code.as_deref()) {
                         return outcome;
                     }
-                    (code, retry_after(&response.headers))
+                    (code, retry_after(&response.headers), false)
                 }
-                Err(AzureError::Transport { .. }) => (None, None),
+                Err(AzureError::Transport { connect, .. }) => (None, None, *connect),
                 Err(_) => return outcome,
             };
             let retries = call.retries.load(Ordering::SeqCst);
-            if retries >= self.policy.max_retries {
+            let limit = if connect {
+                self.policy.max_retries.min(CONNECT_RETRIES)
+            } else {
+                self.policy.max_retries
+            };
+            if retries >= limit {
                 return outcome;
             }
             let delay = asked.unwrap_or_else(|| self.policy.backoff(retries));
             if Instant::now() + delay >= call.ctx.deadline {
                 return outcome;
             }
-            tracing::info!(
-                target: "datasnap::azure",
-                "{} {}: {} (retry {} of {} in {:?})",
+            let why = match (&code, connect) {
+                (Some(code), _) => code.clone(),
+                (None, true) => "no connection".to_string(),
+                (None, false) => "no answer".to_string(),
+            };
+            call.ctx.report(format!(
+                "retrying {} {} ({}) in {:.1} s: retry {} of {}, {} left",
                 method,
                 call.log_url,
-                code.as_deref().unwrap_or("transport error"),
+                why,
+                delay.as_secs_f64(),
                 retries + 1,
-                self.policy.max_retries,
-                delay
-            );
+                limit,
+                limit - retries - 1
+            ));
             wait(call.ctx, call.op, delay).await?;
             call.retries.store(retries + 1, Ordering::SeqCst);
         }

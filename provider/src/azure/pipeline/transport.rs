@@ -100,6 +100,9 @@ pub(crate) fn find_header<'a>(headers: &'a [(String, String)], name: &str) -> Op
 #[derive(Debug, Clone)]
 pub struct TransportError {
     pub message: String,
+    /// No connection was made (refused, unreachable, DNS): nothing of the request reached a
+    /// server, and a host that is down is worth only a few quick retries.
+    pub connect: bool,
 }
 
 /// Sends one HTTP request. Production uses reqwest; tests inject a scripted one.
@@ -121,6 +124,7 @@ pub(crate) async fn send(
         .await
         .map_err(|e| AzureError::Transport {
             message: format!("{method} {}: {}", call.log_url, e.message),
+            connect: e.connect,
         })
 }
 
@@ -162,6 +166,7 @@ impl HttpTransport for ReqwestTransport {
 
 /// The error with its whole source chain (reqwest's top line alone says little).
 fn transport_error(e: reqwest::Error) -> TransportError {
+    let connect = e.is_connect();
     let e = e.without_url();
     let mut message = e.to_string();
     let mut source = std::error::Error::source(&e);
@@ -170,7 +175,7 @@ fn transport_error(e: reqwest::Error) -> TransportError {
         message.push_str(&s.to_string());
         source = s.source();
     }
-    TransportError { message }
+    TransportError { message, connect }
 }
 
 /// Install rustls' ring provider for the process; call before building any reqwest client.

@@ -14,32 +14,42 @@ else:
     from typing_extensions import NotRequired, TypedDict, TypeAlias
 from .. import _utilities
 
-armEndpoint: Optional[str]
+arm_endpoint: Optional[str]
 """
 Override the Azure Resource Manager URL (a private cloud or the datasnap emulator). Environment: ARM_ENDPOINT, AZURE_RESOURCE_MANAGER_ENDPOINT.
 """
 
-authorityHost: Optional[str]
+authority_host: Optional[str]
 """
 Override the Entra ID authority host URL. Environment: ARM_AUTHORITY_HOST, AZURE_AUTHORITY_HOST.
 """
 
-caCertFile: Optional[str]
+ca_cert_file: Optional[str]
 """
 A PEM file of extra root certificates to trust for armEndpoint and authorityHost. Environment: ARM_CA_CERT_FILE, AZURE_CA_CERT_FILE.
 """
 
-claimSalt: Optional[str]
+claim_salt: Optional[str]
 """
 Set by datasnap itself, once per stack, and kept in the provider's state: it makes the claims this stack writes on its snapshots (`datasnap.claim`) its own, even beside a stack of the same name in another state backend. Do not set it.
 """
 
-clientId: Optional[str]
+client_certificate_password: Optional[str]
+"""
+The password of the clientCertificatePath file, when it has one. Environment: ARM_CLIENT_CERTIFICATE_PASSWORD, AZURE_CLIENT_CERTIFICATE_PASSWORD.
+"""
+
+client_certificate_path: Optional[str]
+"""
+A client certificate for the service principal: a PEM file holding the certificate and its private key, or a PKCS#12 (.pfx) file. Environment: ARM_CLIENT_CERTIFICATE_PATH, AZURE_CLIENT_CERTIFICATE_PATH.
+"""
+
+client_id: Optional[str]
 """
 The client (application) id of the service principal, or of a user-assigned managed identity. Environment: ARM_CLIENT_ID, AZURE_CLIENT_ID.
 """
 
-clientSecret: Optional[str]
+client_secret: Optional[str]
 """
 The service principal's client secret. Environment: ARM_CLIENT_SECRET, AZURE_CLIENT_SECRET.
 """
@@ -49,52 +59,52 @@ environment: Optional[str]
 The Azure cloud: public, usgovernment or china (also azurecloud, usgov, azureusgovernment, azurechinacloud). Environment: ARM_ENVIRONMENT, AZURE_ENVIRONMENT.
 """
 
-oidcAudience: Optional[str]
+oidc_audience: Optional[str]
 """
 The audience requested from GitHub Actions' id-token endpoint (default api://AzureADTokenExchange). Environment: ARM_OIDC_AUDIENCE.
 """
 
-oidcRequestToken: Optional[str]
+oidc_request_token: Optional[str]
 """
 The bearer token for GitHub Actions' id-token request URL. Environment: ARM_OIDC_REQUEST_TOKEN, ACTIONS_ID_TOKEN_REQUEST_TOKEN.
 """
 
-oidcRequestUrl: Optional[str]
+oidc_request_url: Optional[str]
 """
 GitHub Actions' id-token request URL. Environment: ARM_OIDC_REQUEST_URL, ACTIONS_ID_TOKEN_REQUEST_URL.
 """
 
-oidcToken: Optional[str]
+oidc_token: Optional[str]
 """
 An OIDC id token to use as the client assertion. Environment: ARM_OIDC_TOKEN.
 """
 
-oidcTokenFilePath: Optional[str]
+oidc_token_file_path: Optional[str]
 """
 A file holding the OIDC id token; re-read for every token request (workload identity). Environment: ARM_OIDC_TOKEN_FILE_PATH, AZURE_FEDERATED_TOKEN_FILE.
 """
 
-subscriptionId: Optional[str]
+subscription_id: Optional[str]
 """
 The Azure subscription that holds the disks and snapshots. Environment: ARM_SUBSCRIPTION_ID, AZURE_SUBSCRIPTION_ID.
 """
 
-tenantId: Optional[str]
+tenant_id: Optional[str]
 """
 The Entra ID tenant (directory) id; required for client secret and OIDC. Environment: ARM_TENANT_ID, AZURE_TENANT_ID.
 """
 
-useCli: Optional[bool]
+use_cli: Optional[bool]
 """
 Allow the Azure CLI's login as the last resort (default true). Environment: ARM_USE_CLI.
 """
 
-useMsi: Optional[bool]
+use_msi: Optional[bool]
 """
 Authenticate with a managed identity (clientId selects a user-assigned identity). Environment: ARM_USE_MSI.
 """
 
-useOidc: Optional[bool]
+use_oidc: Optional[bool]
 """
 Authenticate with an OIDC token (client assertion): oidcToken, oidcTokenFilePath, or GitHub Actions' id-token endpoint. Environment: ARM_USE_OIDC.
 """

@@ -49,6 +49,20 @@ class _ExportableConfig(types.ModuleType):
         return __config__.get('claimSalt')
 
     @_builtins.property
+    def client_certificate_password(self) -> Optional[str]:
+        """
+        The password of the clientCertificatePath file, when it has one. Environment: ARM_CLIENT_CERTIFICATE_PASSWORD, AZURE_CLIENT_CERTIFICATE_PASSWORD.
+        """
+        return __config__.get('clientCertificatePassword') or _utilities.get_env('ARM_CLIENT_CERTIFICATE_PASSWORD', 'AZURE_CLIENT_CERTIFICATE_PASSWORD')
+
+    @_builtins.property
+    def client_certificate_path(self) -> Optional[str]:
+        """
+        A client certificate for the service principal: a PEM file holding the certificate and its private key, or a PKCS#12 (.pfx) file. Environment: ARM_CLIENT_CERTIFICATE_PATH, AZURE_CLIENT_CERTIFICATE_PATH.
+        """
+        return __config__.get('clientCertificatePath') or _utilities.get_env('ARM_CLIENT_CERTIFICATE_PATH', 'AZURE_CLIENT_CERTIFICATE_PATH')
+
+    @_builtins.property
     def client_id(self) -> Optional[str]:
         """
         The client (application) id of the service principal, or of a user-assigned managed identity. Environment: ARM_CLIENT_ID, AZURE_CLIENT_ID.

@@ -118,9 +118,11 @@ test-rust: build $(LRO_TESTSERVER)/node_modules/.package-lock.json specs
 	  DATASNAP_REQUIRE_EMULATOR=1 DATASNAP_REQUIRE_LRO_TESTSERVER=1 DATASNAP_REQUIRE_SPECS=1 \
 	  $(CARGO) test -q --workspace 2>&1
 
-test-e2e: tools build specs
+# dist: the clean-machine install tests (tests/test_install.py) use the release artifacts.
+test-e2e: tools build specs dist
 	@echo "[test] end to end (pytest, real pulumi CLI)"
 	@PATH="$(PULUMI_DIR):$$PATH" DATASNAP_BIN_DIR=$(ROOT)/bin DATASNAP_PULUMI_DIR=$(PULUMI_DIR) \
+	  DATASNAP_DIST_DIR=$(DIST) \
 	  $(PY) -m pytest -q tests/ -p no:cacheprovider --timeout 900
 
 test: tools build lint test-rust validate-arm test-e2e

@@ -260,7 +260,7 @@ def part_one(workdir: Path, emu: Emulator) -> None:
     p.config(
         resourceGroupName="datasets-rg",
         managedDiskName="dataset-disk",
-        subscriptionId=emu.info["subscriptionId"],
+        # No subscriptionId: the program takes the provider's, from ARM_SUBSCRIPTION_ID.
         datasetVersion="1",
     )
     p.up()
@@ -297,7 +297,6 @@ def part_two(workdir: Path, emu: Emulator) -> None:
     heading(f"examples/python-versioning: version 1 of dataset {dataset}, keepLast 2")
     p = Project(workdir, "python-versioning", emu)
     p.config(
-        subscriptionId=emu.info["subscriptionId"],
         dataset=dataset,
         datasetVersion="1",
         keepLast="2",

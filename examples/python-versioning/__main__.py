@@ -11,7 +11,6 @@ creates a managed disk from that version's snapshot.
     pulumi config rm restoreVersion          # remove the restored disk again
 """
 
-import os
 
 import pulumi
 import pulumi_datasnap as datasnap
@@ -20,14 +19,9 @@ config = pulumi.Config()
 # Where the dataset disk lives (the emulator's seeded defaults).
 resource_group_name = config.get("resourceGroupName") or "datasets-rg"
 managed_disk_name = config.get("managedDiskName") or "dataset-disk"
-subscription_id = (
-    config.get("subscriptionId")
-    or datasnap.config.subscription_id
-    or os.environ.get("ARM_SUBSCRIPTION_ID")
-    or os.environ.get("AZURE_SUBSCRIPTION_ID")
-)
-if not subscription_id:
-    raise pulumi.RunError("set the subscription: `pulumi config set subscriptionId <id>` or ARM_SUBSCRIPTION_ID")
+# The disk's subscription: this program's config, else the provider's own (its config or
+# ARM_SUBSCRIPTION_ID / AZURE_SUBSCRIPTION_ID), as getClientConfig reports it.
+subscription_id = config.get("subscriptionId") or datasnap.get_client_config().subscription_id
 # The dataset's name, used for the `datasnap.dataset` tag and the snapshot names.
 dataset_name = config.get("dataset") or "training-data"
 # The version to take: bump it to snapshot the disk again.

@@ -13,8 +13,9 @@ config = pulumi.Config()
 resource_group_name = config.get("resourceGroupName") or "my-resource-group"
 # The name of the managed disk that holds the dataset.
 managed_disk_name = config.get("managedDiskName") or "my-managed-disk"
-# The subscription of the disk (the provider's own subscription by default).
-subscription_id = config.get("subscriptionId") or datasnap.config.subscription_id or "00000000-0000-0000-0000-000000000000"
+# The subscription of the disk: the provider's own by default (its config, or
+# ARM_SUBSCRIPTION_ID / AZURE_SUBSCRIPTION_ID), as getClientConfig reports it.
+subscription_id = config.get("subscriptionId") or datasnap.get_client_config().subscription_id
 # The version of the dataset to snapshot: bump it to take a new version.
 dataset_version = config.get("datasetVersion") or "1"
 

@@ -106,7 +106,23 @@ pub async fn token(
             );
         }
         // A certificate credential names its certificate (`x5t`); a federated (OIDC) token
-        // does not, and is accepted as the app's federated credential.
+        // does not, and is accepted as the app's federated credential, which for a GitHub
+        // token means Entra ID's audience (as a federated identity credential requires).
+        if let Some(claims) = jwt_part(assertion, 1) {
+            if claims["iss"] == crate::config::GITHUB_ISSUER
+                && claims["aud"] != crate::config::FEDERATED_AUDIENCE
+            {
+                return oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_client",
+                    700212,
+                    &format!(
+                        "No matching federated identity record found for presented assertion audience '{}'. Please check your federated identity credential Subject, Audience and Issuer against the presented assertion.",
+                        claims["aud"].as_str().unwrap_or_default()
+                    ),
+                );
+            }
+        }
         if let Some(x5t) =
             jwt_part(assertion, 0).and_then(|h| h["x5t"].as_str().map(str::to_string))
         {
@@ -471,6 +487,50 @@ pub async fn openid_configuration(
         "rbac_url": "https://pas.emulator.local"
     }))
     .into_response()
+}
+
+/// `GET /_github/idtoken?audience=...`: GitHub Actions' id-token endpoint, as a job sees it
+/// through `ACTIONS_ID_TOKEN_REQUEST_URL` and `ACTIONS_ID_TOKEN_REQUEST_TOKEN`: the bearer
+/// token must be the job's, and the answer is `{"count": n, "value": "<jwt>"}`, an OIDC token
+/// from GitHub's issuer for the requested audience and a fixed repository subject.
+pub async fn github_id_token(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    axum::extract::Query(query): axum::extract::Query<HashMap<String, String>>,
+) -> Response {
+    let presented = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    if presented != state.config.actions_token {
+        return (
+            StatusCode::UNAUTHORIZED,
+            Json(json!({"message": "Bad credentials: ACTIONS_ID_TOKEN_REQUEST_TOKEN is not this job's token"})),
+        )
+            .into_response();
+    }
+    let audience = query
+        .get("audience")
+        .cloned()
+        .unwrap_or_else(|| "https://github.com/datasnap".into());
+    let now = now_ms() / 1000;
+    let header = URL_SAFE_NO_PAD.encode(br#"{"typ":"JWT","alg":"HS256"}"#);
+    let claims = json!({
+        "iss": crate::config::GITHUB_ISSUER,
+        "aud": audience,
+        "sub": "repo:datasnap/datasets:ref:refs/heads/main",
+        "repository": "datasnap/datasets",
+        "ref": "refs/heads/main",
+        "iat": now,
+        "nbf": now,
+        "exp": now + 300,
+        "jti": uuid::Uuid::new_v4().to_string(),
+    });
+    let input = format!("{header}.{}", URL_SAFE_NO_PAD.encode(claims.to_string()));
+    let tag = ring::hmac::sign(&state.token_key, input.as_bytes());
+    let jwt = format!("{input}.{}", URL_SAFE_NO_PAD.encode(tag.as_ref()));
+    Json(json!({"count": 1, "value": jwt})).into_response()
 }
 
 /// `GET /{tenant}/discovery/v2.0/keys`: no asymmetric keys (tokens are HS256, opaque to clients).

@@ -16,6 +16,13 @@ pub const DEFAULT_CLIENT_ID: &str = "11111111-1111-4111-8111-111111111111";
 pub const DEFAULT_CLIENT_SECRET: &str = "datasnap-emulator-secret";
 /// The service principal's object id (`oid` in tokens): not its client id, as in Entra ID.
 pub const DEFAULT_OBJECT_ID: &str = "22222222-2222-4222-8222-222222222222";
+/// The bearer token GitHub Actions gives a job for its id-token endpoint
+/// (`ACTIONS_ID_TOKEN_REQUEST_TOKEN`); the emulator's stand-in for that endpoint wants it.
+pub const DEFAULT_ACTIONS_TOKEN: &str = "datasnap-emulator-actions-token";
+/// The issuer of GitHub Actions' OIDC tokens.
+pub const GITHUB_ISSUER: &str = "https://token.actions.githubusercontent.com";
+/// The audience Entra ID's federated credentials expect of a GitHub token.
+pub const FEDERATED_AUDIENCE: &str = "api://AzureADTokenExchange";
 
 /// The DiskRP api-version this emulator speaks (every accepted version is served in this shape).
 pub const COMPUTE_API_VERSION: &str = "2025-01-02";
@@ -63,6 +70,8 @@ pub struct Config {
     /// Certificates registered on the app (DER), for certificate credentials: a client
     /// assertion naming one by thumbprint (`x5t`) must be signed by its key.
     pub client_certificates: Vec<Vec<u8>>,
+    /// The bearer token the GitHub id-token endpoint (`/_github/idtoken`) accepts.
+    pub actions_token: String,
     /// Lifetime of issued tokens (Entra ID's default is about an hour).
     pub token_ttl_secs: u64,
     /// How long every long-running operation stays InProgress; 0 answers synchronously.
@@ -92,6 +101,7 @@ impl Default for Config {
             client_secret: DEFAULT_CLIENT_SECRET.into(),
             object_id: DEFAULT_OBJECT_ID.into(),
             client_certificates: Vec::new(),
+            actions_token: DEFAULT_ACTIONS_TOKEN.into(),
             token_ttl_secs: 3599,
             op_duration_ms: 0,
             copy_duration_ms: None,

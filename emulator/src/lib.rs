@@ -89,6 +89,7 @@ pub fn app(state: AppState) -> Router {
             get(auth::openid_configuration),
         )
         .route("/{tenant}/discovery/v2.0/keys", get(auth::jwks))
+        .route("/_github/idtoken", get(auth::github_id_token))
         .route("/common/discovery/instance", get(auth::instance_discovery))
         .route("/metadata/endpoints", get(auth::cloud_metadata))
         .route(

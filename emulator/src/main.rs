@@ -15,7 +15,7 @@ const USAGE: &str = "usage:
   datasnap-emulator serve [--port 0] [--host 127.0.0.1] [--plain-http] [--state FILE] [--record DIR]
                           [--op-duration-ms N] [--copy-duration-ms N] [--retry-after-secs N] [--list-page-size N] [--arm-rate-limits]
                           [--client-id X] [--client-secret Y] [--client-certificate PEM]... [--tenant-id T] [--subscription-id S]
-                          [--exports]
+                          [--exports] [--actions-token T]
                           [--token-ttl-secs N] [--ca-file PATH] [--faults JSON | --faults-file FILE]
                           [--seed | --seed-file FILE] [--seed-resource-group RG] [--seed-location LOC]
                           [--seed-disk NAME] [--seed-disk-size-gb N]
@@ -200,6 +200,9 @@ fn serve(mut args: Args) -> Result<(), String> {
             .extend(certs.into_iter().map(|c| c.to_vec()));
     }
     let exports = args.flag("--exports");
+    if let Some(v) = args.value("--actions-token")? {
+        config.actions_token = v;
+    }
     if let Some(v) = args.value("--tenant-id")? {
         config.tenant_id = v;
     }

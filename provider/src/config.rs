@@ -455,10 +455,18 @@ fn resolve_credential(
     // 5. Azure CLI.
     let use_cli = r.boolean("useCli");
     if has_client && has_tenant && use_cli != Some(true) {
+        // In GitHub Actions with `id-token: write` the token is there but, as with
+        // azure-native, OIDC is used only when asked for: say exactly that.
+        let github = r.string("oidcRequestUrl").is_some() && r.string("oidcRequestToken").is_some();
+        let hint = if github {
+            " GitHub Actions' id-token variables (ACTIONS_ID_TOKEN_REQUEST_URL, ACTIONS_ID_TOKEN_REQUEST_TOKEN) are set: to sign in with them set ARM_USE_OIDC=true (or `useOidc: true`), as azure-native also requires."
+        } else {
+            ""
+        };
         r.fail(
             "clientId",
             format!(
-                "clientId and tenantId name a service principal, but no credential for it is configured: set {}, {}, or {}; for a user-assigned managed identity set {} (clientId selects it); or set {} to use the Azure CLI's login instead",
+                "clientId and tenantId name a service principal, but no credential for it is configured: set {}, {}, or {}; for a user-assigned managed identity set {} (clientId selects it); or set {} to use the Azure CLI's login instead.{hint}",
                 key_and_env("clientSecret"),
                 key_and_env("clientCertificatePath"),
                 key_and_env("useOidc"),
@@ -820,6 +828,11 @@ mod tests {
         ] {
             assert!(err[0].reason.contains(key), "{}", err[0].reason);
         }
+        assert!(
+            err[0].reason.contains("ARM_USE_OIDC=true"),
+            "{}",
+            err[0].reason
+        );
         let err = with(&[("ARM_USE_OIDC", "true")]).unwrap_err();
         assert!(
             err[0].reason.contains("id-token: write"),

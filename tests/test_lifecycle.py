@@ -225,3 +225,18 @@ def test_a_plain_config_secret_is_encrypted_in_state_and_never_printed(make_stac
     exported = st.run("stack", "export", "--stack", st.name).stdout
     assert secret not in exported, "the client secret is stored encrypted"
     assert "data-v1" in emulator.snapshots()
+
+
+def test_going_back_to_a_released_version_settles_in_one_up(make_stack, emulator):
+    # 1 -> 2 -> 1: version 1's snapshot (released by the first bump) is taken back, and its
+    # release marker goes at once, so retention can never prune a version a stack holds.
+    st = make_stack(SPEC, env=emulator.env())
+    declare(st, version(emulator, ver="1"))
+    st.up()
+    declare(st, version(emulator, ver="2"))
+    st.up()
+    assert emulator.snapshots()["data-v1"]["tags"]["datasnap.retained"] == "true"
+    declare(st, version(emulator, ver="1"))
+    st.up()
+    assert "datasnap.retained" not in emulator.snapshots()["data-v1"]["tags"], emulator.snapshots()["data-v1"]["tags"]
+    st.run("preview", "--expect-no-changes", "--stack", st.name)

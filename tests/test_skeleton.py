@@ -12,7 +12,9 @@ from pathlib import Path
 from conftest import BIN_DIR, ROOT, pulumi_bin
 
 SUB = "00000000-0000-0000-0000-000000000001"
-ENV = {"ARM_SUBSCRIPTION_ID": SUB, "ARM_TENANT_ID": "00000000-0000-0000-0000-0000000000aa", "ARM_CLIENT_ID": "app", "ARM_CLIENT_SECRET": "not-used-in-preview"}
+# An offline preview: no Azure to check against (previewChecks off).
+ENV = {"ARM_SUBSCRIPTION_ID": SUB, "ARM_TENANT_ID": "00000000-0000-0000-0000-0000000000aa", "ARM_CLIENT_ID": "app", "ARM_CLIENT_SECRET": "not-used-in-preview",
+       "DATASNAP_PREVIEW_CHECKS": "off"}
 
 
 def test_preview_of_the_example_plans_one_versioned_snapshot(make_stack):

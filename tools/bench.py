@@ -8,6 +8,7 @@
 | `pulumi up` of 50 | a Python program with 50 VersionedSnapshots (full snapshots, `incremental=False`, of the seeded disk) against a fresh emulator whose every long-running operation takes T = 2 s; compared with the ideal time Pulumi's parallelism allows |
 | no-change preview of 50, beside the floor | the 50-snapshot program and its floor twin (below) are each brought up once against an emulator answering at once, then `pulumi preview --expect-no-changes` runs 3 times on each, alternating between the two; medians and the ratio datasnap / floor |
 | preview of 1,000 creates, beside the floor | `pulumi preview` of a fresh stack (nothing created yet) of the program with 1,000 VersionedSnapshots, and of its floor twin, alternating, 3 runs each (no warm-up beyond the earlier runs); medians and the ratio. The emulator is the ARM endpoint but a preview barely calls it |
+| preview checks' reads | `pulumi preview` of a fresh stack of 1,000 VersionedSnapshots spread over 10 disks in 2 resource groups (10 datasets), against an emulator with `--arm-rate-limits`; the ARM requests it served, counted by the emulator (`GET /_emulator/requests`), and the time |
 | emulator | `make bench-emulator`'s GETs/s, when its load generator is already built |
 
 Ideal time for the 50: `fixed + ceil(50 / P) * T`, where `fixed` is `pulumi up` of the same
@@ -49,6 +50,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -124,6 +126,23 @@ class Emulator(Child):
             "ARM_CLIENT_SECRET": self.info["clientSecret"],
             "ARM_USE_CLI": "false",
         }
+
+    def call(self, method: str, path: str, body=None, token: bool = True):
+        """An ARM (or control API) call; the JSON answer."""
+        ctx = ssl.create_default_context(cafile=self.info["caCertFile"])
+        req = urllib.request.Request(self.info["armEndpoint"] + path, method=method,
+                                     data=json.dumps(body).encode() if body is not None else None)
+        req.add_header("content-type", "application/json")
+        if token:
+            form = urllib.parse.urlencode({"grant_type": "client_credentials", "client_id": self.info["clientId"],
+                                           "client_secret": self.info["clientSecret"],
+                                           "scope": "https://management.azure.com/.default"}).encode()
+            treq = urllib.request.Request(f"{self.info['authorityHost']}/{self.info['tenantId']}/oauth2/v2.0/token", data=form)
+            with urllib.request.urlopen(treq, context=ctx, timeout=30) as r:
+                req.add_header("authorization", "Bearer " + json.loads(r.read())["access_token"])
+        with urllib.request.urlopen(req, context=ctx, timeout=30) as r:
+            text = r.read().decode()
+            return json.loads(text) if text.strip() else None
 
     def state(self) -> dict:
         ctx = ssl.create_default_context(cafile=self.info["caCertFile"])
@@ -307,14 +326,17 @@ config = pulumi.Config()
 count = config.require_int("count")
 make = Floor if config.get("kind") == "floor" else datasnap.VersionedSnapshot
 sub = os.environ["ARM_SUBSCRIPTION_ID"]
-disk = f"/subscriptions/{sub}/resourceGroups/datasets-rg/providers/Microsoft.Compute/disks/dataset-disk"
+# `spread`: the resources over 2 resource groups of 5 disks each (disk0..disk4), 10 datasets.
+spread = config.get_bool("spread")
 for i in range(count):
+    group = ("datasets-rg", "datasets-rg2")[i % 2] if spread else "datasets-rg"
+    disk_name = f"disk{i % 5}" if spread else "dataset-disk"
     make(
         f"s{i:04d}",
-        resource_group_name="datasets-rg",
-        dataset=f"bench{i:04d}",
-        version="1",
-        source_disk_id=disk,
+        resource_group_name=group,
+        dataset=f"bench{i % 10:04d}" if spread else f"bench{i:04d}",
+        version=str(i) if spread else "1",
+        source_disk_id=f"/subscriptions/{sub}/resourceGroups/{group}/providers/Microsoft.Compute/disks/{disk_name}",
         incremental=False,
     )
 """
@@ -481,6 +503,28 @@ def bench_preview_creates(workdir: Path) -> dict:
     return {"count": PREVIEW_COUNT, **result}
 
 
+def bench_preview_reads(workdir: Path) -> dict:
+    """The ARM reads of the preview's checks: a preview of PREVIEW_COUNT creates spread over
+    10 disks in 2 resource groups, against an emulator enforcing ARM's rate limits, counted
+    by the emulator (`/_emulator/requests`)."""
+    log(f"preview checks: ARM reads of a preview of {PREVIEW_COUNT} creates of 10 disks in 2 resource groups")
+    with Emulator(workdir / "emu-reads", "--op-duration-ms", "0", "--retry-after-secs", "0", "--arm-rate-limits") as emu:
+        sub = emu.info["subscriptionId"]
+        emu.call("PUT", f"/subscriptions/{sub}/resourcegroups/datasets-rg2?api-version=2021-04-01", {"location": "westus"})
+        for group in ("datasets-rg", "datasets-rg2"):
+            for d in range(5):
+                emu.call("PUT", f"/subscriptions/{sub}/resourceGroups/{group}/providers/Microsoft.Compute/disks/disk{d}?api-version=2025-01-02",
+                         {"location": "westus", "properties": {"creationData": {"createOption": "Empty"}, "diskSizeGB": 8}})
+        st = Stack(workdir, "preview-reads", emu, count=PREVIEW_COUNT, spread="true")
+        emu.call("DELETE", "/_emulator/requests", token=False)
+        elapsed, p = st.timed("preview")
+        counts = emu.call("GET", "/_emulator/requests", token=False)
+    m = re.search(r"\+ (\d+) to create", p.stdout)
+    if not m or int(m.group(1)) < PREVIEW_COUNT:
+        raise RuntimeError(f"preview-reads: expected {PREVIEW_COUNT}+ creates\n{p.stdout[-2000:]}")
+    return {"count": PREVIEW_COUNT, "seconds": round(elapsed, 2), **counts}
+
+
 def bench_preview_no_change(workdir: Path) -> dict:
     """`pulumi up` of NOCHANGE_COUNT resources, then previews that find nothing to do."""
     log(f"no-change preview of {NOCHANGE_COUNT}: up once, then {PREVIEW_REPEATS} previews each, interleaved")
@@ -551,6 +595,7 @@ def main() -> int:
         up = bench_up(workdir)  # its warm-up run also warms the venv and plugins for the previews
         no_change = bench_preview_no_change(workdir)
         creates = bench_preview_creates(workdir)
+        reads = bench_preview_reads(workdir)
         emu = bench_emulator()
     finally:
         if not os.environ.get("DATASNAP_BENCH_KEEP"):
@@ -576,6 +621,8 @@ def main() -> int:
          f"{up['single_resource_seconds']:.1f} s - {up['fixed_seconds']:.1f} s"),
         *versus_floor_rows(f"pulumi preview of {creates['count']} new snapshots (all creates)", creates),
         *versus_floor_rows(f"no-change pulumi preview of {no_change['count']} snapshots", no_change),
+        (f"preview checks: ARM reads of a preview of {reads['count']} creates (10 disks, 2 resource groups)",
+         str(reads["reads"]), "a few dozen", f"{reads['seconds']:.1f} s with ARM's rate limits on; writes {reads['writes']}, deletes {reads['deletes']}"),
     ]
     if "skipped" in emu or "error" in emu:
         rows.append(("emulator GETs/s (make bench-emulator)", "-", "", emu.get("skipped") or emu.get("error")))
@@ -602,6 +649,7 @@ def main() -> int:
         "pulumi_up": up,
         "preview_creates": creates,
         "preview_no_change": no_change,
+        "preview_reads": reads,
         "emulator": emu,
         "table": [dict(zip(("measure", "value", "target", "notes"), r)) for r in rows],
     }

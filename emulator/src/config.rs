@@ -140,6 +140,9 @@ pub struct Inner {
     pub tokens_revoked_before_ms: AtomicU64,
     pub recorder: Option<Recorder>,
     pub buckets: Mutex<crate::ratelimit::Buckets>,
+    /// ARM requests served, by class (`reads`, `writes`, `deletes`), for
+    /// `GET /_emulator/requests`: how many calls a preview or an `up` made.
+    pub requests: Mutex<std::collections::BTreeMap<&'static str, u64>>,
 }
 
 pub type AppState = Arc<Inner>;
@@ -173,6 +176,7 @@ impl Inner {
             tokens_revoked_before_ms: AtomicU64::new(0),
             recorder,
             buckets: Mutex::new(Default::default()),
+            requests: Mutex::new(Default::default()),
         });
         state.persist();
         Ok(state)

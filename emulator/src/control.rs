@@ -31,9 +31,40 @@ pub fn router() -> Router<AppState> {
         .route("/state", get(state_dump))
         .route("/seed", post(seed))
         .route(
+            "/requests",
+            get(request_counts).delete(reset_request_counts),
+        )
+        .route(
             "/faults",
             get(get_faults).post(set_faults).delete(clear_faults),
         )
+}
+
+/// `GET /_emulator/requests`: ARM requests served since start (or the last DELETE), by
+/// class, and their total.
+async fn request_counts(State(state): State<AppState>) -> Json<Value> {
+    let counts = state
+        .requests
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    let total: u64 = counts.values().sum();
+    let mut out = serde_json::Map::new();
+    for class in ["reads", "writes", "deletes"] {
+        out.insert(class.into(), json!(counts.get(class).copied().unwrap_or(0)));
+    }
+    out.insert("total".into(), json!(total));
+    Json(Value::Object(out))
+}
+
+/// `DELETE /_emulator/requests`: start counting again.
+async fn reset_request_counts(State(state): State<AppState>) -> Json<Value> {
+    state
+        .requests
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clear();
+    Json(json!({"reset": true}))
 }
 
 fn parse_optional<T: serde::de::DeserializeOwned + Default>(body: &Bytes) -> Result<T, ArmError> {

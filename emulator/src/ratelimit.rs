@@ -54,6 +54,15 @@ enum Class {
 }
 
 impl Class {
+    /// The name `GET /_emulator/requests` counts it under.
+    fn name(self) -> &'static str {
+        match self {
+            Class::Reads => "reads",
+            Class::Writes => "writes",
+            Class::Deletes => "deletes",
+        }
+    }
+
     fn of(method: &Method) -> Class {
         match *method {
             Method::GET | Method::HEAD => Class::Reads,
@@ -101,6 +110,12 @@ impl Buckets {
 /// Layer body: enforce (with `--arm-rate-limits`) and report the subscription buckets.
 pub async fn layer(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let class = Class::of(request.method());
+    *state
+        .requests
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .entry(class.name())
+        .or_default() += 1;
     let remaining = if state.config.arm_rate_limits {
         let taken = state
             .buckets

@@ -45,8 +45,13 @@ pub trait DynResource: Send + Sync {
     /// The schema's input properties (an Update preview keeps the recorded outputs that are
     /// not inputs).
     fn schema(&self) -> &'static ObjectType;
-    /// Warnings for a planned create (reads only).
-    async fn plan_create(&self, env: &Env, news: &Props);
+    /// The preview's checks of a planned create (reads only): warnings, an error for what
+    /// `up` would certainly refuse, and outputs learned from Azure (a defaulted region).
+    async fn plan_create(
+        &self,
+        env: &Env,
+        news: &Props,
+    ) -> Result<Map<String, Json>, ResourceError>;
     async fn create(&self, env: &Env, news: &Props) -> Result<(String, Props), ResourceError>;
     async fn read(
         &self,
@@ -313,14 +318,21 @@ impl<R: Resource> DynResource for Adapter<R> {
         self.schema
     }
 
-    async fn plan_create(&self, env: &Env, news: &Props) {
+    async fn plan_create(
+        &self,
+        env: &Env,
+        news: &Props,
+    ) -> Result<Map<String, Json>, ResourceError> {
         match from_map::<R::Inputs>(&news.values, "the inputs") {
             Ok(new) => {
                 self.resource
                     .plan_create(env, &new, &Unknowns::from_props(news))
                     .await
             }
-            Err(e) => tracing::warn!("planning a create: {e}"),
+            Err(e) => {
+                tracing::warn!("planning a create: {e}");
+                Ok(Map::new())
+            }
         }
     }
 
@@ -371,6 +383,9 @@ impl<R: Resource> DynResource for Adapter<R> {
         let mut in_props = Props::new(json_map(&new_inputs)?);
         in_props.secrets = inputs.secrets.clone();
         let out_props = self.outputs_props(json_map(&outputs)?, inputs);
+        // An import id may carry a hint after `#` (ARM ids never contain one): the
+        // resource's id is the ARM id before it.
+        let id = id.split('#').next().unwrap_or(id);
         Ok(Some(ReadProps {
             id: id.to_string(),
             outputs: out_props,

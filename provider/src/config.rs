@@ -34,6 +34,7 @@ use std::path::PathBuf;
 
 use crate::azure::{ArmClient, ClientOptions};
 use crate::resource::{Change, ChangeKind, DiffResult, Failure};
+use crate::resources::preflight::PreviewChecks;
 use crate::schema;
 use crate::value::{path_join, Props};
 
@@ -245,6 +246,19 @@ impl ProviderConfig {
             env,
             failures: Vec::new(),
         };
+
+        // How previews check creates (read by `preview_checks`; validated here).
+        if let Some(v) = r.string("previewChecks") {
+            if PreviewChecks::parse(&v).is_none() {
+                r.fail(
+                    "previewChecks",
+                    format!(
+                        "{} is {v:?}; use warn (the default), strict or off",
+                        key_and_env("previewChecks")
+                    ),
+                );
+            }
+        }
 
         // Cloud and endpoints.
         let environment = match r.string("environment") {
@@ -569,6 +583,7 @@ pub fn diff(olds: &Props, news: &Props) -> DiffResult {
             })
             .collect(),
         delete_before_replace: false,
+        note: None,
     }
 }
 
@@ -589,6 +604,18 @@ pub fn client(args: &Props, env: &EnvLookup) -> Result<ArmClient, String> {
         )
     })?;
     ArmClient::new(&config, client_options(env)).map_err(|e| e.to_string())
+}
+
+/// How previews check creates: `previewChecks`, else `DATASNAP_PREVIEW_CHECKS`, else warn
+/// (a bad value was already refused by CheckConfig).
+pub fn preview_checks(args: &Props, env: &EnvLookup) -> PreviewChecks {
+    args.values
+        .get("previewChecks")
+        .and_then(|v| v.as_str())
+        .map(str::to_string)
+        .or_else(|| env_vars("previewChecks").iter().find_map(|v| env(v)))
+        .and_then(|v| PreviewChecks::parse(&v))
+        .unwrap_or_default()
 }
 
 /// Client options; `DATASNAP_POLL_INTERVAL_MS` lowers the LRO poll floor (the emulator's
@@ -645,11 +672,12 @@ mod tests {
             "armEndpoint",
             "authorityHost",
             "caCertFile",
+            "previewChecks",
         ] {
             let key = crate::schema::config_key(name).expect(name);
             assert!(!key.env.is_empty(), "{name} has no environment variables");
         }
-        assert_eq!(crate::schema::schema().config.properties.len(), 19);
+        assert_eq!(crate::schema::schema().config.properties.len(), 20);
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //! inputs, defaults, replacement, secrets, the shape of diffs) is the adapter's
 //! ([`crate::adapter`]); resources never see protobuf, secret wrappers or unknown sentinels.
 
+use crate::resources::preflight::{Preflight, PreviewChecks};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
@@ -106,6 +107,9 @@ pub struct Change {
 pub struct DiffResult {
     pub changes: Vec<Change>,
     pub delete_before_replace: bool,
+    /// What the change does to data, for the engine log (the preview of a replacement
+    /// says what becomes of the replaced version: the engine never asks Delete then).
+    pub note: Option<String>,
 }
 
 impl DiffResult {
@@ -270,6 +274,9 @@ pub struct Env {
     pub arm: Option<ArmClient>,
     /// Triggered by the engine's `Cancel`.
     pub cancel: CancelToken,
+    /// How a preview checks a create (`previewChecks`), and the reads the checks share.
+    pub preview_checks: PreviewChecks,
+    pub preflight: Arc<Preflight>,
 }
 
 impl Env {
@@ -289,7 +296,16 @@ impl Env {
             deadline: tokio::time::Instant::now() + timeout.unwrap_or(default),
             arm,
             cancel,
+            preview_checks: PreviewChecks::default(),
+            preflight: Arc::default(),
         }
+    }
+
+    /// The same environment, with the preview's checks and their shared reads.
+    pub fn with_preview(mut self, checks: PreviewChecks, preflight: Arc<Preflight>) -> Env {
+        self.preview_checks = checks;
+        self.preflight = preflight;
+        self
     }
 
     /// The Azure client; an error if the provider was never configured.
@@ -373,6 +389,7 @@ pub trait Resource: Send + Sync + 'static {
         Ok(DiffResult {
             changes,
             delete_before_replace: false,
+            note: None,
         })
     }
 
@@ -412,7 +429,16 @@ pub trait Resource: Send + Sync + 'static {
 
     async fn delete(&self, env: &Env, id: &str, olds: Self::Outputs) -> Result<(), ResourceError>;
 
-    /// Called during preview of a create, after `preview`: may read Azure (never write)
-    /// to warn about what the real operation will do. The default says nothing.
-    async fn plan_create(&self, _env: &Env, _news: &Self::Inputs, _unknowns: &Unknowns) {}
+    /// Called during preview of a create, after `preview`: may read Azure (never write) to
+    /// check what the real operation needs (see [`crate::resources::preflight`]): it warns,
+    /// fails what `up` would certainly refuse, and returns outputs it learned (a region
+    /// that defaults to the source's). The default checks nothing.
+    async fn plan_create(
+        &self,
+        _env: &Env,
+        _news: &Self::Inputs,
+        _unknowns: &Unknowns,
+    ) -> Result<Map<String, Json>, ResourceError> {
+        Ok(Map::new())
+    }
 }

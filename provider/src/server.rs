@@ -21,6 +21,7 @@ use crate::functions::{client_config, versions, DynFunction, FunctionAdapter, In
 use crate::proto::rpc;
 use crate::proto::{EngineClient, ResourceProvider};
 use crate::resource::{ChangeKind, DiffResult, Env, Failure, LogSink, ResourceError, Severity};
+use crate::resources::preflight::{Preflight, PreviewChecks};
 use crate::resources::{regions, restored_disk, versioned_snapshot};
 use crate::schema;
 use crate::value;
@@ -80,6 +81,15 @@ struct Shared {
     arm: Option<ArmClient>,
     /// The stack's claim salt, from Configure (see `config::CLAIM_SALT`).
     claim_salt: String,
+    /// How previews check creates (`previewChecks`), from Configure.
+    preview_checks: PreviewChecks,
+    /// The reads the preview's checks share: one set per process, that is per preview.
+    preflight: Arc<Preflight>,
+    /// CheckConfig made the stack's claim salt just now (no state records one yet): default
+    /// names in a preview are provisional until the `up` that records it.
+    fresh_salt: bool,
+    /// Whether a preview already said so (once per process).
+    told_fresh_salt: bool,
 }
 
 /// The gRPC service.
@@ -219,9 +229,14 @@ impl Provider {
     /// `default`), the Azure client and the cancel signal.
     fn env(&self, urn: &str, timeout_secs: f64, default: Duration) -> Env {
         // One lock, released before the Env is built.
-        let (arm, salt) = {
+        let (arm, salt, checks, preflight) = {
             let shared = self.shared();
-            (shared.arm.clone(), shared.claim_salt.clone())
+            (
+                shared.arm.clone(),
+                shared.claim_salt.clone(),
+                shared.preview_checks,
+                shared.preflight.clone(),
+            )
         };
         Env::new(
             Arc::new(EngineLog {
@@ -235,6 +250,7 @@ impl Provider {
             self.cancel.clone(),
         )
         .with_claim_salt(&salt)
+        .with_preview(checks, preflight)
     }
 }
 
@@ -425,6 +441,12 @@ impl ResourceProvider for Provider {
         let r = req.get_ref();
         let news = value::decode(r.news.as_ref());
         let olds = value::decode(r.olds.as_ref());
+        let recorded = olds
+            .values
+            .get(config::CLAIM_SALT)
+            .and_then(|v| v.as_str())
+            .is_some_and(|s| !s.is_empty());
+        self.shared().fresh_salt = !recorded;
         let (news, f) = config::check(news, &olds, &*self.env);
         Ok(Response::new(rpc::CheckResponse {
             inputs: Some(value::encode(&news)),
@@ -446,6 +468,7 @@ impl ResourceProvider for Provider {
         let mut shared = self.shared();
         shared.arm = Some(arm);
         shared.claim_salt = salt.unwrap_or_default().to_string();
+        shared.preview_checks = config::preview_checks(&args, &*self.env);
         drop(shared);
         Ok(Response::new(rpc::ConfigureResponse {
             accept_secrets: true,
@@ -517,6 +540,16 @@ impl ResourceProvider for Provider {
                     || c.path.starts_with(&format!("{i}["))
             })
         });
+        // What a replacement does to the replaced data: the engine does not call Delete in a
+        // preview, so this is where the reviewer learns it.
+        if let Some(note) = d.note.take() {
+            let env = self.env(&r.urn, 0.0, default_timeouts::READ);
+            if note.contains("DELETED") {
+                env.warn(&note);
+            } else {
+                env.info(&note);
+            }
+        }
         Ok(Response::new(diff_response(d)))
     }
 
@@ -525,9 +558,25 @@ impl ResourceProvider for Provider {
         let res = self.resource(token(&r.r#type, &r.urn))?;
         let news = value::decode(r.properties.as_ref());
         if r.preview {
-            let outputs = res.preview(&news).map_err(status)?;
-            res.plan_create(&self.env(&r.urn, 0.0, default_timeouts::READ), &news)
-                .await;
+            let mut outputs = res.preview(&news).map_err(status)?;
+            // The preview's checks against Azure (reads only); what they learn (a region
+            // defaulted from the source) joins the planned outputs.
+            let learned = res
+                .plan_create(&self.env(&r.urn, 0.0, default_timeouts::READ), &news)
+                .await
+                .map_err(status)?;
+            outputs.values.extend(learned);
+            let first_deployment = {
+                let mut shared = self.shared();
+                let say = shared.fresh_salt && !shared.told_fresh_salt;
+                shared.told_fresh_salt |= say;
+                say
+            };
+            if first_deployment {
+                self.env(&r.urn, 0.0, default_timeouts::READ).info(
+                    "this is the stack's first deployment: the six-hex owner suffix of default snapshot and disk names comes from the stack's claim salt, which the first `pulumi up` makes and records, so the default names in this preview are provisional (an explicit `snapshotName` or `diskName` is not)",
+                );
+            }
             return Ok(Response::new(rpc::CreateResponse {
                 id: String::new(),
                 properties: Some(value::encode(&outputs)),
@@ -705,6 +754,7 @@ mod tests {
                 },
             ],
             delete_before_replace: false,
+            note: None,
         };
         let r = diff_response(d);
         assert_eq!(r.diffs, ["tags", "version"]);

@@ -92,9 +92,21 @@ pub async fn warn_planned(
     rule: Retention,
     releasing: &str,
 ) {
-    let Ok(mut versions) = list(env, arm, resource_group, dataset).await else {
+    let Ok(versions) = list(env, arm, resource_group, dataset).await else {
         return;
     };
+    warn_planned_in(env, versions, dataset, version, rule, releasing);
+}
+
+/// [`warn_planned`] over versions already listed (the preview's shared listing).
+pub fn warn_planned_in(
+    env: &Env,
+    mut versions: Vec<DatasetVersion>,
+    dataset: &str,
+    version: &str,
+    rule: Retention,
+    releasing: &str,
+) {
     versions.retain_mut(|v| {
         if v.claim.as_deref() != Some(releasing) || v.version == version || v.retained {
             return true;

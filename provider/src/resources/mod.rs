@@ -4,11 +4,14 @@
 //! - [`restored_disk`]: a managed disk created from a version (the rollback path).
 //! - [`naming`]: validation of names and versions, and the default snapshot name.
 //! - [`regions`]: Azure's public regions, which `location` must name.
+//! - [`preflight`]: the preview's read-only checks of a create, with reads shared by the
+//!   whole preview.
 //!
 //! Listing, ordering, tags and retention of a dataset's versions are the catalog's
 //! ([`crate::catalog`]).
 
 pub mod naming;
+pub mod preflight;
 pub mod regions;
 pub mod restored_disk;
 pub mod versioned_snapshot;

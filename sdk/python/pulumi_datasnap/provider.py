@@ -32,6 +32,7 @@ class ProviderArgs:
                  oidc_request_url: pulumi.Input[Optional[_builtins.str]] = None,
                  oidc_token: pulumi.Input[Optional[_builtins.str]] = None,
                  oidc_token_file_path: pulumi.Input[Optional[_builtins.str]] = None,
+                 preview_checks: pulumi.Input[Optional[_builtins.str]] = None,
                  subscription_id: pulumi.Input[Optional[_builtins.str]] = None,
                  tenant_id: pulumi.Input[Optional[_builtins.str]] = None,
                  use_cli: pulumi.Input[Optional[_builtins.bool]] = None,
@@ -53,6 +54,7 @@ class ProviderArgs:
         :param pulumi.Input[_builtins.str] oidc_request_url: GitHub Actions' id-token request URL. Environment: ARM_OIDC_REQUEST_URL, ACTIONS_ID_TOKEN_REQUEST_URL.
         :param pulumi.Input[_builtins.str] oidc_token: An OIDC id token to use as the client assertion. Environment: ARM_OIDC_TOKEN.
         :param pulumi.Input[_builtins.str] oidc_token_file_path: A file holding the OIDC id token; re-read for every token request (workload identity). Environment: ARM_OIDC_TOKEN_FILE_PATH, AZURE_FEDERATED_TOKEN_FILE.
+        :param pulumi.Input[_builtins.str] preview_checks: How `pulumi preview` checks a create against Azure (reads only): `warn` (the default) fails the preview when the credentials do not work or the snapshot or disk name or the dataset version is already taken, and warns when the resource group, the source or the restored version does not exist yet (the same program may create it); `strict` fails on those too; `off` makes no Azure reads (offline previews). Environment: DATASNAP_PREVIEW_CHECKS.
         :param pulumi.Input[_builtins.str] subscription_id: The Azure subscription that holds the disks and snapshots. Environment: ARM_SUBSCRIPTION_ID, AZURE_SUBSCRIPTION_ID.
         :param pulumi.Input[_builtins.str] tenant_id: The Entra ID tenant (directory) id; required for client secret and OIDC. Environment: ARM_TENANT_ID, AZURE_TENANT_ID.
         :param pulumi.Input[_builtins.bool] use_cli: Allow the Azure CLI's login as the last resort (default true). Environment: ARM_USE_CLI.
@@ -85,6 +87,8 @@ class ProviderArgs:
             pulumi.set(__self__, "oidc_token", oidc_token)
         if oidc_token_file_path is not None:
             pulumi.set(__self__, "oidc_token_file_path", oidc_token_file_path)
+        if preview_checks is not None:
+            pulumi.set(__self__, "preview_checks", preview_checks)
         if subscription_id is not None:
             pulumi.set(__self__, "subscription_id", subscription_id)
         if tenant_id is not None:
@@ -253,6 +257,18 @@ class ProviderArgs:
         pulumi.set(self, "oidc_token_file_path", value)
 
     @_builtins.property
+    @pulumi.getter(name="previewChecks")
+    def preview_checks(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        How `pulumi preview` checks a create against Azure (reads only): `warn` (the default) fails the preview when the credentials do not work or the snapshot or disk name or the dataset version is already taken, and warns when the resource group, the source or the restored version does not exist yet (the same program may create it); `strict` fails on those too; `off` makes no Azure reads (offline previews). Environment: DATASNAP_PREVIEW_CHECKS.
+        """
+        return pulumi.get(self, "preview_checks")
+
+    @preview_checks.setter
+    def preview_checks(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "preview_checks", value)
+
+    @_builtins.property
     @pulumi.getter(name="subscriptionId")
     def subscription_id(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
@@ -332,6 +348,7 @@ class Provider(pulumi.ProviderResource):
                  oidc_request_url: pulumi.Input[Optional[_builtins.str]] = None,
                  oidc_token: pulumi.Input[Optional[_builtins.str]] = None,
                  oidc_token_file_path: pulumi.Input[Optional[_builtins.str]] = None,
+                 preview_checks: pulumi.Input[Optional[_builtins.str]] = None,
                  subscription_id: pulumi.Input[Optional[_builtins.str]] = None,
                  tenant_id: pulumi.Input[Optional[_builtins.str]] = None,
                  use_cli: pulumi.Input[Optional[_builtins.bool]] = None,
@@ -356,6 +373,7 @@ class Provider(pulumi.ProviderResource):
         :param pulumi.Input[_builtins.str] oidc_request_url: GitHub Actions' id-token request URL. Environment: ARM_OIDC_REQUEST_URL, ACTIONS_ID_TOKEN_REQUEST_URL.
         :param pulumi.Input[_builtins.str] oidc_token: An OIDC id token to use as the client assertion. Environment: ARM_OIDC_TOKEN.
         :param pulumi.Input[_builtins.str] oidc_token_file_path: A file holding the OIDC id token; re-read for every token request (workload identity). Environment: ARM_OIDC_TOKEN_FILE_PATH, AZURE_FEDERATED_TOKEN_FILE.
+        :param pulumi.Input[_builtins.str] preview_checks: How `pulumi preview` checks a create against Azure (reads only): `warn` (the default) fails the preview when the credentials do not work or the snapshot or disk name or the dataset version is already taken, and warns when the resource group, the source or the restored version does not exist yet (the same program may create it); `strict` fails on those too; `off` makes no Azure reads (offline previews). Environment: DATASNAP_PREVIEW_CHECKS.
         :param pulumi.Input[_builtins.str] subscription_id: The Azure subscription that holds the disks and snapshots. Environment: ARM_SUBSCRIPTION_ID, AZURE_SUBSCRIPTION_ID.
         :param pulumi.Input[_builtins.str] tenant_id: The Entra ID tenant (directory) id; required for client secret and OIDC. Environment: ARM_TENANT_ID, AZURE_TENANT_ID.
         :param pulumi.Input[_builtins.bool] use_cli: Allow the Azure CLI's login as the last resort (default true). Environment: ARM_USE_CLI.
@@ -399,6 +417,7 @@ class Provider(pulumi.ProviderResource):
                  oidc_request_url: pulumi.Input[Optional[_builtins.str]] = None,
                  oidc_token: pulumi.Input[Optional[_builtins.str]] = None,
                  oidc_token_file_path: pulumi.Input[Optional[_builtins.str]] = None,
+                 preview_checks: pulumi.Input[Optional[_builtins.str]] = None,
                  subscription_id: pulumi.Input[Optional[_builtins.str]] = None,
                  tenant_id: pulumi.Input[Optional[_builtins.str]] = None,
                  use_cli: pulumi.Input[Optional[_builtins.bool]] = None,
@@ -426,6 +445,7 @@ class Provider(pulumi.ProviderResource):
             __props__.__dict__["oidc_request_url"] = oidc_request_url
             __props__.__dict__["oidc_token"] = None if oidc_token is None else pulumi.Output.secret(oidc_token)
             __props__.__dict__["oidc_token_file_path"] = oidc_token_file_path
+            __props__.__dict__["preview_checks"] = preview_checks
             __props__.__dict__["subscription_id"] = subscription_id
             __props__.__dict__["tenant_id"] = tenant_id
             __props__.__dict__["use_cli"] = pulumi.Output.from_input(use_cli).apply(pulumi.runtime.to_json) if use_cli is not None else None

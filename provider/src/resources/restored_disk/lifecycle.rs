@@ -11,7 +11,9 @@ use crate::azure::models::{
 };
 use crate::azure::{ArmClient, AzureError, OpContext};
 use crate::catalog::{self, tags};
-use crate::resource::{partial_message, During, Env, ResourceError};
+use crate::resource::{partial_message, During, Env, ResourceError, Unknowns};
+use crate::resources::preflight::{self, PreviewChecks};
+use serde_json::{Map, Value as Json};
 
 /// The snapshot a disk is restored from, and the dataset version it holds (if any).
 struct Source {
@@ -81,6 +83,88 @@ async fn resolve_source(
         }
         _ => Err(ResourceError::Bug("create without a source".into())),
     }
+}
+
+/// During preview: the checks of [`preflight`] for a restore. The credentials, and a disk
+/// name already taken, are errors; a missing resource group, source snapshot or dataset
+/// version warns (or fails under `strict`). A `location` left to default is learned from
+/// the version's snapshot.
+pub async fn plan_create(
+    env: &Env,
+    news: &Inputs,
+    unknowns: &Unknowns,
+) -> Result<Map<String, Json>, ResourceError> {
+    let mut learned = Map::new();
+    let Ok(arm) = env.arm() else {
+        return Ok(learned);
+    };
+    if env.preview_checks == PreviewChecks::Off {
+        return Ok(learned);
+    }
+    let known = |k: &str| !unknowns.contains(k);
+    let pf = &env.preflight;
+    let ctx = env.op();
+    let group = &news.resource_group_name;
+    let in_group = known("resourceGroupName").then_some(group.as_str());
+    preflight::credentials_and_group(env, arm, in_group, &ctx).await?;
+    // The source: its region, and its name (a default disk name derives from it).
+    let mut source: Option<(String, String)> = None;
+    match (&news.source_snapshot_id, &news.dataset, &news.version) {
+        (Some(id), _, _) if known("sourceSnapshotId") => {
+            if let Some(rid) = preflight::parse_source(id, ResourceKind::Snapshot) {
+                match pf.source(arm, &rid, &ctx).await? {
+                    Some(region) => source = Some((region, rid.name.clone())),
+                    None => preflight::missing(
+                        env,
+                        "sourceSnapshotId",
+                        format!("the snapshot {id} does not exist (or the identity cannot see it)"),
+                    )?,
+                }
+            }
+        }
+        (None, Some(d), Some(v))
+            if known("dataset") && known("version") && known("sourceResourceGroupName") =>
+        {
+            let from = news.source_group();
+            let listed = pf.snapshots(arm, from, &ctx).await?;
+            let versions = catalog::versions(d, from, &listed);
+            match catalog::find(&versions, v) {
+                Some(found) => source = Some((found.location.clone(), found.snapshot_name.clone())),
+                None => {
+                    let have: Vec<&str> = versions.iter().map(|x| x.version.as_str()).collect();
+                    preflight::missing(
+                        env,
+                        "version",
+                        format!(
+                            "version {v:?} of dataset {d:?} does not exist in resource group {from:?} (its versions: {})",
+                            if have.is_empty() { "none".to_string() } else { have.join(", ") }
+                        ),
+                    )?
+                }
+            }
+        }
+        _ => {}
+    }
+    if let Some((region, _)) = &source {
+        if news.location.is_none() && known("location") {
+            learned.insert("location".into(), Json::String(region.clone()));
+        }
+    }
+    let name = match &news.disk_name {
+        Some(n) if known("diskName") => Some(n.clone()),
+        None => source.map(|(_, snap)| cut_name(&snap, "-disk")),
+        _ => None,
+    };
+    if let Some(name) = name.filter(|_| known("resourceGroupName")) {
+        let id = ResourceId::new(arm.subscription_id(), group, ResourceKind::Disk, &name);
+        if pf.source(arm, &id, &ctx).await?.is_some() {
+            return Err(ResourceError::Failed(format!(
+                "preview check: create of disk {id} refused: it already exists in Azure; datasnap never overwrites a disk. To manage it with this resource, run `pulumi import {TOKEN} {} {id}`; otherwise set another `diskName`",
+                env.resource_name()
+            )));
+        }
+    }
+    Ok(learned)
 }
 
 /// The PUT body of the disk.

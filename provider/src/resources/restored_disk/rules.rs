@@ -208,6 +208,7 @@ pub fn diff(
     Ok(DiffResult {
         changes,
         delete_before_replace: replaces && same_name,
+        note: None,
     })
 }
 

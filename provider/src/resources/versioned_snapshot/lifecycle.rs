@@ -17,28 +17,101 @@ use crate::azure::{ArmClient, AzureError, OpContext};
 use crate::catalog::retention::MAX_KEEP_LAST;
 use crate::catalog::{listing, prune, tags, DatasetVersion};
 use crate::resource::{partial_message, During, Env, ResourceError, Unknowns};
-use crate::resources::naming::normalize_location;
+use crate::resources::naming::{check_dataset, check_version, normalize_location};
+use crate::resources::preflight::{self, PreviewChecks};
+use serde_json::{Map, Value as Json};
 
-/// During preview: warns which versions the coming create lets the retention rule prune.
-pub async fn plan_create(env: &Env, news: &Inputs, unknowns: &Unknowns) {
-    let Some(rule) = news.retention else { return };
-    if ["resourceGroupName", "dataset", "version", "retention"]
-        .iter()
-        .any(|k| unknowns.contains(k))
-    {
-        return;
+/// During preview: the checks of [`preflight`] (credentials, a taken name or version, a
+/// missing resource group or source), the region a defaulted `location` will take, and
+/// which versions the coming create lets the retention rule prune.
+pub async fn plan_create(
+    env: &Env,
+    news: &Inputs,
+    unknowns: &Unknowns,
+) -> Result<Map<String, Json>, ResourceError> {
+    let mut learned = Map::new();
+    let Ok(arm) = env.arm() else {
+        return Ok(learned);
+    };
+    let known = |k: &str| !unknowns.contains(k);
+    let group = &news.resource_group_name;
+    let checks = env.preview_checks != PreviewChecks::Off;
+    let pf = &env.preflight;
+    let ctx = env.op();
+    if checks {
+        let group = known("resourceGroupName").then_some(group.as_str());
+        preflight::credentials_and_group(env, arm, group, &ctx).await?;
     }
-    let Ok(arm) = env.arm() else { return };
-    prune::warn_planned(
-        env,
-        arm,
-        &news.resource_group_name,
-        &news.dataset,
-        &news.version,
-        rule,
-        &own_claim(env),
-    )
-    .await;
+    // The source's region: the snapshot's, when `location` is left to default.
+    let mut region = news.location.clone();
+    let source = [
+        ("sourceDiskId", &news.source_disk_id, ResourceKind::Disk),
+        (
+            "sourceSnapshotId",
+            &news.source_snapshot_id,
+            ResourceKind::Snapshot,
+        ),
+    ]
+    .into_iter()
+    .find_map(|(p, id, kind)| Some((p, id.as_ref()?, kind)));
+    if let Some((property, id, kind)) = source.filter(|(p, ..)| checks && known(p)) {
+        if let Some(rid) = preflight::parse_source(id, kind) {
+            match pf.source(arm, &rid, &ctx).await? {
+                Some(found) => {
+                    if news.location.is_none() && known("location") {
+                        learned.insert("location".into(), Json::String(found.clone()));
+                        region = Some(found);
+                    }
+                }
+                None => preflight::missing(
+                    env,
+                    property,
+                    format!("the source {id} does not exist (or the identity cannot see it)"),
+                )?,
+            }
+        }
+    }
+    let listable = known("resourceGroupName") && known("dataset") && known("version");
+    if !listable || (!checks && news.retention.is_none()) {
+        return Ok(learned);
+    }
+    let snapshots = pf.snapshots(arm, group, &ctx).await?;
+    let claim = own_claim(env);
+    if checks && known("snapshotName") && news.snapshot_name.is_some() {
+        let id = snapshot_id(arm, news)?;
+        // A snapshot of this name: adopted by the create if this resource left it, else
+        // `up` would refuse it.
+        if let Some(existing) = snapshots.iter().find(|s| {
+            s.name
+                .as_deref()
+                .is_some_and(|n| n.eq_ignore_ascii_case(&id.name))
+        }) {
+            if !adoptable(existing, news, &claim) {
+                return Err(ResourceError::Failed(format!(
+                    "preview check: {}",
+                    exists_message(env, &id, existing)
+                )));
+            }
+        }
+        if let Some(location) = region
+            .as_deref()
+            .filter(|_| known("location") || news.location.is_none())
+        {
+            let mine = planned(news, &id, location);
+            let listed = listing::versions(&news.dataset, group, &snapshots);
+            if let Some(taken) = rivals(&mine, &listed).into_iter().next() {
+                return Err(ResourceError::Failed(format!(
+                    "preview check: {}",
+                    taken_message(env, news, &id, location, taken)
+                )));
+            }
+        }
+    }
+    if let Some(rule) = news.retention.filter(|_| known("retention")) {
+        let versions = listing::versions(&news.dataset, group, &snapshots);
+        prune::warn_planned_in(env, versions, &news.dataset, &news.version, rule, &claim);
+    }
+    Ok(learned)
 }
 
 /// How a snapshot is taken from its source: the create option, the source id and the
@@ -150,11 +223,25 @@ pub async fn create(env: &Env, inputs: Inputs) -> Result<(String, Outputs), Reso
     let op = format!("create of snapshot {id}");
     if let Some(existing) = found.during(&op)? {
         if adoptable(&existing, &inputs, &claim) {
-            env.info(&format!("snapshot {id} was created for this resource by an earlier `up` that did not finish; adopting it"));
-            let snap = arm
+            let released = tags::VersionTags::decode(&existing.tags).is_some_and(|t| t.retained);
+            env.info(&if released {
+                format!("snapshot {id} is this resource's version {:?}, released by an earlier replacement; taking it back (its release marker is removed)", inputs.version)
+            } else {
+                format!("snapshot {id} was created for this resource by an earlier `up` that did not finish; adopting it")
+            });
+            let mut snap = arm
                 .wait_for_snapshot_ready(existing, &ctx)
                 .await
                 .during(&op)?;
+            // The adopted snapshot carries this resource's tags, and no release marker: a
+            // version held again is never one retention may prune.
+            let (merge, delete) = tag_writes(azure_tags(&inputs, &claim), &snap.tags);
+            if !merge.is_empty() {
+                snap.tags = arm.merge_tags(&id, &merge, &ctx).await.during(&op)?;
+            }
+            if !delete.is_empty() {
+                snap.tags = arm.delete_tags(&id, &delete, &ctx).await.during(&op)?;
+            }
             settle_version(env, arm, &inputs, &id, &snap, &ctx).await?;
             let outputs = outputs_from(inputs.clone(), &snap, &id);
             apply_retention(env, arm, &inputs, &outputs.snapshot_id).await;
@@ -214,13 +301,7 @@ async fn refuse_taken_version(
     location: &str,
     ctx: &OpContext,
 ) -> Result<(), ResourceError> {
-    let mine = DatasetVersion {
-        dataset: inputs.dataset.clone(),
-        version: inputs.version.clone(),
-        snapshot_id: id.to_string(),
-        location: location.to_string(),
-        ..DatasetVersion::default()
-    };
+    let mine = planned(inputs, id, location);
     let listed = listing::list_in(arm, &inputs.resource_group_name, &inputs.dataset, ctx)
         .await
         .during(format_args!(
@@ -230,11 +311,35 @@ async fn refuse_taken_version(
     let Some(taken) = rivals(&mine, &listed).into_iter().next() else {
         return Ok(());
     };
+    Err(ResourceError::Failed(taken_message(
+        env, inputs, id, location, taken,
+    )))
+}
+
+/// The version a create of `id` in `location` is about to take, as the catalog lists one.
+fn planned(inputs: &Inputs, id: &ResourceId, location: &str) -> DatasetVersion {
+    DatasetVersion {
+        dataset: inputs.dataset.clone(),
+        version: inputs.version.clone(),
+        snapshot_id: id.to_string(),
+        location: location.to_string(),
+        ..DatasetVersion::default()
+    }
+}
+
+/// Why a create of `id` is refused: `taken` already holds the version in `location`.
+fn taken_message(
+    env: &Env,
+    inputs: &Inputs,
+    id: &ResourceId,
+    location: &str,
+    taken: &DatasetVersion,
+) -> String {
     let holder = claimed_by(taken);
-    Err(ResourceError::Failed(format!(
+    format!(
         "create of snapshot {id} refused: version \"{}\" of dataset \"{}\" already exists in {location} as snapshot {} (created {}{holder}); datasnap never takes a version twice. To manage it with this resource, run `pulumi import {TOKEN} {} {}`; to take a new snapshot, bump `version`",
         inputs.version, inputs.dataset, taken.snapshot_id, taken.time_created, env.resource_name(), taken.snapshot_id
-    )))
+    )
 }
 
 /// ", claimed by <claim>" for a version that carries a claim, for messages.
@@ -394,17 +499,60 @@ pub async fn read(
 ) -> Result<Option<(Inputs, Outputs)>, ResourceError> {
     let arm = env.arm()?;
     let ctx = env.op();
-    let rid =
-        ResourceId::parse(id, ResourceKind::Snapshot).map_err(|e| ResourceError::Invalid {
+    let (arm_id, hint) = import_hint(id)?;
+    let rid = ResourceId::parse(arm_id, ResourceKind::Snapshot).map_err(|e| {
+        ResourceError::Invalid {
             property: "id".into(),
-            reason: format!("a VersionedSnapshot is imported by the ARM id of its snapshot: {e}"),
-        })?;
+            reason: format!("a VersionedSnapshot is imported by the ARM id of its snapshot (optionally followed by `#dataset=<dataset>&version=<version>`): {e}"),
+        }
+    })?;
     let found = arm.get::<Snapshot>(&rid, &ctx).await;
     let Some(snap) = found.during(format_args!("refresh of snapshot {rid}"))? else {
         return Ok(None);
     };
-    let new_inputs = inputs_from(&snap, &rid, inputs.as_ref())?;
+    // Migration: a snapshot without datasnap's version tags (made by azure-native, the
+    // portal, a script) is imported as the version the import id names, or its
+    // `<dataset>-v<version>` name says; the first `up` writes the tags in place.
+    let untagged = tags::VersionTags::decode(&snap.tags).is_none();
+    let adopted_as = match (&state, &inputs, untagged) {
+        (None, None, true) => hint.clone().or_else(|| version_from_name(&rid.name)),
+        _ => None,
+    };
+    let new_inputs = match &adopted_as {
+        Some((dataset, version)) => {
+            let named = Inputs {
+                resource_group_name: rid.resource_group.clone(),
+                dataset: dataset.clone(),
+                version: version.clone(),
+                snapshot_name: Some(rid.name.clone()),
+                ..Inputs::default()
+            };
+            inputs_from(&snap, &rid, Some(&named))?
+        }
+        None => inputs_from(&snap, &rid, inputs.as_ref()).map_err(|e| match e {
+            ResourceError::Invalid { property, reason } => ResourceError::Invalid {
+                property,
+                reason: format!("{reason}; or import it as a version by naming one: `pulumi import {TOKEN} {} '{rid}#dataset=<dataset>&version=<version>'`", env.resource_name()),
+            },
+            other => other,
+        })?,
+    };
     let mut outputs = outputs_from(new_inputs.clone(), &snap, &rid);
+    if let Some((dataset, version)) = &adopted_as {
+        // Found: no datasnap tags (whatever datasnap-looking keys it has). The first
+        // `up` sees them as drift and writes them, tags only.
+        outputs.found_tags = Some(
+            snap.tags
+                .iter()
+                .filter(|(k, _)| tags::is_datasnap_key(k))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        );
+        env.info(&format!(
+            "importing snapshot {rid}, which has no datasnap tags, as version {version:?} of dataset {dataset:?}: the next `pulumi up` writes its datasnap tags (tags only: the snapshot's data is not touched)"
+        ));
+        return Ok(Some((new_inputs, outputs)));
+    }
     if state.is_none() {
         // An import takes the snapshot as it is: drift is counted from the first write on,
         // and its current claim is the one this stack takes over, explicitly, at that write.
@@ -424,6 +572,52 @@ pub async fn read(
         }
     }
     Ok(Some((new_inputs, outputs)))
+}
+
+/// A dataset and one of its versions, as an import id or a snapshot's name names them.
+type NamedVersion = (String, String);
+
+/// Splits an import id into the ARM id and the `#dataset=<d>&version=<v>` hint after it.
+fn import_hint(id: &str) -> Result<(&str, Option<NamedVersion>), ResourceError> {
+    let Some((arm_id, fragment)) = id.split_once('#') else {
+        return Ok((id, None));
+    };
+    let bad = |reason: String| ResourceError::Invalid {
+        property: "id".into(),
+        reason,
+    };
+    let (mut dataset, mut version) = (None, None);
+    for pair in fragment.split('&').filter(|p| !p.is_empty()) {
+        match pair.split_once('=') {
+            Some(("dataset", v)) => dataset = Some(v.to_string()),
+            Some(("version", v)) => version = Some(v.to_string()),
+            _ => {
+                return Err(bad(format!(
+                    "the import id's hint {fragment:?} is not `dataset=<dataset>&version=<version>`"
+                )))
+            }
+        }
+    }
+    match (dataset, version) {
+        (Some(d), Some(v)) => {
+            check_dataset(&d).map_err(|e| bad(format!("dataset in the import id: {e}")))?;
+            check_version(&v).map_err(|e| bad(format!("version in the import id: {e}")))?;
+            Ok((arm_id, Some((d, v))))
+        }
+        _ => Err(bad(format!(
+            "the import id's hint {fragment:?} needs both `dataset=` and `version=`"
+        ))),
+    }
+}
+
+/// `<dataset>-v<version>`: the name a snapshot made outside datasnap may already carry
+/// (datasnap's own default names end in an owner suffix, and carry tags anyway).
+fn version_from_name(name: &str) -> Option<NamedVersion> {
+    let (dataset, version) = name.rsplit_once("-v")?;
+    (check_dataset(dataset).is_ok()
+        && check_version(version).is_ok()
+        && version.starts_with(|c: char| c.is_ascii_digit()))
+    .then(|| (dataset.to_string(), version.to_string()))
 }
 
 /// Says in the engine log what a refresh found changed behind the stack's back, and that
@@ -623,6 +817,36 @@ pub async fn delete(env: &Env, id: &str, olds: Outputs) -> Result<(), ResourceEr
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn import_ids_name_a_version_by_hint_or_by_name() {
+        let id = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/snapshots/my-snapshot1a2b3c";
+        assert_eq!(import_hint(id).unwrap(), (id, None));
+        let hinted = format!("{id}#dataset=training-data&version=3");
+        assert_eq!(
+            import_hint(&hinted).unwrap(),
+            (id, Some(("training-data".to_string(), "3".to_string())))
+        );
+        for bad in [
+            "#dataset=d",
+            "#version=1",
+            "#dataset=d&version=1&x=y",
+            "#dataset=&version=1",
+        ] {
+            let e = import_hint(&format!("{id}{bad}")).unwrap_err().to_string();
+            assert!(e.contains("id"), "{bad}: {e}");
+        }
+        assert_eq!(
+            version_from_name("training-data-v3"),
+            Some(("training-data".into(), "3".into()))
+        );
+        assert_eq!(
+            version_from_name("images-v2.1.0"),
+            Some(("images".into(), "2.1.0".into()))
+        );
+        assert_eq!(version_from_name("my-snapshot1a2b3c"), None);
+        assert_eq!(version_from_name("data-vendor"), None);
+    }
 
     #[test]
     fn the_incremental_snapshot_limit_is_told_apart() {

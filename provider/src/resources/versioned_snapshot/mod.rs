@@ -81,7 +81,12 @@ impl Resource for VersionedSnapshot {
         rules::preview(news)
     }
 
-    async fn plan_create(&self, env: &Env, news: &Inputs, unknowns: &Unknowns) {
+    async fn plan_create(
+        &self,
+        env: &Env,
+        news: &Inputs,
+        unknowns: &Unknowns,
+    ) -> Result<Map<String, Json>, ResourceError> {
         lifecycle::plan_create(env, news, unknowns).await
     }
 

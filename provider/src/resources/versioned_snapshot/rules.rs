@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value as Json};
 
-use super::types::{Inputs, Outputs};
+use super::types::{Inputs, Outputs, DELETE};
 use crate::azure::id::ids_equal;
 use crate::catalog::tags;
 use crate::resource::{json_map, Change, ChangeKind, DiffResult, Failure, ResourceError, Unknowns};
@@ -377,10 +377,36 @@ pub fn diff(
             replace: false,
         });
     }
+    let note = changes
+        .iter()
+        .any(|c| c.replace)
+        .then(|| replaced_note(olds, news));
     Ok(DiffResult {
         changes,
         delete_before_replace: false,
+        note,
     })
+}
+
+/// What a replacement does to the replaced version, for the preview: by
+/// `deletionPolicy` (the recorded one, which Delete will act on) it stays in Azure as a
+/// retained version, or is deleted.
+pub fn replaced_note(olds: &Outputs, news: &Inputs) -> String {
+    let old = &olds.inputs;
+    let what = format!(
+        "version {:?} of dataset {:?} (snapshot {})",
+        old.version, old.dataset, olds.snapshot_id
+    );
+    let new = if news.version != old.version {
+        format!("version {:?}", news.version)
+    } else {
+        "a new snapshot".to_string()
+    };
+    if old.deletion_policy.as_deref() == Some(DELETE) {
+        format!("replacing {what} with {new}: the old snapshot will be DELETED from Azure after the replacement (deletionPolicy: Delete)")
+    } else {
+        format!("replacing {what} with {new}: the old snapshot stays in Azure as a retained version (deletionPolicy: Retain); nothing is deleted")
+    }
 }
 
 /// The outputs knowable before Azure is called: the checked inputs. Everything Azure

@@ -84,6 +84,11 @@ oidc_token_file_path: Optional[str]
 A file holding the OIDC id token; re-read for every token request (workload identity). Environment: ARM_OIDC_TOKEN_FILE_PATH, AZURE_FEDERATED_TOKEN_FILE.
 """
 
+preview_checks: Optional[str]
+"""
+How `pulumi preview` checks a create against Azure (reads only): `warn` (the default) fails the preview when the credentials do not work or the snapshot or disk name or the dataset version is already taken, and warns when the resource group, the source or the restored version does not exist yet (the same program may create it); `strict` fails on those too; `off` makes no Azure reads (offline previews). Environment: DATASNAP_PREVIEW_CHECKS.
+"""
+
 subscription_id: Optional[str]
 """
 The Azure subscription that holds the disks and snapshots. Environment: ARM_SUBSCRIPTION_ID, AZURE_SUBSCRIPTION_ID.

@@ -119,6 +119,13 @@ class _ExportableConfig(types.ModuleType):
         return __config__.get('oidcTokenFilePath') or _utilities.get_env('ARM_OIDC_TOKEN_FILE_PATH', 'AZURE_FEDERATED_TOKEN_FILE')
 
     @_builtins.property
+    def preview_checks(self) -> Optional[str]:
+        """
+        How `pulumi preview` checks a create against Azure (reads only): `warn` (the default) fails the preview when the credentials do not work or the snapshot or disk name or the dataset version is already taken, and warns when the resource group, the source or the restored version does not exist yet (the same program may create it); `strict` fails on those too; `off` makes no Azure reads (offline previews). Environment: DATASNAP_PREVIEW_CHECKS.
+        """
+        return __config__.get('previewChecks') or _utilities.get_env('DATASNAP_PREVIEW_CHECKS')
+
+    @_builtins.property
     def subscription_id(self) -> Optional[str]:
         """
         The Azure subscription that holds the disks and snapshots. Environment: ARM_SUBSCRIPTION_ID, AZURE_SUBSCRIPTION_ID.

@@ -39,7 +39,7 @@ PLUGIN_TARBALL := pulumi-resource-datasnap-v$(VERSION)-linux-amd64.tar.gz
 help:
 	@sed -n '1,12p' Makefile | sed 's/^# \{0,1\}//'
 
-tools: pulumi venv actionlint azurite
+tools: pulumi venv actionlint azurite pyright
 
 pulumi:
 	@mkdir -p $(TOOLS_DIR)
@@ -119,10 +119,11 @@ test-rust: build $(LRO_TESTSERVER)/node_modules/.package-lock.json specs
 	  $(CARGO) test -q --workspace 2>&1
 
 # dist: the clean-machine install tests (tests/test_install.py) use the release artifacts.
-test-e2e: tools build specs dist actionlint azurite
+test-e2e: tools build specs dist actionlint azurite pyright
 	@echo "[test] end to end (pytest, real pulumi CLI)"
 	@PATH="$(PULUMI_DIR):$$PATH" DATASNAP_BIN_DIR=$(ROOT)/bin DATASNAP_PULUMI_DIR=$(PULUMI_DIR) \
 	  DATASNAP_DIST_DIR=$(DIST) DATASNAP_ACTIONLINT=$(ACTIONLINT) DATASNAP_AZURITE=$(AZURITE_BIN) \
+	  DATASNAP_PYRIGHT=$(PYRIGHT_BIN)/pyright \
 	  $(PY) -m pytest -q tests/ -p no:cacheprovider --timeout 900
 
 test: tools build lint test-rust validate-arm test-e2e

@@ -12,6 +12,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from conftest import BIN_DIR, start_emulator
 
 # --- typing ----------------------------------------------------------------------------
@@ -47,12 +49,27 @@ def _mypy(tmp_path: Path, name: str, text: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, cwd=tmp_path, timeout=600)
 
 
+def _pyright(tmp_path: Path, name: str) -> subprocess.CompletedProcess:
+    exe = os.environ.get("DATASNAP_PYRIGHT")
+    if not exe or not Path(exe).exists():
+        pytest.fail("pyright is missing (DATASNAP_PYRIGHT): run the tests through `make test`, which installs it")
+    # The venv whose site-packages hold pulumi and pulumi_datasnap.
+    (tmp_path / "pyrightconfig.json").write_text(json.dumps({"venvPath": str(Path(sys.prefix).parent), "venv": Path(sys.prefix).name}))
+    return subprocess.run([exe, "--pythonpath", sys.executable, str(tmp_path / name)],
+                          capture_output=True, text=True, cwd=tmp_path, timeout=600)
+
+
 def test_generated_types_check_with_the_names_that_work_at_runtime(tmp_path):
     ok = _mypy(tmp_path, "ok.py", TYPED_OK)
     assert ok.returncode == 0, ok.stdout + ok.stderr
     # The camelCase stub Pulumi's generator writes would type-check and then fail at runtime;
     # the fixed stubs refuse it.
     bad = _mypy(tmp_path, "bad.py", TYPED_BAD)
+    assert bad.returncode != 0 and "subscriptionId" in bad.stdout, bad.stdout + bad.stderr
+    # The same with pyright (enum inputs as plain strings included).
+    ok = _pyright(tmp_path, "ok.py")
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    bad = _pyright(tmp_path, "bad.py")
     assert bad.returncode != 0 and "subscriptionId" in bad.stdout, bad.stdout + bad.stderr
     # And at runtime the snake_case names read the environment.
     code = "import pulumi_datasnap as d; print(d.config.subscription_id, d.config.client_certificate_path)"

@@ -45,3 +45,19 @@ $(AZURITE_DIR)/node_modules/.package-lock.json: $(AZURITE_DIR)/package.json $(AZ
 	@echo "[tools] npm ci in tools/azurite"
 	@cd $(AZURITE_DIR) && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
+
+# Microsoft's pyright (npm, pinned by tools/pyright/package-lock.json): the SDK typing test
+# checks the generated types with it beside mypy. The folder holding `pyright` is written to
+# .tools/pyright-dir.
+PYRIGHT_DIR := $(ROOT)/tools/pyright
+PYRIGHT_BIN := $(PYRIGHT_DIR)/node_modules/.bin
+
+.PHONY: pyright
+pyright: $(PYRIGHT_DIR)/node_modules/.package-lock.json
+	@mkdir -p $(TOOLS_DIR)
+	@echo "$(PYRIGHT_BIN)" > $(TOOLS_DIR)/pyright-dir
+
+$(PYRIGHT_DIR)/node_modules/.package-lock.json: $(PYRIGHT_DIR)/package.json $(PYRIGHT_DIR)/package-lock.json
+	@echo "[tools] npm ci in tools/pyright"
+	@cd $(PYRIGHT_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@

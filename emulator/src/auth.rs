@@ -287,15 +287,8 @@ fn check_certificate_assertion(
 }
 
 fn looks_like_jwt(token: &str) -> bool {
-    let parts: Vec<&str> = token.split('.').collect();
-    parts.len() == 3
-        && parts[..2].iter().all(|p| {
-            URL_SAFE_NO_PAD
-                .decode(p.trim_end_matches('='))
-                .ok()
-                .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
-                .is_some_and(|v| v.is_object())
-        })
+    token.split('.').count() == 3
+        && (0..2).all(|i| jwt_part(token, i).is_some_and(|v| v.is_object()))
 }
 
 /// Sign a token for `audience` that claims `ttl_secs` from `now` (ms) and works for `real_ttl_secs`.

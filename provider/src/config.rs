@@ -609,11 +609,12 @@ pub fn client(args: &Props, env: &EnvLookup) -> Result<ArmClient, String> {
 /// How previews check creates: `previewChecks`, else `DATASNAP_PREVIEW_CHECKS`, else warn
 /// (a bad value was already refused by CheckConfig).
 pub fn preview_checks(args: &Props, env: &EnvLookup) -> PreviewChecks {
-    args.values
-        .get("previewChecks")
-        .and_then(|v| v.as_str())
-        .map(str::to_string)
-        .or_else(|| env_vars("previewChecks").iter().find_map(|v| env(v)))
+    let mut r = Resolver {
+        inputs: &args.values,
+        env,
+        failures: Vec::new(),
+    };
+    r.string("previewChecks")
         .and_then(|v| PreviewChecks::parse(&v))
         .unwrap_or_default()
 }

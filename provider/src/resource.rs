@@ -109,7 +109,7 @@ pub struct DiffResult {
     pub delete_before_replace: bool,
     /// What the change does to data, for the engine log (the preview of a replacement
     /// says what becomes of the replaced version: the engine never asks Delete then).
-    pub note: Option<String>,
+    pub note: Option<(Severity, String)>,
 }
 
 impl DiffResult {

@@ -542,13 +542,9 @@ impl ResourceProvider for Provider {
         });
         // What a replacement does to the replaced data: the engine does not call Delete in a
         // preview, so this is where the reviewer learns it.
-        if let Some(note) = d.note.take() {
+        if let Some((severity, note)) = d.note.take() {
             let env = self.env(&r.urn, 0.0, default_timeouts::READ);
-            if note.contains("DELETED") {
-                env.warn(&note);
-            } else {
-                env.info(&note);
-            }
+            env.log.log(severity, &note, false);
         }
         Ok(Response::new(diff_response(d)))
     }

@@ -23,6 +23,8 @@ pub(crate) struct ClientCertificate {
     key: RsaKeyPair,
     x5t: String,
     x5t_s256: String,
+    /// The SHA-1 thumbprint as Entra ID shows it (upper-case hex), for messages.
+    thumbprint: String,
 }
 
 impl std::fmt::Debug for ClientCertificate {
@@ -69,17 +71,13 @@ impl ClientCertificate {
             key,
             x5t: URL_SAFE_NO_PAD.encode(sha1.as_ref()),
             x5t_s256: URL_SAFE_NO_PAD.encode(sha256.as_ref()),
+            thumbprint: sha1.as_ref().iter().map(|b| format!("{b:02X}")).collect(),
         })
     }
 
     /// The SHA-1 thumbprint as Entra ID shows it (upper-case hex), for messages.
-    pub fn thumbprint(&self) -> String {
-        URL_SAFE_NO_PAD
-            .decode(&self.x5t)
-            .unwrap_or_default()
-            .iter()
-            .map(|b| format!("{b:02X}"))
-            .collect()
+    pub fn thumbprint(&self) -> &str {
+        &self.thumbprint
     }
 
     /// A signed client assertion for `client_id` at the token endpoint `audience`.

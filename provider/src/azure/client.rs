@@ -124,18 +124,14 @@ impl ArmClient {
             Some(t) => t.clone(),
             None => Arc::new(ReqwestTransport { client: http }),
         };
-        let mut client = ArmClient::with_pipeline(
+        Ok(ArmClient::with_pipeline(
             &config.arm_endpoint,
             &config.subscription_id,
+            (config.tenant_id.clone(), config.client_id.clone()),
             Some(Arc::new(auth)),
             transport,
             options,
-        );
-        if let Some(inner) = Arc::get_mut(&mut client.inner) {
-            inner.tenant_id = config.tenant_id.clone();
-            inner.client_id = config.client_id.clone();
-        }
-        Ok(client)
+        ))
     }
 
     /// A client that sends no credentials, for local test servers (plain http allowed).
@@ -159,6 +155,7 @@ impl ArmClient {
         Ok(ArmClient::with_pipeline(
             endpoint,
             subscription_id,
+            (None, None),
             auth,
             transport,
             options,
@@ -166,9 +163,11 @@ impl ArmClient {
     }
 
     /// Build the pipeline once; `auth: None` sends no `Authorization` header (test servers).
+    /// The tenant and client ids are the configured ones, for getClientConfig.
     fn with_pipeline(
         endpoint: &str,
         subscription_id: &str,
+        (tenant_id, client_id): (Option<String>, Option<String>),
         auth: Option<Arc<Authenticator>>,
         transport: Arc<dyn HttpTransport>,
         options: ClientOptions,
@@ -177,8 +176,8 @@ impl ArmClient {
             inner: Arc::new(Inner {
                 endpoint: endpoint.trim_end_matches('/').to_string(),
                 subscription_id: subscription_id.to_string(),
-                tenant_id: None,
-                client_id: None,
+                tenant_id,
+                client_id,
                 auth: auth.clone(),
                 pipeline: Pipeline::new(
                     &options.user_agent,

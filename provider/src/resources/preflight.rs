@@ -75,7 +75,7 @@ type Cell<T> = Arc<OnceCell<Result<T, String>>>;
 pub struct Preflight {
     token: OnceCell<Result<(), String>>,
     groups: Mutex<HashMap<String, Cell<Option<String>>>>,
-    sources: Mutex<HashMap<String, Cell<Option<String>>>>,
+    resources: Mutex<HashMap<String, Cell<Option<String>>>>,
     listings: Mutex<HashMap<String, Cell<Arc<Vec<Snapshot>>>>>,
     /// ARM reads made (not counting the token), for tests and `make bench`.
     reads: AtomicUsize,
@@ -136,14 +136,15 @@ impl Preflight {
         .map_err(|m| failed(&m))
     }
 
-    /// The region of a source disk or snapshot, `None` when it does not exist.
-    pub async fn source(
+    /// The region of a disk or snapshot (a source, or the disk a restore would take),
+    /// `None` when it does not exist.
+    pub async fn region_of(
         &self,
         arm: &ArmClient,
         id: &ResourceId,
         ctx: &OpContext,
     ) -> Result<Option<String>, ResourceError> {
-        let c = cell(&self.sources, &id.to_string());
+        let c = cell(&self.resources, &id.to_string());
         c.get_or_init(|| async {
             self.reads.fetch_add(1, Ordering::SeqCst);
             let location = match id.kind {
@@ -157,7 +158,7 @@ impl Preflight {
                     .map(|s| s.map(|s| s.location)),
             };
             location
-                .during(format_args!("preview check (reading the source {id})"))
+                .during(format_args!("preview check (reading {id})"))
                 .map_err(|e| e.to_string())
         })
         .await

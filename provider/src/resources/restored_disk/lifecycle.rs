@@ -112,7 +112,7 @@ pub async fn plan_create(
     match (&news.source_snapshot_id, &news.dataset, &news.version) {
         (Some(id), _, _) if known("sourceSnapshotId") => {
             if let Some(rid) = preflight::parse_source(id, ResourceKind::Snapshot) {
-                match pf.source(arm, &rid, &ctx).await? {
+                match pf.region_of(arm, &rid, &ctx).await? {
                     Some(region) => source = Some((region, rid.name.clone())),
                     None => preflight::missing(
                         env,
@@ -157,7 +157,7 @@ pub async fn plan_create(
     };
     if let Some(name) = name.filter(|_| known("resourceGroupName")) {
         let id = ResourceId::new(arm.subscription_id(), group, ResourceKind::Disk, &name);
-        if pf.source(arm, &id, &ctx).await?.is_some() {
+        if pf.region_of(arm, &id, &ctx).await?.is_some() {
             return Err(ResourceError::Failed(format!(
                 "preview check: create of disk {id} refused: it already exists in Azure; datasnap never overwrites a disk. To manage it with this resource, run `pulumi import {TOKEN} {} {id}`; otherwise set another `diskName`",
                 env.resource_name()

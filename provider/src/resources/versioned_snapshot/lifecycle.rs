@@ -56,7 +56,7 @@ pub async fn plan_create(
     .find_map(|(p, id, kind)| Some((p, id.as_ref()?, kind)));
     if let Some((property, id, kind)) = source.filter(|(p, ..)| checks && known(p)) {
         if let Some(rid) = preflight::parse_source(id, kind) {
-            match pf.source(arm, &rid, &ctx).await? {
+            match pf.region_of(arm, &rid, &ctx).await? {
                 Some(found) => {
                     if news.location.is_none() && known("location") {
                         learned.insert("location".into(), Json::String(found.clone()));
@@ -93,10 +93,7 @@ pub async fn plan_create(
                 )));
             }
         }
-        if let Some(location) = region
-            .as_deref()
-            .filter(|_| known("location") || news.location.is_none())
-        {
+        if let Some(location) = region.as_deref() {
             let mine = planned(news, &id, location);
             let listed = listing::versions(&news.dataset, group, &snapshots);
             if let Some(taken) = rivals(&mine, &listed).into_iter().next() {
@@ -235,13 +232,9 @@ pub async fn create(env: &Env, inputs: Inputs) -> Result<(String, Outputs), Reso
                 .during(&op)?;
             // The adopted snapshot carries this resource's tags, and no release marker: a
             // version held again is never one retention may prune.
-            let (merge, delete) = tag_writes(azure_tags(&inputs, &claim), &snap.tags);
-            if !merge.is_empty() {
-                snap.tags = arm.merge_tags(&id, &merge, &ctx).await.during(&op)?;
-            }
-            if !delete.is_empty() {
-                snap.tags = arm.delete_tags(&id, &delete, &ctx).await.during(&op)?;
-            }
+            snap.tags = write_tags(arm, &id, azure_tags(&inputs, &claim), snap.tags, &ctx)
+                .await
+                .during(&op)?;
             settle_version(env, arm, &inputs, &id, &snap, &ctx).await?;
             let outputs = outputs_from(inputs.clone(), &snap, &id);
             apply_retention(env, arm, &inputs, &outputs.snapshot_id).await;
@@ -680,14 +673,10 @@ pub async fn update(
         // Tags only: ARM's Merge and Delete of the keys that change, so a concurrent
         // writer's keys (an alias, a keep marker) are never erased.
         let op = format!("update of snapshot {rid}");
-        let (merge, delete) = tag_writes(ours, &live.tags);
         let mut snap = live;
-        if !merge.is_empty() {
-            snap.tags = arm.merge_tags(&rid, &merge, &ctx).await.during(&op)?;
-        }
-        if !delete.is_empty() {
-            snap.tags = arm.delete_tags(&rid, &delete, &ctx).await.during(&op)?;
-        }
+        snap.tags = write_tags(arm, &rid, ours, snap.tags, &ctx)
+            .await
+            .during(&op)?;
         return Ok(outputs_from(new_inputs, &snap, &rid));
     }
     // A SKU change, or a repair of a failed write, is a PATCH of the snapshot itself (Azure
@@ -707,6 +696,27 @@ pub async fn update(
         }
     })?;
     Ok(outputs_from(new_inputs, &snap, &rid))
+}
+
+/// Brings a snapshot's tags from `found` to `ours` through ARM's Merge and Delete of only
+/// the keys that change (keys others own, such as an alias, are kept); the tags Azure
+/// reports after. Nothing is written when nothing changes.
+async fn write_tags(
+    arm: &ArmClient,
+    id: &ResourceId,
+    ours: BTreeMap<String, String>,
+    found: BTreeMap<String, String>,
+    ctx: &OpContext,
+) -> Result<BTreeMap<String, String>, AzureError> {
+    let (merge, delete) = tag_writes(ours, &found);
+    let mut tags = found;
+    if !merge.is_empty() {
+        tags = arm.merge_tags(id, &merge, ctx).await?;
+    }
+    if !delete.is_empty() {
+        tags = arm.delete_tags(id, &delete, ctx).await?;
+    }
+    Ok(tags)
 }
 
 /// The snapshot's last write failed (`provisioningState: Failed`).

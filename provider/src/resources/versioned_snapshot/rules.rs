@@ -10,7 +10,9 @@ use serde_json::{Map, Value as Json};
 use super::types::{Inputs, Outputs, DELETE};
 use crate::azure::id::ids_equal;
 use crate::catalog::tags;
-use crate::resource::{json_map, Change, ChangeKind, DiffResult, Failure, ResourceError, Unknowns};
+use crate::resource::{
+    json_map, Change, ChangeKind, DiffResult, Failure, ResourceError, Severity, Unknowns,
+};
 use crate::resources::naming::{
     check_azure_name, check_dataset, check_disk_id, check_resource_group, check_snapshot_id,
     check_version, non_empty, normalize_location, Rule,
@@ -391,7 +393,7 @@ pub fn diff(
 /// What a replacement does to the replaced version, for the preview: by
 /// `deletionPolicy` (the recorded one, which Delete will act on) it stays in Azure as a
 /// retained version, or is deleted.
-pub fn replaced_note(olds: &Outputs, news: &Inputs) -> String {
+pub fn replaced_note(olds: &Outputs, news: &Inputs) -> (Severity, String) {
     let old = &olds.inputs;
     let what = format!(
         "version {:?} of dataset {:?} (snapshot {})",
@@ -403,9 +405,9 @@ pub fn replaced_note(olds: &Outputs, news: &Inputs) -> String {
         "a new snapshot".to_string()
     };
     if old.deletion_policy.as_deref() == Some(DELETE) {
-        format!("replacing {what} with {new}: the old snapshot will be DELETED from Azure after the replacement (deletionPolicy: Delete)")
+        (Severity::Warning, format!("replacing {what} with {new}: the old snapshot will be DELETED from Azure after the replacement (deletionPolicy: Delete)"))
     } else {
-        format!("replacing {what} with {new}: the old snapshot stays in Azure as a retained version (deletionPolicy: Retain); nothing is deleted")
+        (Severity::Info, format!("replacing {what} with {new}: the old snapshot stays in Azure as a retained version (deletionPolicy: Retain); nothing is deleted"))
     }
 }
 

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::azure::client::{ArmClient, Op, OpContext, API_VERSION};
 use crate::azure::errors::AzureError;
-use crate::azure::id::{ResourceId, ResourceKind};
+use crate::azure::id::ResourceId;
 use crate::azure::lro::FinalState;
 use crate::azure::models::{Disk, DiskUpdate, Snapshot, SnapshotUpdate};
 use reqwest::Method;
@@ -39,11 +39,7 @@ impl Patch for DiskUpdate {
 
 /// What a call does to which resource, for messages: "reading snapshot data-v1".
 fn op(verb: &str, id: &ResourceId) -> Op {
-    let noun = match id.kind {
-        ResourceKind::Snapshot => "snapshot",
-        ResourceKind::Disk => "disk",
-    };
-    Op::new(format!("{verb} {noun} {}", id.name))
+    Op::new(format!("{verb} {} {}", id.kind.noun(), id.name))
 }
 
 impl ArmClient {

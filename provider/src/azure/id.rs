@@ -13,6 +13,10 @@ pub enum ResourceKind {
     Snapshot,
     /// `Microsoft.Compute/disks`
     Disk,
+    /// `Microsoft.Compute/diskAccesses` (a private endpoint's way to export disks)
+    DiskAccess,
+    /// `Microsoft.Compute/diskEncryptionSets` (a customer-managed key)
+    DiskEncryptionSet,
 }
 
 impl ResourceKind {
@@ -21,6 +25,18 @@ impl ResourceKind {
         match self {
             ResourceKind::Snapshot => "snapshots",
             ResourceKind::Disk => "disks",
+            ResourceKind::DiskAccess => "diskAccesses",
+            ResourceKind::DiskEncryptionSet => "diskEncryptionSets",
+        }
+    }
+
+    /// What the resource is called in messages.
+    pub fn noun(self) -> &'static str {
+        match self {
+            ResourceKind::Snapshot => "snapshot",
+            ResourceKind::Disk => "disk",
+            ResourceKind::DiskAccess => "disk access",
+            ResourceKind::DiskEncryptionSet => "disk encryption set",
         }
     }
 
@@ -29,6 +45,8 @@ impl ResourceKind {
         match self {
             ResourceKind::Snapshot => "Microsoft.Compute/snapshots",
             ResourceKind::Disk => "Microsoft.Compute/disks",
+            ResourceKind::DiskAccess => "Microsoft.Compute/diskAccesses",
+            ResourceKind::DiskEncryptionSet => "Microsoft.Compute/diskEncryptionSets",
         }
     }
 }

@@ -110,7 +110,23 @@ pub struct SnapshotProperties {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data_access_auth_mode: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encryption: Option<Encryption>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub snapshot_access_state: Option<String>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// `encryption`: how a disk or snapshot is encrypted at rest (`type` is
+/// `EncryptionAtRestWithPlatformKey`, `EncryptionAtRestWithCustomerKey` or
+/// `EncryptionAtRestWithPlatformAndCustomerKeys`; a customer key names its disk encryption set).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Encryption {
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub type_: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disk_encryption_set_id: Option<String>,
     #[serde(flatten)]
     pub extra: Extra,
 }
@@ -188,6 +204,8 @@ pub struct SnapshotUpdateProperties {
     pub public_network_access: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data_access_auth_mode: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encryption: Option<Encryption>,
     #[serde(flatten)]
     pub extra: Extra,
 }
@@ -267,6 +285,8 @@ pub struct DiskProperties {
     pub public_network_access: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data_access_auth_mode: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encryption: Option<Encryption>,
     /// Background copy progress (Ultra / Premium SSD v2).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub completion_percent: Option<f64>,
@@ -310,6 +330,8 @@ pub struct DiskUpdateProperties {
     pub public_network_access: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data_access_auth_mode: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encryption: Option<Encryption>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tier: Option<String>,
     #[serde(flatten)]

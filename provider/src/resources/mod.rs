@@ -4,6 +4,7 @@
 //! - [`restored_disk`]: a managed disk created from a version (the rollback path).
 //! - [`naming`]: validation of names and versions, and the default snapshot name.
 //! - [`regions`]: Azure's public regions, which `location` must name.
+//! - [`security`]: the network and encryption settings both resources share.
 //! - [`preflight`]: the preview's read-only checks of a create, with reads shared by the
 //!   whole preview.
 //!
@@ -14,6 +15,7 @@ pub mod naming;
 pub mod preflight;
 pub mod regions;
 pub mod restored_disk;
+pub mod security;
 pub mod versioned_snapshot;
 
 #[cfg(test)]

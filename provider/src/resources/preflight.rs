@@ -156,6 +156,10 @@ impl Preflight {
                     .get::<Snapshot>(id, ctx)
                     .await
                     .map(|s| s.map(|s| s.location)),
+                ResourceKind::DiskAccess | ResourceKind::DiskEncryptionSet => arm
+                    .get::<serde_json::Value>(id, ctx)
+                    .await
+                    .map(|r| r.map(|r| r["location"].as_str().unwrap_or_default().to_string())),
             };
             location
                 .during(format_args!("preview check (reading {id})"))

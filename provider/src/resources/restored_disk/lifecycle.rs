@@ -13,6 +13,7 @@ use crate::azure::{ArmClient, AzureError, OpContext};
 use crate::catalog::{self, tags};
 use crate::resource::{partial_message, During, Env, ResourceError, Unknowns};
 use crate::resources::preflight::{self, PreviewChecks};
+use crate::resources::security::{Secured, Security};
 use serde_json::{Map, Value as Json};
 
 /// The snapshot a disk is restored from, and the dataset version it holds (if any).
@@ -169,7 +170,7 @@ pub async fn plan_create(
 
 /// The PUT body of the disk.
 fn create_body(inputs: &Inputs, source: &Source, snapshot_id: &str, snap_size: i64) -> Disk {
-    Disk {
+    let mut disk = Disk {
         location: inputs
             .location
             .clone()
@@ -191,7 +192,13 @@ fn create_body(inputs: &Inputs, source: &Source, snapshot_id: &str, snap_size: i
             ..DiskProperties::default()
         },
         ..Disk::default()
-    }
+    };
+    // The version's security settings carry over to its disk unless the inputs override them.
+    let inherited = inputs
+        .security
+        .inherit(&source.snapshot.properties.security());
+    inherited.write((&mut disk.properties).into());
+    disk
 }
 
 pub async fn create(env: &Env, inputs: Inputs) -> Result<(String, Outputs), ResourceError> {
@@ -338,12 +345,13 @@ pub async fn update(
             .as_ref()
             .filter(|s| Some(*s) != olds.inputs.sku.as_ref()),
     );
+    let mut props = DiskUpdateProperties::default();
+    let mut changed = Security::patch(&olds.inputs.security, &news.security, (&mut props).into());
     if news.disk_size_gb.is_some() && news.disk_size_gb != olds.inputs.disk_size_gb {
-        body.properties = Some(DiskUpdateProperties {
-            disk_size_gb: news.disk_size_gb,
-            ..DiskUpdateProperties::default()
-        });
+        props.disk_size_gb = news.disk_size_gb;
+        changed = true;
     }
+    body.properties = changed.then_some(props);
     let disk = arm
         .update(&rid, &body, &ctx)
         .await

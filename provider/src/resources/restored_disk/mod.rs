@@ -1,5 +1,6 @@
 //! `datasnap:index:RestoredDisk`: a managed disk created from a version (by snapshot id,
-//! or by dataset and version, `latest` included): the rollback path. Split by job:
+//! or by dataset and version, `latest` included): the rollback path. The disk inherits its
+//! version's security settings (network access, encryption) unless the inputs override them. Split by job:
 //!
 //! - [`types`]: the inputs and recorded state, the restore tags, the default name;
 //! - [`rules`]: Check and Diff as pure functions (the resource's own rules);
@@ -39,6 +40,11 @@ impl Resource for RestoredDisk {
         "sku",
         "diskSizeGb",
         "tags",
+        "publicNetworkAccess",
+        "networkAccessPolicy",
+        "diskAccessId",
+        "dataAccessAuthMode",
+        "encryption",
     ];
 
     fn check(

@@ -12,6 +12,7 @@ use crate::resources::naming::{
     non_empty, normalize_location, Rule,
 };
 use crate::resources::regions::check_location;
+use crate::resources::security::Security;
 use crate::value::path_join;
 
 /// RestoredDisk's own rules, after the schema's: exactly one source, valid names, a size
@@ -117,6 +118,7 @@ pub fn check(
     for (k, e) in tags::case_clashes(news.tags.iter().flatten().map(|(k, _)| k), "") {
         f.push(Failure::new(path_join("tags", k), e));
     }
+    f.extend(news.security.check(unknowns));
     (news, f)
 }
 
@@ -177,7 +179,7 @@ pub fn same(property: &str, olds: &Outputs, news: &Inputs) -> Option<bool> {
         }),
         "sku" => news.sku.is_none() || old.sku == news.sku,
         "diskSizeGb" => news.disk_size_gb.is_none() || old.disk_size_gb == news.disk_size_gb,
-        _ => return None,
+        other => return Security::same(other, &old.security, &news.security),
     })
 }
 

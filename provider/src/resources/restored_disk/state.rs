@@ -8,6 +8,7 @@ use crate::azure::id::{ResourceId, ResourceKind};
 use crate::azure::models::Disk;
 use crate::catalog::tags;
 use crate::resources::naming::recorded_location;
+use crate::resources::security::{Secured, Security};
 
 pub(super) fn azure_tags(
     inputs: &Inputs,
@@ -134,5 +135,6 @@ pub(super) fn inputs_from(disk: &Disk, id: &ResourceId, old: Option<&Inputs>) ->
             _ => disk.properties.disk_size_gb,
         },
         tags: Some(user),
+        security: Security::refreshed(old.map(|o| &o.security), disk.properties.security()),
     }
 }

@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::resources::security::Security;
+
 use crate::azure::id::{ResourceId, ResourceKind};
 use crate::resources::naming::{version_name, MAX_NAME};
 
@@ -39,6 +41,9 @@ pub struct Inputs {
     pub disk_size_gb: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<BTreeMap<String, String>>,
+    /// publicNetworkAccess, networkAccessPolicy, diskAccessId, dataAccessAuthMode, encryption.
+    #[serde(flatten)]
+    pub security: Security,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -12,13 +12,16 @@ use super::rules::tag_drift;
 use super::state::{azure_tags, inputs_from, outputs_from, recorded_claim, snapshot_id};
 use super::types::{Inputs, Outputs, DELETE, TOKEN};
 use crate::azure::id::{ResourceId, ResourceKind};
-use crate::azure::models::{CreationData, Disk, Sku, Snapshot, SnapshotProperties, SnapshotUpdate};
+use crate::azure::models::{
+    CreationData, Disk, Sku, Snapshot, SnapshotProperties, SnapshotUpdate, SnapshotUpdateProperties,
+};
 use crate::azure::{ArmClient, AzureError, OpContext};
 use crate::catalog::retention::MAX_KEEP_LAST;
 use crate::catalog::{listing, prune, tags, DatasetVersion};
 use crate::resource::{partial_message, During, Env, ResourceError, Unknowns};
 use crate::resources::naming::{check_dataset, check_version, normalize_location};
 use crate::resources::preflight::{self, PreviewChecks};
+use crate::resources::security::Security;
 use serde_json::{Map, Value as Json};
 
 /// During preview: the checks of [`preflight`] (credentials, a taken name or version, a
@@ -191,7 +194,7 @@ async fn resolve_source(
 
 /// The PUT body of a new version.
 fn create_body(inputs: &Inputs, source: &Source, claim: &str) -> Snapshot {
-    Snapshot {
+    let mut snapshot = Snapshot {
         location: source.location.clone(),
         tags: azure_tags(inputs, claim),
         sku: Sku::named(inputs.sku.as_ref()),
@@ -205,7 +208,9 @@ fn create_body(inputs: &Inputs, source: &Source, claim: &str) -> Snapshot {
             ..SnapshotProperties::default()
         },
         ..Snapshot::default()
-    }
+    };
+    inputs.security.write((&mut snapshot.properties).into());
+    snapshot
 }
 
 pub async fn create(env: &Env, inputs: Inputs) -> Result<(String, Outputs), ResourceError> {
@@ -665,11 +670,14 @@ pub async fn update(
             .filter(|s| Some(*s) != olds.inputs.sku.as_ref()),
     );
     let was_failed = olds.provisioning_state.eq_ignore_ascii_case("Failed") || is_failed(&live);
+    // Security settings that change are sent; one removed goes back to Azure's default.
+    let mut props = SnapshotUpdateProperties::default();
+    let secure = Security::patch(&olds.inputs.security, &news.security, (&mut props).into());
     let mut new_inputs = news;
     if new_inputs.location.is_none() {
         new_inputs.location = olds.inputs.location.clone();
     }
-    if sku.is_none() && !was_failed {
+    if sku.is_none() && !secure && !was_failed {
         // Tags only: ARM's Merge and Delete of the keys that change, so a concurrent
         // writer's keys (an alias, a keep marker) are never erased.
         let op = format!("update of snapshot {rid}");
@@ -679,11 +687,12 @@ pub async fn update(
             .during(&op)?;
         return Ok(outputs_from(new_inputs, &snap, &rid));
     }
-    // A SKU change, or a repair of a failed write, is a PATCH of the snapshot itself (Azure
-    // repairs a Failed snapshot by a successful write to it).
+    // A SKU or security change, or a repair of a failed write, is a PATCH of the snapshot
+    // itself (Azure repairs a Failed snapshot by a successful write to it).
     let body = SnapshotUpdate {
         tags: Some(merged_tags(ours, &live.tags)),
         sku,
+        properties: secure.then_some(props),
         ..SnapshotUpdate::default()
     };
     let snap = arm.update(&rid, &body, &ctx).await.map_err(|e| {

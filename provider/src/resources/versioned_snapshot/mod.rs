@@ -47,6 +47,11 @@ impl Resource for VersionedSnapshot {
         "metadata",
         "deletionPolicy",
         "retention",
+        "publicNetworkAccess",
+        "networkAccessPolicy",
+        "diskAccessId",
+        "dataAccessAuthMode",
+        "encryption",
     ];
 
     fn check(

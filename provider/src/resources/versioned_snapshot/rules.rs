@@ -18,6 +18,7 @@ use crate::resources::naming::{
     check_version, non_empty, normalize_location, Rule,
 };
 use crate::resources::regions::check_location;
+use crate::resources::security::Security;
 use crate::value::path_join;
 
 pub(super) fn same_location(a: &Option<String>, b: &Option<String>) -> bool {
@@ -150,6 +151,7 @@ pub fn check(
         }
     }
 
+    f.extend(news.security.check(unknowns));
     if let Some(old) = olds {
         immutability(old, &news, unknowns, &mut f);
     }
@@ -258,7 +260,7 @@ pub fn same(property: &str, olds: &Outputs, news: &Inputs) -> Option<bool> {
             _ => true,
         },
         "sku" => news.sku.is_none() || old.sku == news.sku,
-        _ => return None,
+        other => return Security::same(other, &old.security, &news.security),
     })
 }
 

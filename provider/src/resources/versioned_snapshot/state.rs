@@ -11,6 +11,7 @@ use crate::azure::ArmClient;
 use crate::catalog::tags;
 use crate::resource::ResourceError;
 use crate::resources::naming::recorded_location;
+use crate::resources::security::{Secured, Security};
 
 /// The snapshot's ARM id for these inputs.
 pub(super) fn snapshot_id(arm: &ArmClient, inputs: &Inputs) -> Result<ResourceId, ResourceError> {
@@ -151,6 +152,7 @@ pub fn inputs_from(
             .retention
             .filter(|r| !r.is_empty())
             .or_else(|| old.and_then(|o| o.retention)),
+        security: Security::refreshed(old.map(|o| &o.security), snap.properties.security()),
     })
 }
 

@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::resources::security::Security;
+
 use crate::catalog::tags::{self, VersionTags};
 use crate::catalog::Retention;
 use crate::resources::naming::default_snapshot_name;
@@ -45,6 +47,9 @@ pub struct Inputs {
     pub deletion_policy: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retention: Option<Retention>,
+    /// publicNetworkAccess, networkAccessPolicy, diskAccessId, dataAccessAuthMode, encryption.
+    #[serde(flatten)]
+    pub security: Security,
 }
 
 /// The recorded state: the inputs with defaults applied, plus what Azure reports.

@@ -48,6 +48,10 @@ pub const RESOURCES_API_VERSIONS: &[&str] = &[
     "2025-04-01",
 ];
 
+/// Microsoft.Authorization api-versions accepted for management locks (`.../providers/Microsoft.Authorization/locks`):
+/// 2016-09-01, which Microsoft's lock how-to names, and 2020-05-01, the newest stable one.
+pub const LOCKS_API_VERSIONS: &[&str] = &["2016-09-01", "2020-05-01"];
+
 /// Microsoft.Resources subscriptions api-versions accepted for `GET /subscriptions/{s}/locations`.
 pub const SUBSCRIPTIONS_API_VERSIONS: &[&str] = &[
     "2016-06-01",
@@ -90,6 +94,9 @@ pub struct Config {
     pub record_dir: Option<PathBuf>,
     /// Applied at start and again on `POST /_emulator/reset`.
     pub seed: Option<SeedSpec>,
+    /// RBAC actions the principal is denied at start (`--deny-action`), e.g.
+    /// `Microsoft.Authorization/locks/write`; see [`Inner::denied_actions`].
+    pub denied_actions: Vec<String>,
 }
 
 impl Default for Config {
@@ -112,6 +119,7 @@ impl Default for Config {
             state_file: None,
             record_dir: None,
             seed: None,
+            denied_actions: Vec::new(),
         }
     }
 }
@@ -143,6 +151,9 @@ pub struct Inner {
     /// ARM requests served, by class (`reads`, `writes`, `deletes`), for
     /// `GET /_emulator/requests`: how many calls a preview or an `up` made.
     pub requests: Mutex<std::collections::BTreeMap<&'static str, u64>>,
+    /// RBAC actions the principal does not have (`/_emulator/denied-actions`): a request
+    /// needing one answers 403 AuthorizationFailed.
+    pub denied_actions: Mutex<Vec<String>>,
 }
 
 pub type AppState = Arc<Inner>;
@@ -168,6 +179,7 @@ impl Inner {
             Some(dir) => Some(Recorder::new(dir.clone())?),
             None => None,
         };
+        let denied_actions = Mutex::new(config.denied_actions.clone());
         let state = Arc::new(Inner {
             config,
             world: Mutex::new(world),
@@ -177,6 +189,7 @@ impl Inner {
             recorder,
             buckets: Mutex::new(Default::default()),
             requests: Mutex::new(Default::default()),
+            denied_actions,
         });
         state.persist();
         Ok(state)
@@ -192,6 +205,13 @@ impl Inner {
             guard.dirty = true;
         }
         guard
+    }
+
+    pub fn denied_actions(&self) -> std::sync::MutexGuard<'_, Vec<String>> {
+        // See `world()` on poisoning.
+        self.denied_actions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
     }
 
     pub fn faults(&self) -> std::sync::MutexGuard<'_, Faults> {

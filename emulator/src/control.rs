@@ -1,15 +1,20 @@
 //! The control API under `/_emulator/` (no auth; for tests, demos and debugging):
-//! reset, state dump, seeding, and fault injection.
+//! reset, state dump, seeding, fault injection, and the permissions the principal lacks.
 //!
 //! | request | does |
 //! | --- | --- |
 //! | `GET /_emulator/health` | `{"status":"ok"}` |
-//! | `POST /_emulator/reset` | empties the world and the faults; re-seeds if started with a seed (`{"seed": false}` to skip) |
-//! | `GET /_emulator/state` | resource groups, disks, snapshots, operations, faults |
+//! | `POST /_emulator/reset` | empties the world, the faults and the denied actions; re-seeds if started with a seed (`{"seed": false}` to skip) |
+//! | `GET /_emulator/state` | resource groups, disks, snapshots, locks, operations, faults, denied actions |
 //! | `POST /_emulator/seed` | applies a seed spec (body optional: the defaults) |
 //! | `GET /_emulator/faults` | the rules in force and how often each fired |
 //! | `POST /_emulator/faults` | sets rules (fields present replace current ones) |
 //! | `DELETE /_emulator/faults` | clears every rule |
+//! | `GET /_emulator/requests` | ARM requests served, by class (`reads`, `writes`, `deletes`), and `total` |
+//! | `DELETE /_emulator/requests` | starts counting again |
+//! | `GET /_emulator/denied-actions` | `{"actions": [...]}`: the RBAC actions the principal is denied |
+//! | `POST /_emulator/denied-actions` | `{"actions": ["Microsoft.Authorization/locks/write", ...]}` replaces them (a trailing `*` matches a prefix); a request needing one answers 403 `AuthorizationFailed` |
+//! | `DELETE /_emulator/denied-actions` | grants everything again |
 
 use crate::config::AppState;
 use crate::error::ArmError;
@@ -38,6 +43,44 @@ pub fn router() -> Router<AppState> {
             "/faults",
             get(get_faults).post(set_faults).delete(clear_faults),
         )
+        .route(
+            "/denied-actions",
+            get(denied_actions)
+                .post(set_denied_actions)
+                .delete(clear_denied_actions),
+        )
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct DeniedActions {
+    #[serde(default)]
+    actions: Vec<String>,
+}
+
+fn denied_json(state: &AppState) -> Json<Value> {
+    Json(json!({ "actions": *state.denied_actions() }))
+}
+
+/// `GET /_emulator/denied-actions`.
+async fn denied_actions(State(state): State<AppState>) -> Json<Value> {
+    denied_json(&state)
+}
+
+/// `POST /_emulator/denied-actions`: the set given replaces the current one.
+async fn set_denied_actions(State(state): State<AppState>, body: Bytes) -> Response {
+    let spec: DeniedActions = match parse_optional(&body) {
+        Ok(s) => s,
+        Err(e) => return e.into_response(),
+    };
+    *state.denied_actions() = spec.actions;
+    denied_json(&state).into_response()
+}
+
+/// `DELETE /_emulator/denied-actions`.
+async fn clear_denied_actions(State(state): State<AppState>) -> Json<Value> {
+    state.denied_actions().clear();
+    denied_json(&state)
 }
 
 /// `GET /_emulator/requests`: ARM requests served since start (or the last DELETE), by
@@ -91,6 +134,7 @@ async fn reset(State(state): State<AppState>, body: Bytes) -> Response {
         Err(e) => return e.into_response(),
     };
     state.faults().clear();
+    state.denied_actions().clear();
     state.tokens_revoked_before_ms.store(0, Ordering::Relaxed);
     {
         let mut world = state.world();
@@ -107,7 +151,7 @@ async fn reset(State(state): State<AppState>, body: Bytes) -> Response {
 
 async fn state_dump(State(state): State<AppState>) -> Response {
     let now = now_ms();
-    let (groups, disks, snapshots, operations) = {
+    let (groups, disks, snapshots, locks, operations) = {
         let world = state.world();
         let sub = &state.config.subscription_id;
         let groups: Vec<Value> = world
@@ -125,8 +169,9 @@ async fn state_dump(State(state): State<AppState>) -> Response {
         };
         let disks = pick(crate::world::Kind::Disk);
         let snapshots = pick(crate::world::Kind::Snapshot);
+        let locks: Vec<Value> = world.locks.values().map(|l| l.to_json()).collect();
         let operations = serde_json::to_value(&world.operations).unwrap_or_default();
-        (groups, disks, snapshots, operations)
+        (groups, disks, snapshots, locks, operations)
     };
     let faults = state.faults().to_json();
     Json(json!({
@@ -134,9 +179,11 @@ async fn state_dump(State(state): State<AppState>) -> Response {
         "resourceGroups": groups,
         "disks": disks,
         "snapshots": snapshots,
+        "locks": locks,
         "operations": operations,
         "faults": faults["faults"],
         "injected": faults["injected"],
+        "deniedActions": *state.denied_actions(),
     }))
     .into_response()
 }

@@ -8,7 +8,7 @@
 //! | [`config`] | settings, api-version sets, the shared [`config::AppState`] |
 //! | [`world`] | the data: groups, resources, operations; lazy LRO completion |
 //! | [`resource`] | a disk or snapshot: its typed ARM body |
-//! | [`arm`] | the one ARM id parser and the handlers (groups, compute, operations) |
+//! | [`arm`] | the one ARM id parser and the handlers (groups, compute, locks, operations) |
 //! | [`regions`] | Azure's public regions: location checks, Subscriptions_ListLocations |
 //! | [`rules`] | Azure's name, tag and SKU rules as pure functions |
 //! | [`auth`] | token endpoint, OIDC discovery, the bearer check |

@@ -15,7 +15,7 @@ const USAGE: &str = "usage:
   datasnap-emulator serve [--port 0] [--host 127.0.0.1] [--plain-http] [--state FILE] [--record DIR]
                           [--op-duration-ms N] [--copy-duration-ms N] [--retry-after-secs N] [--list-page-size N] [--arm-rate-limits]
                           [--client-id X] [--client-secret Y] [--client-certificate PEM]... [--tenant-id T] [--subscription-id S]
-                          [--exports] [--actions-token T]
+                          [--exports] [--actions-token T] [--deny-action ACTION]...
                           [--token-ttl-secs N] [--ca-file PATH] [--faults JSON | --faults-file FILE]
                           [--seed | --seed-file FILE] [--seed-resource-group RG] [--seed-location LOC]
                           [--seed-disk NAME] [--seed-disk-size-gb N]
@@ -198,6 +198,10 @@ fn serve(mut args: Args) -> Result<(), String> {
         config
             .client_certificates
             .extend(certs.into_iter().map(|c| c.to_vec()));
+    }
+    // RBAC actions the principal lacks (repeatable), as `POST /_emulator/denied-actions` sets them.
+    while let Some(action) = args.value("--deny-action")? {
+        config.denied_actions.push(action);
     }
     let exports = args.flag("--exports");
     if let Some(v) = args.value("--actions-token")? {

@@ -147,7 +147,7 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
         Some("Microsoft.Compute/GetOperation3Min;49999,Microsoft.Compute/GetOperation30Min;399999")
     } else if path
         .as_ref()
-        .is_some_and(|p| p.is(0, "snapshots") && p.rest.len() > 1)
+        .is_some_and(|p| p.is(0, "snapshots") && p.rest.len() == 2)
         && request.method() == Method::PUT
     {
         Some("Microsoft.Compute/HighCostSnapshotCreateHydrate3Min;239,Microsoft.Compute/HighCostSnapshotCreateHydrate30Min;1918")

@@ -132,16 +132,7 @@ impl Properties {
         for k in TYPED_PROPS {
             extra.remove(*k);
         }
-        for (k, default) in [
-            ("networkAccessPolicy", json!("AllowAll")),
-            ("publicNetworkAccess", json!("Enabled")),
-            (
-                "encryption",
-                json!({"type": "EncryptionAtRestWithPlatformKey"}),
-            ),
-        ] {
-            extra.entry(k).or_insert(default);
-        }
+        crate::arm::compute::security::fill_defaults(&mut extra);
         Properties {
             creation_data,
             disk_size_gb: size_gb,

@@ -1,8 +1,9 @@
-//! The emulated Azure world as plain data: resource groups, disks, snapshots and
-//! long-running operations. Operations finish lazily: [`World::settle`] runs at the
+//! The emulated Azure world as plain data: resource groups, disks, snapshots, the
+//! management locks on them, and long-running operations. Operations finish lazily: [`World::settle`] runs at the
 //! start of every request and applies whatever became due, so no timers or tasks exist
 //! and memory holds only resources plus recent operations.
 
+use crate::arm::id::LockScope;
 use crate::config::Config;
 use crate::resource::{copy_percent, Resource};
 use crate::rules::normalize_location;
@@ -85,6 +86,55 @@ impl ResourceGroup {
     }
 }
 
+/// A management lock (Microsoft.Authorization/locks) on a resource group or a disk or
+/// snapshot: `CanNotDelete` refuses deletes, `ReadOnly` refuses deletes and writes.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ManagementLock {
+    pub scope: LockScope,
+    pub name: String,
+    /// Azure's spelling: `CanNotDelete` or `ReadOnly`.
+    pub level: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owners: Option<Value>,
+}
+
+impl ManagementLock {
+    pub fn id(&self) -> String {
+        format!(
+            "{}/providers/Microsoft.Authorization/locks/{}",
+            self.scope, self.name
+        )
+    }
+
+    /// The world's key for this lock: its id, lower-cased (ARM names are case-insensitive).
+    pub fn key(&self) -> String {
+        self.id().to_ascii_lowercase()
+    }
+
+    pub fn read_only(&self) -> bool {
+        self.level == "ReadOnly"
+    }
+
+    pub fn to_json(&self) -> Value {
+        let mut properties = json!({ "level": self.level });
+        if let Some(notes) = &self.notes {
+            properties["notes"] = json!(notes);
+        }
+        if let Some(owners) = &self.owners {
+            properties["owners"] = owners.clone();
+        }
+        json!({
+            "id": self.id(),
+            "name": self.name,
+            "type": "Microsoft.Authorization/locks",
+            "properties": properties,
+        })
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum OpKind {
     Put,
@@ -146,6 +196,9 @@ pub struct World {
     #[serde(with = "resource_list")]
     pub resources: BTreeMap<Key, Resource>,
     pub operations: BTreeMap<String, Operation>,
+    /// Management locks by [`ManagementLock::key`].
+    #[serde(default, with = "lock_list")]
+    pub locks: BTreeMap<String, ManagementLock>,
     /// Earliest end time of an unfinished operation: settle is a no-op before it.
     #[serde(skip)]
     pub next_due_ms: Option<u64>,
@@ -175,6 +228,27 @@ mod resource_list {
     }
 }
 
+/// Locks are stored as a list too, each keyed again by its id when read.
+mod lock_list {
+    use super::ManagementLock;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use std::collections::BTreeMap;
+
+    pub fn serialize<S: Serializer>(
+        map: &BTreeMap<String, ManagementLock>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        map.values().collect::<Vec<_>>().serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<BTreeMap<String, ManagementLock>, D::Error> {
+        let list = Vec::<ManagementLock>::deserialize(d)?;
+        Ok(list.into_iter().map(|l| (l.key(), l)).collect())
+    }
+}
+
 impl World {
     pub fn load(path: &Path) -> std::io::Result<World> {
         let text = std::fs::read_to_string(path)?;
@@ -196,6 +270,7 @@ impl World {
         self.resource_groups.clear();
         self.resources.clear();
         self.operations.clear();
+        self.locks.clear();
         self.next_due_ms = None;
         self.dirty = true;
     }
@@ -251,8 +326,7 @@ impl World {
             if let Some(group) = &op.group {
                 let lower = group.to_ascii_lowercase();
                 if ok {
-                    self.resource_groups.remove(&lower);
-                    self.remove_where(|k| k.1 == lower);
+                    self.remove_group(&lower);
                 } else if let Some(g) = self.resource_groups.get_mut(&lower) {
                     g.deleting = false;
                 }
@@ -287,7 +361,16 @@ impl World {
         }
     }
 
-    /// Remove resources, failing any CopyStart copy still reading from one of them.
+    /// Remove a resource group (by lower-case name) with everything in it and its locks.
+    pub fn remove_group(&mut self, lower: &str) {
+        self.resource_groups.remove(lower);
+        self.remove_where(|k| k.1 == lower);
+        self.locks
+            .retain(|_, l| !l.scope.group().eq_ignore_ascii_case(lower));
+        self.dirty = true;
+    }
+
+    /// Remove resources and their locks, failing any CopyStart copy still reading from one of them.
     pub fn remove_where(&mut self, gone: impl Fn(&Key) -> bool) {
         let removed: Vec<Key> = self.resources.keys().filter(|k| gone(k)).cloned().collect();
         if removed.is_empty() {
@@ -297,6 +380,8 @@ impl World {
         for key in &removed {
             self.resources.remove(key);
         }
+        self.locks
+            .retain(|_, l| l.scope.resource().is_none_or(|k| !removed.contains(&k)));
         for r in self.resources.values_mut() {
             let Some(copy) = r.copy.as_mut() else {
                 continue;

@@ -103,28 +103,39 @@ async fn serve_prints_the_start_line_and_serves_https() {
 
 #[tokio::test]
 async fn plain_http_mode_for_debugging() {
-    let (_child, line) = start(&["--plain-http"]);
+    let (_child, line) = start(&[
+        "--plain-http",
+        "--deny-action",
+        "Microsoft.Authorization/locks/write",
+        "--deny-action=Microsoft.Authorization/locks/delete",
+    ]);
     let arm = line["armEndpoint"].as_str().unwrap();
     assert!(arm.starts_with("http://127.0.0.1:"));
     assert!(line["caCertFile"].is_null());
-    let health: Value = json_of(
-        reqwest::Client::builder()
-            .use_preconfigured_tls(
-                tokio_rustls::rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
-                    tokio_rustls::rustls::crypto::ring::default_provider(),
-                ))
-                .with_safe_default_protocol_versions()
-                .unwrap()
-                .with_root_certificates(tokio_rustls::rustls::RootCertStore::empty())
-                .with_no_client_auth(),
-            )
-            .no_proxy()
-            .build()
+    let client = reqwest::Client::builder()
+        .use_preconfigured_tls(
+            tokio_rustls::rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+                tokio_rustls::rustls::crypto::ring::default_provider(),
+            ))
+            .with_safe_default_protocol_versions()
             .unwrap()
-            .get(format!("{arm}/_emulator/health")),
-    )
-    .await;
+            .with_root_certificates(tokio_rustls::rustls::RootCertStore::empty())
+            .with_no_client_auth(),
+        )
+        .no_proxy()
+        .build()
+        .unwrap();
+    let health: Value = json_of(client.get(format!("{arm}/_emulator/health"))).await;
     assert_eq!(health["status"], "ok");
+    // `--deny-action` (repeatable) sets what `/_emulator/denied-actions` reports.
+    let denied: Value = json_of(client.get(format!("{arm}/_emulator/denied-actions"))).await;
+    assert_eq!(
+        denied["actions"],
+        serde_json::json!([
+            "Microsoft.Authorization/locks/write",
+            "Microsoft.Authorization/locks/delete"
+        ])
+    );
 }
 
 #[test]

@@ -5,8 +5,8 @@
 // The spec folder is $AZURE_REST_API_SPECS: `make validate-arm` sets it to a pinned, checksummed
 // copy of Azure/azure-rest-api-specs (the commits in tools/azure-specs.lock) that it fetches
 // into the cache, or to the existing copy the variable already names.
-// Pairs outside DiskRP.json (resource groups, operation-status polls) are counted as
-// skipped. Prints each error and a pass/fail count; exits 1 on any error or no pairs.
+// Pairs outside DiskRP.json (resource groups, tags, locks, operation-status polls) are
+// counted as skipped. Prints each error and a pass/fail count; exits 1 on any error or no pairs.
 "use strict";
 
 const fs = require("fs");
@@ -32,11 +32,15 @@ function pairFiles(dir) {
 }
 
 // Only DiskRP's own operations at the spec's api-version can be validated against it.
+// A disk's or snapshot's tags and locks (`.../providers/Microsoft.Resources/tags/default`,
+// `.../providers/Microsoft.Authorization/locks/...`) are other providers', outside DiskRP.json.
 function inDiskRp(url) {
   const u = new URL(url);
   const p = u.pathname.toLowerCase();
   return (
-    /\/providers\/microsoft\.compute\/(snapshots|disks)(\/|$)/.test(p) && u.searchParams.get("api-version") === "2025-01-02"
+    /\/providers\/microsoft\.compute\/(snapshots|disks)(\/|$)/.test(p) &&
+    !/\/providers\/microsoft\.(resources|authorization)\//.test(p) &&
+    u.searchParams.get("api-version") === "2025-01-02"
   );
 }
 

@@ -22,7 +22,7 @@ use crate::proto::rpc;
 use crate::proto::{EngineClient, ResourceProvider};
 use crate::resource::{ChangeKind, DiffResult, Env, Failure, LogSink, ResourceError, Severity};
 use crate::resources::preflight::{Preflight, PreviewChecks};
-use crate::resources::{regions, restored_disk, versioned_snapshot};
+use crate::resources::{regions, restored_disk, version_alias, version_export, versioned_snapshot};
 use crate::schema;
 use crate::value;
 
@@ -34,6 +34,20 @@ pub fn registry() -> BTreeMap<&'static str, Arc<dyn DynResource>> {
         Arc::new(Adapter::new(
             versioned_snapshot::VersionedSnapshot,
             schema::resource(versioned_snapshot::TOKEN),
+        )),
+    );
+    r.insert(
+        version_alias::TOKEN,
+        Arc::new(Adapter::new(
+            version_alias::VersionAlias,
+            schema::resource(version_alias::TOKEN),
+        )),
+    );
+    r.insert(
+        version_export::TOKEN,
+        Arc::new(Adapter::new(
+            version_export::VersionExport,
+            schema::resource(version_export::TOKEN),
         )),
     );
     r.insert(

@@ -132,9 +132,7 @@ fn delete(ctx: &Ctx, name: &str) -> ArmResult<Response> {
     let mut world = ctx.state.world();
     match operations::plan(ctx, OpKind::DeleteGroup, None, &location) {
         None => {
-            world.resource_groups.remove(&lower);
-            world.remove_where(|k| k.1 == lower);
-            world.dirty = true;
+            world.remove_group(&lower);
             Ok(StatusCode::OK.into_response())
         }
         Some(mut op) => {

@@ -1,7 +1,8 @@
 //! The one ARM id parser of the emulator. [`ArmPath`] splits any path under
 //! `/subscriptions/` into its scope (subscription, optional resource group, optional
 //! provider namespace) and what follows; [`ResourceId`] is the typed id of a
-//! Microsoft.Compute disk or snapshot. Segment names are matched case-insensitively,
+//! Microsoft.Compute disk or snapshot, and [`LockScope`] the scope a management lock can
+//! sit on (a resource group, or a disk or snapshot). Segment names are matched case-insensitively,
 //! as ARM does (`resourceGroups` and `resourcegroups` are one path), and a leading `/`
 //! is optional (Microsoft's examples use both).
 
@@ -134,6 +135,87 @@ impl From<ResourceId> for String {
     }
 }
 
+/// What a management lock locks: a resource group or a disk or snapshot. Written as its
+/// ARM id (`/subscriptions/{s}/resourceGroups/{g}` or the resource's id).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum LockScope {
+    Group { subscription: String, group: String },
+    Resource(ResourceId),
+}
+
+impl LockScope {
+    /// A resource group or a disk or snapshot id, or `None` for anything else.
+    pub fn parse(id: &str) -> Option<LockScope> {
+        if let Some(resource) = ResourceId::parse(id) {
+            return Some(LockScope::Resource(resource));
+        }
+        let path = ArmPath::parse(id)?;
+        match (path.group, &path.namespace, path.rest.is_empty()) {
+            (Some(group), None, true) => Some(LockScope::Group {
+                subscription: path.subscription.into(),
+                group: group.into(),
+            }),
+            _ => None,
+        }
+    }
+
+    /// The resource group the scope is in (or is), as written.
+    pub fn group(&self) -> &str {
+        match self {
+            LockScope::Group { group, .. } => group,
+            LockScope::Resource(id) => &id.group,
+        }
+    }
+
+    /// The locked disk or snapshot, if the scope is one.
+    pub fn resource(&self) -> Option<Key> {
+        match self {
+            LockScope::Group { .. } => None,
+            LockScope::Resource(id) => Some(id.key()),
+        }
+    }
+
+    /// Whether two scopes are one (names compare ignoring case).
+    pub fn same(&self, other: &LockScope) -> bool {
+        self.group().eq_ignore_ascii_case(other.group()) && self.resource() == other.resource()
+    }
+}
+
+/// Scopes compare as ARM names do, ignoring case ([`LockScope::same`]).
+impl PartialEq for LockScope {
+    fn eq(&self, other: &LockScope) -> bool {
+        self.same(other)
+    }
+}
+
+impl Eq for LockScope {}
+
+impl fmt::Display for LockScope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LockScope::Group {
+                subscription,
+                group,
+            } => write!(f, "/subscriptions/{subscription}/resourceGroups/{group}"),
+            LockScope::Resource(id) => id.fmt(f),
+        }
+    }
+}
+
+impl TryFrom<String> for LockScope {
+    type Error = String;
+    fn try_from(id: String) -> Result<Self, Self::Error> {
+        LockScope::parse(&id).ok_or_else(|| format!("'{id}' is not a lockable scope"))
+    }
+}
+
+impl From<LockScope> for String {
+    fn from(scope: LockScope) -> String {
+        scope.to_string()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -178,6 +260,32 @@ mod tests {
             "/subscriptions/s/providers/Microsoft.Compute/disks/d",
         ] {
             assert!(ResourceId::parse(bad).is_none(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn lock_scopes_are_groups_or_resources() {
+        let g = LockScope::parse("/subscriptions/s/resourcegroups/RG").unwrap();
+        assert_eq!(g.to_string(), "/subscriptions/s/resourceGroups/RG");
+        assert_eq!((g.group(), g.resource()), ("RG", None));
+        let r = LockScope::parse(
+            "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/snapshots/Snap",
+        )
+        .unwrap();
+        assert_eq!(r.resource(), Some(Key::new(Kind::Snapshot, "rg", "snap")));
+        assert!(r.same(
+            &LockScope::parse(
+                "/subscriptions/s/resourceGroups/RG/providers/microsoft.compute/SNAPSHOTS/snap"
+            )
+            .unwrap()
+        ));
+        assert!(!r.same(&g));
+        for bad in [
+            "/subscriptions/s",
+            "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/vnets/x",
+            "/subscriptions/s/resourceGroups/rg/x",
+        ] {
+            assert!(LockScope::parse(bad).is_none(), "{bad}");
         }
     }
 }

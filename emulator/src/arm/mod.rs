@@ -1,7 +1,9 @@
 //! Azure Resource Manager, emulated: one fallback service that maps an ARM path (parsed
 //! by [`id`], the emulator's one ARM id parser, case-insensitively as ARM does) to a
 //! [`Route`] and dispatches to resource groups, Microsoft.Compute disks and snapshots,
-//! and the operation-status resources their long-running operations point at.
+//! the management locks on either ([`locks`]), and the operation-status resources their
+//! long-running operations point at. Before dispatch, ARM's own checks run: the
+//! principal's permissions, then locks ([`locks::authorize`], [`locks::enforce`]).
 //!
 //! The layers that wrap it (api-version check, auth, faults, recording, ARM headers)
 //! are assembled in `crate::app`; this module only decodes, dispatches and encodes.
@@ -9,10 +11,12 @@
 pub mod compute;
 pub mod groups;
 pub mod id;
+pub mod locks;
 pub mod operations;
 
 use crate::config::{
-    AppState, COMPUTE_API_VERSIONS, RESOURCES_API_VERSIONS, SUBSCRIPTIONS_API_VERSIONS,
+    AppState, COMPUTE_API_VERSIONS, LOCKS_API_VERSIONS, RESOURCES_API_VERSIONS,
+    SUBSCRIPTIONS_API_VERSIONS,
 };
 use crate::error::ArmError;
 use crate::world::Kind;
@@ -21,7 +25,7 @@ use axum::extract::{Request, State};
 use axum::http::{Method, StatusCode, Uri};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use id::ArmPath;
+use id::{ArmPath, LockScope, ResourceId};
 use serde_json::Value;
 
 /// What an ARM path names, after case-insensitive parsing.
@@ -52,6 +56,11 @@ pub enum Route {
         group: String,
         name: String,
     },
+    /// `{group or disk or snapshot id}/providers/Microsoft.Authorization/locks[/{name}]`.
+    Locks {
+        scope: LockScope,
+        name: Option<String>,
+    },
     DiskOperation {
         location: String,
         id: String,
@@ -77,6 +86,18 @@ pub fn parse(path: &str) -> Option<(String, Route)> {
         }
     } else if p.in_namespace("Microsoft.Compute") {
         compute_route(&p)?
+    } else if p.in_namespace("Microsoft.Authorization") {
+        let group = p.group?;
+        let name = match p.rest.as_slice() {
+            [_] if p.is(0, "locks") => None,
+            [_, name] if p.is(0, "locks") => Some((*name).to_string()),
+            _ => return None,
+        };
+        let scope = LockScope::Group {
+            subscription: sub.clone(),
+            group: group.into(),
+        };
+        Route::Locks { scope, name }
     } else {
         return None;
     };
@@ -116,6 +137,17 @@ fn compute_route(p: &ArmPath) -> Option<Route> {
                 name: (*name).into(),
             }
         }
+        (Some(group), [k, name, _, ns, _, lock @ ..])
+            if p.is(2, "providers")
+                && ns.eq_ignore_ascii_case("Microsoft.Authorization")
+                && p.is(4, "locks")
+                && lock.len() <= 1 =>
+        {
+            Route::Locks {
+                scope: LockScope::Resource(ResourceId::new(p.subscription, group, kind(k)?, name)),
+                name: lock.first().map(|n| n.to_string()),
+            }
+        }
         (Some(group), [k, name, action]) => Route::ComputeAction {
             kind: kind(k)?,
             group: group.into(),
@@ -137,8 +169,8 @@ pub fn query_param(uri: &Uri, name: &str) -> Option<String> {
 }
 
 /// Layer body: ARM's api-version rules (missing: 400 MissingApiVersionParameter;
-/// unknown: 400 NoRegisteredProviderFound for DiskRP, InvalidApiVersionParameter for groups
-/// and locations).
+/// unknown: 400 NoRegisteredProviderFound for DiskRP, InvalidApiVersionParameter for groups,
+/// tags, locks and locations).
 pub async fn api_version_layer(request: Request, next: Next) -> Response {
     let path = ArmPath::parse(request.uri().path());
     let Some(version) = query_param(request.uri(), "api-version") else {
@@ -148,16 +180,21 @@ pub async fn api_version_layer(request: Request, next: Next) -> Response {
         )
         .into_response();
     };
-    // A resource's tags (`.../providers/Microsoft.Resources/tags/default`) are
-    // Microsoft.Resources', whatever the resource's own namespace.
-    let tags_scope = path.as_ref().is_some_and(|p| {
-        p.rest
-            .iter()
-            .any(|s| s.eq_ignore_ascii_case("Microsoft.Resources"))
-    });
+    // A scope's tags (`.../providers/Microsoft.Resources/tags/default`) and locks
+    // (`.../providers/Microsoft.Authorization/locks`) are those providers', whatever the
+    // scope's own namespace.
+    let extension = |namespace: &str| {
+        path.as_ref().is_some_and(|p| {
+            p.in_namespace(namespace) || p.rest.iter().any(|s| s.eq_ignore_ascii_case(namespace))
+        })
+    };
+    let (tags_scope, locks_scope) = (
+        extension("Microsoft.Resources"),
+        extension("Microsoft.Authorization"),
+    );
     if let Some(path) = path
         .as_ref()
-        .filter(|p| p.in_namespace("Microsoft.Compute") && !tags_scope)
+        .filter(|p| p.in_namespace("Microsoft.Compute") && !tags_scope && !locks_scope)
     {
         if !COMPUTE_API_VERSIONS.contains(&version.as_str()) {
             let kind = if path.is(0, "disks") {
@@ -179,7 +216,9 @@ pub async fn api_version_layer(request: Request, next: Next) -> Response {
         let locations = path
             .as_ref()
             .is_some_and(|p| p.namespace.is_none() && p.group.is_none() && p.is(0, "locations"));
-        let known = if locations {
+        let known = if locks_scope {
+            LOCKS_API_VERSIONS
+        } else if locations {
             SUBSCRIPTIONS_API_VERSIONS
         } else {
             RESOURCES_API_VERSIONS
@@ -251,6 +290,9 @@ pub async fn handle(State(state): State<AppState>, request: Request) -> Response
         uri: &parts.uri,
         method: &parts.method,
     };
+    if let Err(e) = locks::authorize(&ctx, &route).and_then(|()| locks::enforce(&ctx, &route)) {
+        return e.into_response();
+    }
     let result = match route {
         Route::Locations if *ctx.method == Method::GET => {
             Ok(axum::Json(crate::regions::list(ctx.sub())).into_response())
@@ -271,6 +313,7 @@ pub async fn handle(State(state): State<AppState>, request: Request) -> Response
         Route::Tags { kind, group, name } => {
             compute::tags::handle(&ctx, kind, &group, &name, &body)
         }
+        Route::Locks { scope, name } => locks::handle(&ctx, scope, name.as_deref(), &body),
     };
     state.persist();
     result.unwrap_or_else(IntoResponse::into_response)
@@ -343,5 +386,19 @@ mod tests {
                 .is_none()
         );
         assert!(parse("/tenants").is_none());
+        let (_, r) = parse("/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/snapshots/x/providers/microsoft.authorization/LOCKS/l").unwrap();
+        assert!(
+            matches!(r, Route::Locks { ref scope, name: Some(ref n) } if n == "l" && scope.resource().is_some())
+        );
+        let (_, r) =
+            parse("/subscriptions/s/resourcegroups/rg/providers/Microsoft.Authorization/locks")
+                .unwrap();
+        assert!(
+            matches!(r, Route::Locks { ref scope, name: None } if scope.group() == "rg" && scope.resource().is_none())
+        );
+        assert!(
+            parse("/subscriptions/s/providers/Microsoft.Authorization/locks/l").is_none(),
+            "subscription locks are not emulated"
+        );
     }
 }

@@ -16,6 +16,8 @@
 //! - [`snapshots`]: a snapshot's own steps: the copy wait, readiness, listing.
 //! - [`subscription`]: the subscription's regions (Subscriptions_ListLocations).
 //! - [`tags`]: ARM's tags at a resource's scope (Merge, Delete): writes of named keys only.
+//! - [`locks`]: ARM management locks at a resource's scope (the `CanNotDelete` locks that
+//!   protect versions), and access grants (`beginGetAccess`/`endGetAccess`) are in [`snapshots`].
 //! - [`models`]: serde models of DiskRP bodies.
 //! - [`settings`]: what the client is built from (cloud, endpoints, credential).
 //! - [`errors`]: [`AzureError`], with Azure's status and code.
@@ -27,6 +29,7 @@ pub mod compute;
 pub mod context;
 pub mod errors;
 pub mod id;
+pub mod locks;
 pub mod lro;
 pub mod models;
 pub(crate) mod pipeline;

@@ -7,7 +7,7 @@ use crate::azure::client::{ArmClient, Op, OpContext, API_VERSION};
 use crate::azure::compute::is_gone;
 use crate::azure::errors::AzureError;
 use crate::azure::id::{ResourceId, ResourceKind};
-use crate::azure::lro::OperationStatus;
+use crate::azure::lro::{FinalState, OperationStatus};
 use crate::azure::models::{Snapshot, SnapshotList};
 use crate::azure::poll::{poll_until, Probe};
 use reqwest::Method;
@@ -156,6 +156,55 @@ impl ArmClient {
             }
         })
         .await
+    }
+
+    /// Grants read access to a snapshot for `seconds` (`Snapshots_GrantAccess`, a POST whose
+    /// operation ends at its `Location`): the SAS URL Azure hands out. The URL is a secret:
+    /// it is returned, never logged.
+    pub async fn grant_read_access(
+        &self,
+        id: &ResourceId,
+        seconds: i64,
+        ctx: &OpContext,
+    ) -> Result<String, AzureError> {
+        let body = serde_json::json!({"access": "Read", "durationInSeconds": seconds});
+        let answer = self
+            .execute(
+                Method::POST,
+                &format!("{id}/beginGetAccess"),
+                Some(&body),
+                FinalState::Location,
+                ctx,
+            )
+            .await?;
+        answer
+            .as_ref()
+            .and_then(|a| a.get("accessSAS"))
+            .and_then(|s| s.as_str())
+            .map(str::to_string)
+            .ok_or_else(|| AzureError::Decode {
+                what: format!("the access grant of snapshot {}", id.name),
+                message: "Azure's answer has no accessSAS".into(),
+            })
+    }
+
+    /// Revokes every access grant of a snapshot (`Snapshots_RevokeAccess`): Azure keeps one
+    /// access state per snapshot, so this ends every SAS handed out for it. A snapshot
+    /// already gone is success.
+    pub async fn revoke_access(&self, id: &ResourceId, ctx: &OpContext) -> Result<(), AzureError> {
+        match self
+            .execute(
+                Method::POST,
+                &format!("{id}/endGetAccess"),
+                None,
+                FinalState::Location,
+                ctx,
+            )
+            .await
+        {
+            Err(e) if is_gone(&e) => Ok(()),
+            other => other.map(|_| ()),
+        }
     }
 
     /// Every snapshot in a resource group (follows `nextLink`). A missing group is an empty list.

@@ -11,6 +11,11 @@ use crate::resource::{Env, ResourceError};
 pub fn version_of(s: &Snapshot, resource_group: &str) -> Option<DatasetVersion> {
     let t = VersionTags::decode(&s.tags)?;
     let p = &s.properties;
+    let access_open = t.export_open(azure_core::time::OffsetDateTime::now_utc())
+        || p.disk_state
+            .as_deref()
+            .is_some_and(|s| s.eq_ignore_ascii_case("ActiveSAS"));
+    let aliases = t.aliases.keys().cloned().collect();
     Some(DatasetVersion {
         keep: t.keeps(),
         dataset: t.dataset,
@@ -32,6 +37,8 @@ pub fn version_of(s: &Snapshot, resource_group: &str) -> Option<DatasetVersion> 
         completion_percent: p.completion_percent,
         claim: t.claim,
         deletion_policy: t.deletion_policy,
+        aliases,
+        access_open,
     })
 }
 
@@ -72,6 +79,14 @@ pub async fn list(
     Ok(list_in(arm, resource_group, dataset, &ctx).await?)
 }
 
+/// The version that alias `name` points at (alias names ignore case, as Azure's tag names
+/// do).
+pub fn find_alias<'a>(versions: &'a [DatasetVersion], name: &str) -> Option<&'a DatasetVersion> {
+    versions
+        .iter()
+        .find(|v| v.aliases.iter().any(|a| a.eq_ignore_ascii_case(name)))
+}
+
 /// The newest complete version (provisioned, and fully copied for a cross-region copy).
 pub fn latest(versions: &[DatasetVersion]) -> Option<&DatasetVersion> {
     versions.iter().rev().find(|v| v.is_complete())
@@ -99,6 +114,31 @@ pub fn not_found(
     } else {
         format!("dataset \"{dataset}\" has no version \"{version}\" in resource group \"{rg}\"; its versions are: {} (or use \"latest\")", known.join(", "))
     })
+}
+
+/// The error for an alias that no version of the dataset carries, with the aliases it has.
+pub fn alias_not_found(
+    dataset: &str,
+    rg: &str,
+    alias: &str,
+    versions: &[DatasetVersion],
+) -> ResourceError {
+    let known: Vec<String> = versions
+        .iter()
+        .flat_map(|v| {
+            v.aliases
+                .iter()
+                .map(move |a| format!("{a} -> {}", v.version))
+        })
+        .collect();
+    ResourceError::Failed(format!(
+        "dataset \"{dataset}\" in resource group \"{rg}\" has no alias \"{alias}\"; {}",
+        if known.is_empty() {
+            "it has no aliases (a VersionAlias resource sets one)".to_string()
+        } else {
+            format!("its aliases are: {}", known.join(", "))
+        }
+    ))
 }
 
 #[cfg(test)]

@@ -19,14 +19,18 @@
 //! - [`tags`]: version identity and lineage encoded as Azure tags, and Azure's tag rules.
 //! - [`listing`]: listing a dataset's versions, [`find`], [`latest`].
 //! - [`prune`]: applying retention after a create, and warning at preview.
+//! - [`aliases`]: who holds an alias of a dataset, and the rule that settles a race.
+//! - [`locks`]: the management locks datasnap places on versions it protects, and lifts.
 
+pub mod aliases;
 pub mod listing;
+pub mod locks;
 pub mod order;
 pub mod prune;
 pub mod retention;
 pub mod tags;
 pub mod version;
 
-pub use listing::{find, latest, list, not_found, versions};
+pub use listing::{alias_not_found, find, find_alias, latest, list, not_found, versions};
 pub use retention::Retention;
 pub use version::DatasetVersion;

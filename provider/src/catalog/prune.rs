@@ -46,18 +46,28 @@ pub async fn apply(
                 continue;
             }
         };
-        // The listing may be stale: a keep marker set, or the version held again, since
-        // then. Re-read the markers immediately before the DELETE.
+        if let Some(why) = &p.held {
+            env.warn(&format!("retention: version \"{version}\" of dataset \"{dataset}\" ({snapshot_id}) is selected ({}) but kept for now: {why}", p.reason));
+            continue;
+        }
+        // The listing may be stale: a keep marker, an alias or an export set, or the
+        // version held again, since then. Re-read the markers immediately before the DELETE.
         match still_prunable(arm, &id, &ctx).await {
             Ok(true) => {}
             Ok(false) => {
-                env.info(&format!("retention: version \"{version}\" of dataset \"{dataset}\" ({snapshot_id}) is kept: it is marked `{}` or held by a stack again, or already gone", tags::KEEP));
+                env.info(&format!("retention: version \"{version}\" of dataset \"{dataset}\" ({snapshot_id}) is kept: it is marked `{}`, an alias points at it, someone reads it through an export, or it is held by a stack again, or already gone", tags::KEEP));
                 continue;
             }
             Err(e) => {
                 env.warn(&format!("retention: prune of version \"{version}\" ({snapshot_id}) skipped: re-reading it failed: {e}; it is kept and will be tried again"));
                 continue;
             }
+        }
+        // datasnap's own lock (a version taken with `lock: true`) is lifted first; any
+        // other lock stays, and Azure then refuses the delete.
+        if let Err(e) = super::locks::lift(arm, &id, super::locks::VERSION_LOCK, &ctx).await {
+            env.warn(&format!("retention: prune of version \"{version}\" ({snapshot_id}) skipped: {e}; it is kept"));
+            continue;
         }
         match arm.delete(&id, &ctx).await {
             Ok(()) => env.info(&format!("retention: pruned version \"{version}\" of dataset \"{dataset}\" ({snapshot_id}): {}", p.reason)),
@@ -75,7 +85,18 @@ async fn still_prunable(
     let Some(snapshot) = arm.get::<Snapshot>(id, ctx).await? else {
         return Ok(false);
     };
-    Ok(tags::VersionTags::decode(&snapshot.tags).is_some_and(|t| t.retained && !t.keeps()))
+    let reading = snapshot
+        .properties
+        .disk_state
+        .as_deref()
+        .is_some_and(|s| s.eq_ignore_ascii_case("ActiveSAS"));
+    Ok(!reading
+        && tags::VersionTags::decode(&snapshot.tags).is_some_and(|t| {
+            t.retained
+                && !t.keeps()
+                && t.aliases.is_empty()
+                && !t.export_open(OffsetDateTime::now_utc())
+        }))
 }
 
 /// During preview: warns which versions creating `version` would let the rule prune.
@@ -125,7 +146,17 @@ pub fn warn_planned_in(
         ..DatasetVersion::default()
     });
     sort(&mut versions);
-    let pruned = select(rule, &versions, &planned, now);
+    let (held, pruned): (Vec<_>, Vec<_>) = select(rule, &versions, &planned, now)
+        .into_iter()
+        .partition(|p| p.held.is_some());
+    for p in &held {
+        env.warn(&format!(
+            "retention: version \"{}\" of dataset \"{dataset}\" is selected ({}) but will be kept for now: {}",
+            p.version.version,
+            p.reason,
+            p.held.as_deref().unwrap_or_default()
+        ));
+    }
     if !pruned.is_empty() {
         let list: Vec<String> = pruned
             .iter()
@@ -288,11 +319,14 @@ mod tests {
             "{:?}",
             seen.lines()
         );
-        // Still released and unmarked: pruned.
+        // Still released and unmarked: pruned (datasnap's lock is looked for first; there
+        // is none).
+        let no_lock = json!({"error": {"code": "LockNotFound", "message": "The lock 'datasnap-version' could not be found."}});
         let (env, _, seen) = env_answering(
             vec![snapshot(OLD, "1", true), snapshot(CURRENT, "2", false)],
             vec![
                 HttpResponse::new(200).with_json(&snapshot(OLD, "1", true)),
+                HttpResponse::new(404).with_json(&no_lock),
                 HttpResponse::new(200),
             ],
         );
@@ -301,5 +335,23 @@ mod tests {
             seen.lines().last().map(String::as_str),
             Some(format!("DELETE {OLD}").as_str())
         );
+        // A lock of datasnap's is lifted, then the version is pruned.
+        let (env, _, seen) = env_answering(
+            vec![snapshot(OLD, "1", true), snapshot(CURRENT, "2", false)],
+            vec![
+                HttpResponse::new(200).with_json(&snapshot(OLD, "1", true)),
+                HttpResponse::new(200).with_json(&json!({"name": "datasnap-version", "properties": {"level": "CanNotDelete"}})),
+                HttpResponse::new(200),
+                HttpResponse::new(200),
+            ],
+        );
+        apply(&env, env.arm().unwrap(), "rg", "d", rule, CURRENT).await;
+        let lines = seen.lines();
+        let n = lines.len();
+        assert_eq!(
+            lines[n - 2],
+            format!("DELETE {OLD}/providers/Microsoft.Authorization/locks/datasnap-version")
+        );
+        assert_eq!(lines[n - 1], format!("DELETE {OLD}"));
     }
 }

@@ -4,7 +4,9 @@
 //! Selection is pure. A version is selected when the rule reaches it (beyond `keepLast` in
 //! the catalog's order, or created more than `maxAgeDays` ago) and it is safe to prune: it
 //! has been released by its stack (`datasnap.retained`), it is not marked `datasnap.keep`,
-//! and it is not the version just created. Pruning itself is [`super::prune`].
+//! no alias points at it, and it is not the version just created. A selected version that
+//! someone is reading through an open export is held ([`Prune::held`]): pruning skips it
+//! with a warning instead of cutting the download short. Pruning itself is [`super::prune`].
 
 use azure_core::time::OffsetDateTime;
 use serde::{Deserialize, Serialize};
@@ -85,6 +87,8 @@ impl Retention {
 pub struct Prune<'a> {
     pub version: &'a DatasetVersion,
     pub reason: String,
+    /// Why the version must not be deleted now although the rule reaches it.
+    pub held: Option<String>,
 }
 
 /// The versions the rule prunes, oldest first. `versions` is in the catalog's order (oldest
@@ -107,7 +111,12 @@ pub fn select<'a>(
             (Some(max), Some(created)) => (now - created).whole_days() > max,
             _ => false,
         };
-        if !(beyond || too_old) || ids_equal(&v.snapshot_id, current) || v.keep || !v.retained {
+        if !(beyond || too_old)
+            || ids_equal(&v.snapshot_id, current)
+            || v.keep
+            || !v.retained
+            || !v.aliases.is_empty()
+        {
             continue;
         }
         let reason = match (beyond, too_old) {
@@ -119,7 +128,14 @@ pub fn select<'a>(
             (true, false) => format!("beyond keepLast={}", rule.keep_last.unwrap_or(0)),
             _ => format!("older than maxAgeDays={}", rule.max_age_days.unwrap_or(0)),
         };
-        out.push(Prune { version: v, reason });
+        let held = v.access_open.then(|| {
+            "it has open access (an export's SAS); it is pruned once the access ends".to_string()
+        });
+        out.push(Prune {
+            version: v,
+            reason,
+            held,
+        });
     }
     out
 }
@@ -189,6 +205,20 @@ mod tests {
             Vec::<String>::new()
         );
         assert_eq!(pruned(rule(Some(1), None), vs, "/S/2"), ["1"]);
+    }
+
+    #[test]
+    fn an_aliased_version_is_never_pruned_and_one_with_open_access_is_held() {
+        let mut aliased = v("1", 40, true, false);
+        aliased.aliases = vec!["production".into()];
+        let mut reading = v("2", 40, true, false);
+        reading.access_open = true;
+        let mut vs = vec![aliased, reading, v("3", 0, false, false)];
+        sort(&mut vs);
+        let got = select(rule(Some(1), None), &vs, "/s/3", now());
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].version.version, "2");
+        assert!(got[0].held.as_deref().unwrap().contains("open access"));
     }
 
     #[test]

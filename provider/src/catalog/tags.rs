@@ -14,8 +14,12 @@
 //! | `datasnap.retained` | `true` once a stack released the version (`deletionPolicy: Retain`) |
 //! | `datasnap.meta.<key>` | one lineage metadata entry |
 //! | `datasnap.claim` | the stack resource that holds the version (its URN, see [`claim_for`]) |
+//! | `datasnap.alias.<name>` | a `VersionAlias` points `<name>` here: its claim, `protected|` first when protected ([`AliasTag`]) |
+//! | `datasnap.export.<id>` | a `VersionExport` holds an access grant on the version, until the RFC 3339 time it holds |
 //!
-//! Every other tag is the user's own.
+//! The version's own resource writes the first eight (its keys, [`is_own_key`]); alias and
+//! export keys are written and removed only by their resources, key by key, so neither ever
+//! erases the other's. Every tag outside `datasnap.` is the user's own.
 
 use std::collections::BTreeMap;
 
@@ -32,6 +36,70 @@ pub const RETAINED: &str = "datasnap.retained";
 pub const META_PREFIX: &str = "datasnap.meta.";
 /// Which stack resource holds the version: written at create and at every update.
 pub const CLAIM: &str = "datasnap.claim";
+/// `datasnap.alias.<name>`: an alias that points at the version.
+pub const ALIAS_PREFIX: &str = "datasnap.alias.";
+/// `datasnap.export.<id>`: an export that holds an access grant on the version.
+pub const EXPORT_PREFIX: &str = "datasnap.export.";
+const PROTECTED_MARK: &str = "protected|";
+
+/// The value of an alias tag: who holds the alias (a claim, see [`claim_for`]) and whether
+/// it is protected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AliasTag {
+    pub claim: String,
+    pub protected: bool,
+}
+
+impl AliasTag {
+    /// The longest claim an alias tag holds (room is left for the protected mark).
+    pub const MAX_CLAIM: usize = MAX_TAG_VALUE - PROTECTED_MARK.len();
+
+    pub fn encode(&self) -> String {
+        if self.protected {
+            format!("{PROTECTED_MARK}{}", self.claim)
+        } else {
+            self.claim.clone()
+        }
+    }
+
+    pub fn decode(value: &str) -> AliasTag {
+        match value.strip_prefix(PROTECTED_MARK) {
+            Some(claim) => AliasTag {
+                claim: claim.to_string(),
+                protected: true,
+            },
+            None => AliasTag {
+                claim: value.to_string(),
+                protected: false,
+            },
+        }
+    }
+}
+
+/// The tag of alias `name`.
+pub fn alias_key(name: &str) -> String {
+    format!("{ALIAS_PREFIX}{name}")
+}
+
+/// The alias a tag name holds, if it is an alias tag (any case).
+pub fn alias_of(key: &str) -> Option<&str> {
+    let head = key.get(..ALIAS_PREFIX.len())?;
+    head.eq_ignore_ascii_case(ALIAS_PREFIX)
+        .then(|| &key[ALIAS_PREFIX.len()..])
+        .filter(|a| !a.is_empty())
+}
+
+/// The tag of the export that `claim` holds (its claim's hash: a tag name has room for a
+/// URN, but a short key keeps the snapshot's tags readable).
+pub fn export_key(claim: &str) -> String {
+    format!("{EXPORT_PREFIX}{:016x}", fnv1a(claim))
+}
+
+/// True for an export tag (any case).
+pub fn is_export_key(key: &str) -> bool {
+    key.get(..EXPORT_PREFIX.len())
+        .is_some_and(|h| h.eq_ignore_ascii_case(EXPORT_PREFIX))
+}
 
 /// Azure's limits.
 pub const MAX_TAGS: usize = 50;
@@ -104,21 +172,33 @@ pub fn check_metadata_key(key: &str) -> Result<(), String> {
 /// share one. The same resource in a later `up` (after a crash) has the same claim. A
 /// claim longer than a tag value allows is shortened to its readable head and a hash.
 pub fn claim_for(urn: &str, salt: &str) -> String {
+    claim_within(urn, salt, MAX_TAG_VALUE)
+}
+
+/// [`claim_for`], at most `max` characters long (the claim in an alias tag leaves room for
+/// its protected mark).
+pub fn claim_within(urn: &str, salt: &str, max: usize) -> String {
     let urn = if salt.is_empty() {
         urn.to_string()
     } else {
         format!("{urn}#{salt}")
     };
     let urn = urn.as_str();
-    if urn.chars().count() <= MAX_TAG_VALUE {
+    if urn.chars().count() <= max {
         return urn.to_string();
     }
-    // FNV-1a: stable across runs and platforms (the claim is compared across `up`s).
-    let hash = urn.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    });
-    let head: String = urn.chars().take(MAX_TAG_VALUE - 17).collect();
+    let hash = fnv1a(urn);
+    let head: String = urn.chars().take(max.saturating_sub(17)).collect();
     format!("{head}#{hash:016x}")
+}
+
+/// 64-bit FNV-1a: a small, stable hash for name suffixes, shortened claims and export keys
+/// (not for security): the same on every run and platform, so it can be compared across
+/// `up`s.
+pub fn fnv1a(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// True for a tag in datasnap's namespace (`datasnap.`, any case).
@@ -192,6 +272,11 @@ pub struct VersionTags {
     pub metadata: BTreeMap<String, String>,
     /// The user's own tags.
     pub user: BTreeMap<String, String>,
+    /// The aliases that point here, by name as written (never written by [`Self::encode`]:
+    /// each is its alias resource's own key).
+    pub aliases: BTreeMap<String, AliasTag>,
+    /// The exports that hold an access grant here: their tag's name and value (an expiry).
+    pub exports: BTreeMap<String, String>,
 }
 
 impl VersionTags {
@@ -251,7 +336,11 @@ impl VersionTags {
             } else if lower.starts_with(META_PREFIX) {
                 v.metadata
                     .insert(k[META_PREFIX.len()..].to_string(), val.clone());
-            } else {
+            } else if let Some(alias) = alias_of(k) {
+                v.aliases.insert(alias.to_string(), AliasTag::decode(val));
+            } else if is_export_key(k) {
+                v.exports.insert(k.clone(), val.clone());
+            } else if !is_datasnap_key(k) {
                 v.user.insert(k.clone(), val.clone());
             }
         }
@@ -262,6 +351,14 @@ impl VersionTags {
     /// `false` (so `true`, `yes`, `1`, a reason or an empty value all keep it).
     pub fn keeps(&self) -> bool {
         keeps(self.keep.as_deref())
+    }
+
+    /// True when an export's grant on the version has not expired at `now` (an export tag
+    /// whose time cannot be read counts as open: it is never cut short).
+    pub fn export_open(&self, now: azure_core::time::OffsetDateTime) -> bool {
+        self.exports
+            .values()
+            .any(|until| azure_core::time::parse_rfc3339(until).map_or(true, |t| t > now))
     }
 
     /// How many tags `encode` writes.
@@ -288,6 +385,7 @@ mod tests {
             claim: Some("urn:pulumi:dev::p::datasnap:index:VersionedSnapshot::v".into()),
             metadata: [("gitCommit".to_string(), "abc123".to_string())].into(),
             user: [("team".to_string(), "ml".to_string())].into(),
+            ..VersionTags::default()
         }
     }
 
@@ -309,6 +407,45 @@ mod tests {
         let v = VersionTags::decode(&tags).unwrap();
         assert_eq!((v.dataset.as_str(), v.version.as_str()), ("d", "2"));
         assert!(v.user.is_empty());
+    }
+
+    #[test]
+    fn alias_and_export_keys_are_neither_ours_nor_the_users() {
+        let mut tags = sample().encode();
+        tags.insert("datasnap.alias.production".into(), "protected|urn:a".into());
+        tags.insert("Datasnap.Alias.staging".into(), "urn:b".into());
+        tags.insert(
+            "datasnap.export.1a2b3c".into(),
+            "2026-12-01T10:00:00Z".into(),
+        );
+        tags.insert("datasnap.future".into(), "x".into());
+        let v = VersionTags::decode(&tags).unwrap();
+        assert_eq!(v.user, sample().user);
+        assert_eq!(
+            v.aliases["production"],
+            AliasTag {
+                claim: "urn:a".into(),
+                protected: true
+            }
+        );
+        assert!(!v.aliases["staging"].protected);
+        assert_eq!(v.exports.len(), 1);
+        // The version's own resource never writes them.
+        assert!(!v
+            .encode()
+            .keys()
+            .any(|k| k.contains("alias") || k.contains("export")));
+        assert!(!is_own_key("datasnap.alias.production"));
+        assert_eq!(alias_of("DATASNAP.ALIAS.x"), Some("x"));
+        assert_eq!(alias_of("datasnap.alias."), None);
+        for protected in [true, false] {
+            let t = AliasTag {
+                claim: claim_within(&"u".repeat(400), "salt", AliasTag::MAX_CLAIM),
+                protected,
+            };
+            assert!(t.encode().chars().count() <= MAX_TAG_VALUE);
+            assert_eq!(AliasTag::decode(&t.encode()), t);
+        }
     }
 
     #[test]

@@ -37,6 +37,13 @@ pub struct DatasetVersion {
     pub provisioning_state: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub completion_percent: Option<f64>,
+    /// The aliases that point at this version (`datasnap.alias.<name>` tags), sorted.
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    /// Someone can read the version through a SAS now (Azure's `diskState: ActiveSAS`, or
+    /// an export's tag): not part of the schema's type.
+    #[serde(skip)]
+    pub access_open: bool,
     /// The stack resource that holds it (`datasnap.claim`); not part of the schema's type.
     #[serde(skip)]
     pub claim: Option<String>,

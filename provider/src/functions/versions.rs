@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::Function;
 use crate::catalog::{self, DatasetVersion};
 use crate::resource::{Env, Failure, ResourceError};
-use crate::resources::naming::{check_dataset, check_resource_group};
+use crate::resources::naming::{check_alias, check_dataset, check_resource_group};
 
 pub const GET_VERSIONS: &str = "datasnap:index:getVersions";
 pub const GET_VERSION: &str = "datasnap:index:getVersion";
@@ -70,7 +70,10 @@ impl Function for GetVersions {
 pub struct GetVersionArgs {
     pub resource_group_name: String,
     pub dataset: String,
-    pub version: String,
+    #[serde(default)]
+    pub version: Option<String>,
+    #[serde(default)]
+    pub alias: Option<String>,
 }
 
 pub struct GetVersion;
@@ -82,25 +85,40 @@ impl Function for GetVersion {
 
     fn check(&self, a: &GetVersionArgs) -> Vec<Failure> {
         let mut f = check_location(&a.resource_group_name, &a.dataset);
-        if a.version.is_empty() {
-            f.push(Failure::new(
+        let set = |v: &Option<String>| v.as_deref().is_some_and(|v| !v.is_empty());
+        match (set(&a.version), set(&a.alias)) {
+            (true, true) => f.push(Failure::new(
+                "alias",
+                "set either version or alias, not both",
+            )),
+            (false, false) => f.push(Failure::new(
                 "version",
-                "is required: a version such as \"1\", or \"latest\"",
-            ));
+                "is required (or alias): a version such as \"1\", \"latest\", or alias: \"production\"",
+            )),
+            _ => {}
+        }
+        if let Some(Err(e)) = a
+            .alias
+            .as_deref()
+            .filter(|a| !a.is_empty())
+            .map(check_alias)
+        {
+            f.push(Failure::new("alias", e));
         }
         f
     }
 
     async fn invoke(&self, env: &Env, a: GetVersionArgs) -> Result<DatasetVersion, ResourceError> {
         let versions = catalog::list(env, env.arm()?, &a.resource_group_name, &a.dataset).await?;
-        match catalog::find(&versions, &a.version) {
-            Some(v) => Ok(v.clone()),
-            None => Err(catalog::not_found(
-                &a.dataset,
-                &a.resource_group_name,
-                &a.version,
-                &versions,
-            )),
+        let (rg, d) = (&a.resource_group_name, &a.dataset);
+        match (&a.version, &a.alias) {
+            (_, Some(alias)) if !alias.is_empty() => catalog::find_alias(&versions, alias)
+                .cloned()
+                .ok_or_else(|| catalog::alias_not_found(d, rg, alias, &versions)),
+            (Some(v), _) => catalog::find(&versions, v)
+                .cloned()
+                .ok_or_else(|| catalog::not_found(d, rg, v, &versions)),
+            _ => Err(catalog::not_found(d, rg, "", &versions)),
         }
     }
 }

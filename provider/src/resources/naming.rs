@@ -90,6 +90,15 @@ pub fn check_dataset(dataset: &str) -> Result<(), String> {
     check_ident("dataset", dataset, &['.', '_', '-'])
 }
 
+/// Checks an alias name (it becomes part of a tag name and of a lock name). `latest` is the
+/// built-in alias, never a stored one.
+pub fn check_alias(alias: &str) -> Result<(), String> {
+    if alias.eq_ignore_ascii_case("latest") {
+        return Err(format!("{alias:?} is the built-in alias of the newest version and cannot be set; choose another name, such as \"production\" or \"staging\""));
+    }
+    check_ident("alias", alias, &['.', '_', '-'])
+}
+
 /// Checks a version string. `latest` is reserved for lookups.
 pub fn check_version(version: &str) -> Result<(), String> {
     if version.eq_ignore_ascii_case("latest") {
@@ -172,12 +181,7 @@ fn looks_hashed(name: &str) -> bool {
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
-/// 64-bit FNV-1a: a small, stable hash for name suffixes (not for security).
-fn fnv1a(s: &str) -> u64 {
-    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
-}
+use crate::catalog::tags::fnv1a;
 
 pub use crate::resource::Rule;
 

@@ -4,7 +4,7 @@
 //! properties (uniqueId, timeCreated, states, incremental family).
 
 use super::validate::{check_top_level, create_request, missing, writable_props, CreateRequest};
-use super::{finish_mutation, require_group, source, update};
+use super::{finish_mutation, require_group, security, source, update};
 use crate::arm::id::ResourceId;
 use crate::arm::{json_body, operations, Ctx};
 use crate::error::{ArmError, ArmResult};
@@ -53,6 +53,8 @@ pub fn put(ctx: &Ctx, kind: Kind, group: &str, name: &str, body: &Bytes) -> ArmR
     if world.resources.contains_key(&key) {
         return update::put_existing(ctx, &mut world, key, &request, &req.location);
     }
+    let mut writable = writable_props(&request);
+    security::check(name, &mut writable)?;
     let now = now_ms();
     let made = make(ctx, &mut world, kind, &req, now)?;
     if kind == Kind::Disk {
@@ -61,7 +63,7 @@ pub fn put(ctx: &Ctx, kind: Kind, group: &str, name: &str, body: &Bytes) -> ArmR
     }
     let copy = made.copy.clone();
     let id = ResourceId::new(ctx.sub(), group, kind, name);
-    let body = new_body(id, &request, &req, made, now);
+    let body = new_body(id, &request, writable, &req, made, now);
     let mut resource = Resource::new(body, now);
     resource.copy = copy;
     world.resources.insert(key.clone(), resource);
@@ -141,16 +143,17 @@ fn make(
     }
 }
 
-/// The stored body of a new resource: the request's writable members plus what the service sets.
+/// The stored body of a new resource: the request's (checked) writable members plus what
+/// the source passes on and the service sets.
 fn new_body(
     id: ResourceId,
     request: &Value,
+    mut writable: Map<String, Value>,
     req: &CreateRequest,
     made: Made,
     now: u64,
 ) -> ComputeBody {
     let kind = id.kind;
-    let mut writable = writable_props(request);
     for (k, v) in made.inherited {
         writable.entry(k).or_insert(v);
     }

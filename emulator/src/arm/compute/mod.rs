@@ -6,6 +6,7 @@
 //! | file | job |
 //! | --- | --- |
 //! | [`validate`] | the rules of a request body |
+//! | [`security`] | network access, data access and encryption properties: rules and defaults |
 //! | [`create`] | PUT of a new resource: sizes and create options |
 //! | [`source`] | creating from a disk or snapshot: incremental families, CopyStart |
 //! | [`update`] | PATCH and PUT on an existing resource |
@@ -18,6 +19,7 @@ pub mod access;
 pub mod create;
 pub mod delete;
 pub mod list;
+pub mod security;
 pub mod source;
 pub mod tags;
 pub mod update;

@@ -20,8 +20,10 @@ const INCREMENTAL_BURST: usize = 7;
 const INCREMENTAL_WINDOW_MS: u64 = 5 * 60 * 1000;
 const INCREMENTAL_TOTAL: usize = 500;
 
-/// Properties a copy takes from its source unless the request sets them.
+/// Properties a copy takes from its source unless the request sets them (a disk and its
+/// incremental snapshots must share one disk encryption set, so `encryption` comes along).
 const INHERITED: &[&str] = &[
+    "encryption",
     "osType",
     "hyperVGeneration",
     "supportedCapabilities",

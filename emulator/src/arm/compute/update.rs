@@ -7,16 +7,16 @@ use super::validate::{
     check_grow_only, check_patchable, check_top_level, writable_props, CREATE_ONLY_PROPS,
     SOURCE_MEMBERS,
 };
-use super::{busy, existing, finish_mutation, idle};
+use super::{busy, existing, finish_mutation, idle, security};
 use crate::arm::id::ResourceId;
 use crate::arm::{json_body, operations, Ctx};
 use crate::error::{ArmError, ArmResult};
-use crate::resource::{request_tags, Resource, Sku};
+use crate::resource::{request_tags, Properties, Resource, Sku};
 use crate::rules::{check_disk_size, same_location};
 use crate::world::{Key, Kind, OpKind, World};
 use axum::body::Bytes;
 use axum::response::Response;
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
 fn change_not_allowed(kind: Kind, name: &str, property: &str) -> ArmError {
     ArmError::bad_request(
@@ -69,13 +69,23 @@ pub fn put_existing(
     for p in CREATE_ONLY_PROPS {
         writable.remove(*p);
     }
-    let props = resource.props_mut();
-    props.merge(writable);
+    let mut props = merged(resource, writable)?;
     props.set_size(new_size);
+    *resource.props_mut() = props;
     resource.body.sku = sku;
     resource.body.tags = request_tags(request);
     let op = operations::plan(ctx, OpKind::Put, Some(key.clone()), location);
     Ok(finish_mutation(ctx, world, &key, op))
+}
+
+/// The resource's properties with `changes` applied, if their security properties still
+/// hold together (nothing is stored until they do).
+fn merged(resource: &Resource, changes: Map<String, Value>) -> ArmResult<Properties> {
+    let mut props = resource.props().clone();
+    props.merge(changes);
+    security::check(resource.name(), &mut props.extra)?;
+    security::fill_defaults(&mut props.extra);
+    Ok(props)
 }
 
 /// A disk's size after a change must fit the SKU it has after that change.
@@ -155,8 +165,8 @@ pub fn patch(ctx: &Ctx, kind: Kind, group: &str, name: &str, body: &Bytes) -> Ar
         None => resource.body.sku.clone(),
     };
     check_size_for_sku(resource, &sku, requested_size.unwrap_or(resource.size_gb()))?;
-    if let Some(props) = request.get("properties").and_then(Value::as_object) {
-        resource.props_mut().merge(props.clone());
+    if let Some(changes) = request.get("properties").and_then(Value::as_object) {
+        *resource.props_mut() = merged(resource, changes.clone())?;
     }
     resource.body.sku = sku;
     if request.get("tags").is_some() {

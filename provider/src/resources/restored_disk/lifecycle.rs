@@ -57,16 +57,15 @@ async fn resolve_source(
                 snapshot,
             })
         }
-        (None, Some(d), Some(v)) => {
+        (None, Some(d), v) if v.is_some() || inputs.alias.is_some() => {
             let group = inputs.source_group().to_string();
             let list = catalog::list(env, arm, &group, d).await.map_err(|e| {
                 ResourceError::Failed(format!(
                     "restore (listing dataset \"{d}\" in resource group \"{group}\") failed: {e}"
                 ))
             })?;
-            let Some(found) = catalog::find(&list, v) else {
-                return Err(catalog::not_found(d, &group, v, &list));
-            };
+            let found = find_source(inputs, d, &group, &list)?;
+            let v = &found.version;
             let rid = ResourceId::parse(&found.snapshot_id, ResourceKind::Snapshot)
                 .map_err(|e| ResourceError::Bug(e.to_string()))?;
             let read = arm.get::<Snapshot>(&rid, ctx).await;
@@ -83,6 +82,24 @@ async fn resolve_source(
             })
         }
         _ => Err(ResourceError::Bug("create without a source".into())),
+    }
+}
+
+/// The version a restore by dataset names: by `alias`, or by `version` (`latest` allowed).
+fn find_source<'a>(
+    inputs: &Inputs,
+    dataset: &str,
+    group: &str,
+    versions: &'a [catalog::DatasetVersion],
+) -> Result<&'a catalog::DatasetVersion, ResourceError> {
+    match (&inputs.alias, &inputs.version) {
+        (Some(a), _) => catalog::find_alias(versions, a)
+            .ok_or_else(|| catalog::alias_not_found(dataset, group, a, versions)),
+        (None, Some(v)) => catalog::find(versions, v)
+            .ok_or_else(|| catalog::not_found(dataset, group, v, versions)),
+        (None, None) => Err(ResourceError::Bug(
+            "restore by dataset without version or alias".into(),
+        )),
     }
 }
 
@@ -123,25 +140,27 @@ pub async fn plan_create(
                 }
             }
         }
-        (None, Some(d), Some(v))
-            if known("dataset") && known("version") && known("sourceResourceGroupName") =>
+        (None, Some(d), v)
+            if (v.is_some() || news.alias.is_some())
+                && known("dataset")
+                && known("version")
+                && known("alias")
+                && known("sourceResourceGroupName") =>
         {
             let from = news.source_group();
             let listed = pf.snapshots(arm, from, &ctx).await?;
             let versions = catalog::versions(d, from, &listed);
-            match catalog::find(&versions, v) {
-                Some(found) => source = Some((found.location.clone(), found.snapshot_name.clone())),
-                None => {
-                    let have: Vec<&str> = versions.iter().map(|x| x.version.as_str()).collect();
-                    preflight::missing(
-                        env,
-                        "version",
-                        format!(
-                            "version {v:?} of dataset {d:?} does not exist in resource group {from:?} (its versions: {})",
-                            if have.is_empty() { "none".to_string() } else { have.join(", ") }
-                        ),
-                    )?
-                }
+            match find_source(news, d, from, &versions) {
+                Ok(found) => source = Some((found.location.clone(), found.snapshot_name.clone())),
+                Err(e) => preflight::missing(
+                    env,
+                    if news.alias.is_some() {
+                        "alias"
+                    } else {
+                        "version"
+                    },
+                    e.to_string(),
+                )?,
             }
         }
         _ => {}

@@ -35,6 +35,7 @@ impl Resource for RestoredDisk {
         "sourceSnapshotId",
         "dataset",
         "version",
+        "alias",
         "sourceResourceGroupName",
         "location",
         "sku",

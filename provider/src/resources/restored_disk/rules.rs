@@ -8,8 +8,8 @@ use crate::azure::id::ids_equal;
 use crate::catalog::tags;
 use crate::resource::{Change, DiffResult, Failure, ResourceError, Unknowns};
 use crate::resources::naming::{
-    check_azure_name, check_dataset, check_resource_group, check_snapshot_id, check_version,
-    non_empty, normalize_location, Rule,
+    check_alias, check_azure_name, check_dataset, check_resource_group, check_snapshot_id,
+    check_version, non_empty, normalize_location, Rule,
 };
 use crate::resources::regions::check_location;
 use crate::resources::security::Security;
@@ -24,14 +24,25 @@ pub fn check(
 ) -> (Inputs, Vec<Failure>) {
     let mut f = Vec::new();
     let by_id = news.source_snapshot_id.is_some() || unknowns.contains("sourceSnapshotId");
+    let by_alias = news.alias.is_some() || unknowns.contains("alias");
     let by_version = news.dataset.is_some()
         || news.version.is_some()
+        || by_alias
         || unknowns.contains("dataset")
         || unknowns.contains("version");
     match (by_id, by_version) {
-        (true, true) => f.push(Failure::new("sourceSnapshotId", "set either sourceSnapshotId, or dataset and version, not both")),
-        (false, false) => f.push(Failure::new("sourceSnapshotId", "a RestoredDisk needs a source: set sourceSnapshotId to a snapshot's ARM id, or dataset and version (\"latest\" for the newest)")),
+        (true, true) => f.push(Failure::new("sourceSnapshotId", "set either sourceSnapshotId, or dataset and version (or alias), not both")),
+        (false, false) => f.push(Failure::new("sourceSnapshotId", "a RestoredDisk needs a source: set sourceSnapshotId to a snapshot's ARM id, or dataset and version (\"latest\" for the newest), or dataset and alias")),
         _ => {}
+    }
+    if news.alias.is_some() && news.version.is_some() {
+        f.push(Failure::new(
+            "alias",
+            "set either version or alias, not both (an alias names the version it points at)",
+        ));
+    }
+    if let Some(Err(e)) = news.alias.as_deref().map(check_alias) {
+        f.push(Failure::new("alias", e));
     }
     if by_version {
         match &news.dataset {
@@ -45,9 +56,9 @@ pub fn check(
         match &news.version {
             Some(v) if v.eq_ignore_ascii_case("latest") => {}
             Some(v) => f.extend(check_version(v).err().map(|e| Failure::new("version", e))),
-            None if !unknowns.contains("version") => f.push(Failure::new(
+            None if !unknowns.contains("version") && !by_alias => f.push(Failure::new(
                 "version",
-                "is required with dataset: a version such as \"1\", or \"latest\"",
+                "is required with dataset: a version such as \"1\", or \"latest\" (or set alias instead)",
             )),
             None => {}
         }
@@ -79,6 +90,7 @@ pub fn check(
         && !unknowns.contains("sourceSnapshotId")
         && !unknowns.contains("dataset")
         && !unknowns.contains("version")
+        && !unknowns.contains("alias")
     {
         // A name once recorded stays while the source is the same (only a new source
         // renames), even when the default rule has changed since.
@@ -87,6 +99,7 @@ pub fn check(
                 o.source_snapshot_id == news.source_snapshot_id
                     && o.dataset == news.dataset
                     && o.version == news.version
+                    && o.alias == news.alias
             })
             .and_then(|o| o.disk_name.clone());
         news.disk_name = recorded.or_else(|| news.effective_name());

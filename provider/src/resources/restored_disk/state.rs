@@ -3,7 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use super::types::{Inputs, Outputs, TAG_DATASET, TAG_REQUESTED, TAG_SNAPSHOT, TAG_VERSION};
+use super::types::{
+    Inputs, Outputs, TAG_ALIAS, TAG_DATASET, TAG_REQUESTED, TAG_SNAPSHOT, TAG_VERSION,
+};
 use crate::azure::id::{ResourceId, ResourceKind};
 use crate::azure::models::Disk;
 use crate::catalog::tags;
@@ -29,6 +31,9 @@ pub(super) fn azure_tags(
     }
     if let Some(req) = &inputs.version {
         t.insert(TAG_REQUESTED.into(), req.clone());
+    }
+    if let Some(alias) = &inputs.alias {
+        t.insert(TAG_ALIAS.into(), alias.clone());
     }
     t
 }
@@ -86,8 +91,12 @@ pub(super) fn inputs_from(disk: &Disk, id: &ResourceId, old: Option<&Inputs>) ->
             o.version.clone(),
             o.source_resource_group_name.clone(),
         ),
-        None => match (tag(TAG_DATASET), tag(TAG_REQUESTED)) {
+        None => match (
+            tag(TAG_DATASET),
+            tag(TAG_REQUESTED).or_else(|| tag(TAG_ALIAS).map(|_| String::new())),
+        ) {
             (Some(d), Some(v)) => {
+                let v = Some(v).filter(|v| !v.is_empty());
                 let src_group = disk
                     .properties
                     .creation_data
@@ -96,7 +105,7 @@ pub(super) fn inputs_from(disk: &Disk, id: &ResourceId, old: Option<&Inputs>) ->
                     .and_then(|s| ResourceId::parse(s, ResourceKind::Snapshot).ok())
                     .map(|r| r.resource_group)
                     .filter(|g| !g.eq_ignore_ascii_case(&id.resource_group));
-                (None, Some(d), Some(v), src_group)
+                (None, Some(d), v, src_group)
             }
             _ => (
                 disk.properties
@@ -121,6 +130,10 @@ pub(super) fn inputs_from(disk: &Disk, id: &ResourceId, old: Option<&Inputs>) ->
                 .unwrap_or_else(|| id.name.clone()),
         ),
         source_snapshot_id: snapshot,
+        alias: match old {
+            Some(o) => o.alias.clone(),
+            None => tag(TAG_ALIAS),
+        },
         dataset,
         version,
         source_resource_group_name: source_group,

@@ -17,6 +17,7 @@ pub(super) const TAG_SNAPSHOT: &str = "datasnap.restored.snapshotId";
 pub(super) const TAG_DATASET: &str = "datasnap.restored.dataset";
 pub(super) const TAG_VERSION: &str = "datasnap.restored.version";
 pub(super) const TAG_REQUESTED: &str = "datasnap.restored.requestedVersion";
+pub(super) const TAG_ALIAS: &str = "datasnap.restored.alias";
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -31,6 +32,10 @@ pub struct Inputs {
     pub dataset: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
+    /// An alias of the dataset (`production`): the version it points at when the disk is
+    /// created (recorded in `restoredVersion`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_resource_group_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -90,6 +95,10 @@ impl Inputs {
             return ResourceId::parse(id, ResourceKind::Snapshot)
                 .ok()
                 .map(|r| cut_name(&r.name, "-disk"));
+        }
+        if let (Some(d), Some(a)) = (&self.dataset, &self.alias) {
+            let base = format!("{}-{}", d, a.to_ascii_lowercase());
+            return Some(cut_name(&base, "-disk"));
         }
         match (&self.dataset, &self.version) {
             (Some(d), Some(v)) if v.eq_ignore_ascii_case("latest") => {

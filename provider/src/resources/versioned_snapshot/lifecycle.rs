@@ -16,6 +16,7 @@ use crate::azure::models::{
     CreationData, Disk, Sku, Snapshot, SnapshotProperties, SnapshotUpdate, SnapshotUpdateProperties,
 };
 use crate::azure::{ArmClient, AzureError, OpContext};
+use crate::catalog::locks;
 use crate::catalog::retention::MAX_KEEP_LAST;
 use crate::catalog::{listing, prune, tags, DatasetVersion};
 use crate::resource::{partial_message, During, Env, ResourceError, Unknowns};
@@ -242,6 +243,7 @@ pub async fn create(env: &Env, inputs: Inputs) -> Result<(String, Outputs), Reso
                 .during(&op)?;
             settle_version(env, arm, &inputs, &id, &snap, &ctx).await?;
             let outputs = outputs_from(inputs.clone(), &snap, &id);
+            lock_new_version(env, arm, &id, &outputs, &ctx).await?;
             apply_retention(env, arm, &inputs, &outputs.snapshot_id).await;
             return Ok((outputs.snapshot_id.clone(), outputs));
         }
@@ -284,8 +286,59 @@ pub async fn create(env: &Env, inputs: Inputs) -> Result<(String, Outputs), Reso
     }
     settle_version(env, arm, &inputs, &id, &snap, &ctx).await?;
     let outputs = outputs_from(inputs.clone(), &snap, &id);
+    lock_new_version(env, arm, &id, &outputs, &ctx).await?;
     apply_retention(env, arm, &inputs, &outputs.snapshot_id).await;
     Ok((outputs.snapshot_id.clone(), outputs))
+}
+
+/// The note a version's lock carries.
+fn lock_reason(inputs: &Inputs) -> String {
+    format!(
+        "version \"{}\" of dataset \"{}\" (lock: true)",
+        inputs.version, inputs.dataset
+    )
+}
+
+/// After a create: the lock of a version taken with `lock: true`. If it cannot be placed,
+/// the create is partial: the version is tracked (recorded without its lock, so the next
+/// `up` places it) and the error says what the identity lacks.
+async fn lock_new_version(
+    env: &Env,
+    arm: &ArmClient,
+    id: &ResourceId,
+    outputs: &Outputs,
+    ctx: &OpContext,
+) -> Result<(), ResourceError> {
+    if !outputs.inputs.locked() {
+        return Ok(());
+    }
+    match locks::place(
+        arm,
+        id,
+        locks::VERSION_LOCK,
+        &lock_reason(&outputs.inputs),
+        ctx,
+    )
+    .await
+    {
+        Ok(()) => {
+            env.info(&format!(
+                "locked snapshot {} (CanNotDelete lock {}): Azure refuses to delete it until datasnap lifts the lock",
+                id.name,
+                locks::VERSION_LOCK
+            ));
+            Ok(())
+        }
+        Err(e) => {
+            let mut unlocked = outputs.clone();
+            unlocked.inputs.lock = None;
+            Err(ResourceError::partial(
+                &outputs.snapshot_id,
+                &unlocked,
+                format!("version \"{}\" was created, but {e}. It is tracked in the stack without its lock; the next `pulumi up` places it", outputs.inputs.version),
+            ))
+        }
+    }
 }
 
 /// Before a create: a version that another snapshot already carries in the region is
@@ -516,7 +569,7 @@ pub async fn read(
         (None, None, true) => hint.clone().or_else(|| version_from_name(&rid.name)),
         _ => None,
     };
-    let new_inputs = match &adopted_as {
+    let mut new_inputs = match &adopted_as {
         Some((dataset, version)) => {
             let named = Inputs {
                 resource_group_name: rid.resource_group.clone(),
@@ -535,6 +588,27 @@ pub async fn read(
             other => other,
         })?,
     };
+    // The lock: a refresh of a locked version sees a lock lifted out of band (drift that
+    // the next `up` repairs); an import records datasnap's lock when it finds one.
+    let recorded_lock = inputs.as_ref().map(Inputs::locked);
+    if recorded_lock != Some(false) {
+        match arm.get_lock(&rid, locks::VERSION_LOCK, &ctx).await {
+            Ok(found) => {
+                let present = found.is_some();
+                if recorded_lock == Some(true) && !present {
+                    env.warn(&format!("snapshot {rid} lost datasnap's management lock ({}) outside datasnap: `pulumi up` places it again", locks::VERSION_LOCK));
+                }
+                new_inputs.lock = match (recorded_lock, present) {
+                    (None, false) => None,
+                    (_, p) => Some(p),
+                };
+            }
+            Err(e) if e.is_cancelled() => return Err(e.into()),
+            Err(e) => env.warn(&format!(
+                "refresh of snapshot {rid}: could not read its management locks ({e}); the recorded `lock` stands"
+            )),
+        }
+    }
     let mut outputs = outputs_from(new_inputs.clone(), &snap, &rid);
     if let Some((dataset, version)) = &adopted_as {
         // Found: no datasnap tags (whatever datasnap-looking keys it has). The first
@@ -670,6 +744,21 @@ pub async fn update(
             .filter(|s| Some(*s) != olds.inputs.sku.as_ref()),
     );
     let was_failed = olds.provisioning_state.eq_ignore_ascii_case("Failed") || is_failed(&live);
+    // The lock first: a version asked to be protected is protected before anything else
+    // changes, and one released from its lock is unlocked even if a later step fails.
+    if news.locked() != olds.inputs.locked() {
+        let op = format!("update of snapshot {rid}");
+        if news.locked() {
+            locks::place(arm, &rid, locks::VERSION_LOCK, &lock_reason(&news), &ctx).await?;
+            env.info(&format!("locked snapshot {} ({op})", rid.name));
+        } else {
+            locks::lift(arm, &rid, locks::VERSION_LOCK, &ctx).await?;
+            env.info(&format!(
+                "lifted datasnap's lock from snapshot {} ({op})",
+                rid.name
+            ));
+        }
+    }
     // Security settings that change are sent; one removed goes back to Azure's default.
     let mut props = SnapshotUpdateProperties::default();
     let secure = Security::patch(&olds.inputs.security, &news.security, (&mut props).into());
@@ -781,7 +870,19 @@ pub async fn delete(env: &Env, id: &str, olds: Outputs) -> Result<(), ResourceEr
         ));
         return Ok(());
     }
-    if inputs.deletion_policy() == DELETE {
+    let aliases: Vec<String> = tags::VersionTags::decode(&snap.tags)
+        .map(|t| t.aliases.into_keys().collect())
+        .unwrap_or_default();
+    if inputs.deletion_policy() == DELETE && !aliases.is_empty() {
+        env.warn(&format!(
+            "snapshot {} is not deleted although deletionPolicy is Delete: the alias(es) {} point at version \"{}\"; it is released as a retained version instead. Move or delete the alias(es), and retention prunes it",
+            rid.name,
+            aliases.join(", "),
+            inputs.version
+        ));
+    }
+    if inputs.deletion_policy() == DELETE && aliases.is_empty() {
+        locks::lift(arm, &rid, locks::VERSION_LOCK, &ctx).await?;
         arm.delete(&rid, &ctx).await.during(&op)?;
         env.info(&format!(
             "deleted snapshot {} (version \"{}\" of dataset \"{}\", deletionPolicy Delete)",

@@ -52,6 +52,7 @@ impl Resource for VersionedSnapshot {
         "diskAccessId",
         "dataAccessAuthMode",
         "encryption",
+        "lock",
     ];
 
     fn check(

@@ -152,6 +152,8 @@ pub fn inputs_from(
             .retention
             .filter(|r| !r.is_empty())
             .or_else(|| old.and_then(|o| o.retention)),
+        // Refresh checks the lock separately (lifecycle::read); import starts without one.
+        lock: old.and_then(|o| o.lock),
         security: Security::refreshed(old.map(|o| &o.security), snap.properties.security()),
     })
 }

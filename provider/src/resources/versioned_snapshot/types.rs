@@ -47,6 +47,9 @@ pub struct Inputs {
     pub deletion_policy: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retention: Option<Retention>,
+    /// Place datasnap's `CanNotDelete` management lock on the snapshot (unset: no lock).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lock: Option<bool>,
     /// publicNetworkAccess, networkAccessPolicy, diskAccessId, dataAccessAuthMode, encryption.
     #[serde(flatten)]
     pub security: Security,
@@ -100,6 +103,11 @@ impl Inputs {
             .then(|| default_snapshot_name(&self.dataset, &self.version, owner))
     }
 
+    /// The version is to carry datasnap's management lock.
+    pub fn locked(&self) -> bool {
+        self.lock == Some(true)
+    }
+
     pub fn deletion_policy(&self) -> &str {
         self.deletion_policy.as_deref().unwrap_or(RETAIN)
     }
@@ -126,6 +134,7 @@ impl Inputs {
                 .into_iter()
                 .filter(|(k, _)| !k.eq_ignore_ascii_case(tags::KEEP))
                 .collect(),
+            ..VersionTags::default()
         }
     }
 }

@@ -12,6 +12,8 @@ from .get_version import *
 from .get_versions import *
 from .provider import *
 from .restored_disk import *
+from .version_alias import *
+from .version_export import *
 from .versioned_snapshot import *
 from ._inputs import *
 from . import outputs
@@ -32,6 +34,8 @@ _utilities.register(
   "fqn": "pulumi_datasnap",
   "classes": {
    "datasnap:index:RestoredDisk": "RestoredDisk",
+   "datasnap:index:VersionAlias": "VersionAlias",
+   "datasnap:index:VersionExport": "VersionExport",
    "datasnap:index:VersionedSnapshot": "VersionedSnapshot"
   }
  }

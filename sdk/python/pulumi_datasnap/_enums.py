@@ -7,10 +7,29 @@ import pulumi
 from enum import Enum
 
 __all__ = [
+    'DataAccessAuthMode',
     'DeletionPolicy',
     'DiskSku',
+    'EncryptionType',
+    'NetworkAccessPolicy',
+    'PublicNetworkAccess',
     'SnapshotSku',
 ]
+
+
+@pulumi.type_token("datasnap:index:DataAccessAuthMode")
+class DataAccessAuthMode(_builtins.str, Enum):
+    """
+    Whether an export SAS also requires Microsoft Entra ID authorization.
+    """
+    AZURE_ACTIVE_DIRECTORY = "AzureActiveDirectory"
+    """
+    An export needs a Microsoft Entra ID token with data-export permission besides the SAS.
+    """
+    NONE = "None"
+    """
+    The SAS alone grants access (Azure's default).
+    """
 
 
 @pulumi.type_token("datasnap:index:DeletionPolicy")
@@ -60,6 +79,59 @@ class DiskSku(_builtins.str, Enum):
     PREMIUM_V2_LRS = "PremiumV2_LRS"
     """
     Premium SSD v2, locally redundant.
+    """
+
+
+@pulumi.type_token("datasnap:index:EncryptionType")
+class EncryptionType(_builtins.str, Enum):
+    """
+    The key that encrypts the data at rest.
+    """
+    ENCRYPTION_AT_REST_WITH_PLATFORM_KEY = "EncryptionAtRestWithPlatformKey"
+    """
+    A platform-managed key (Azure's default).
+    """
+    ENCRYPTION_AT_REST_WITH_CUSTOMER_KEY = "EncryptionAtRestWithCustomerKey"
+    """
+    A customer-managed key, held by the disk encryption set `diskEncryptionSetId`.
+    """
+    ENCRYPTION_AT_REST_WITH_PLATFORM_AND_CUSTOMER_KEYS = "EncryptionAtRestWithPlatformAndCustomerKeys"
+    """
+    Double encryption: a platform key and a customer-managed key (`diskEncryptionSetId`).
+    """
+
+
+@pulumi.type_token("datasnap:index:NetworkAccessPolicy")
+class NetworkAccessPolicy(_builtins.str, Enum):
+    """
+    Who may export the data through a SAS.
+    """
+    ALLOW_ALL = "AllowAll"
+    """
+    Export from any network (Azure's default).
+    """
+    ALLOW_PRIVATE = "AllowPrivate"
+    """
+    Export only through the private endpoint of the disk access named by `diskAccessId`.
+    """
+    DENY_ALL = "DenyAll"
+    """
+    No export at all.
+    """
+
+
+@pulumi.type_token("datasnap:index:PublicNetworkAccess")
+class PublicNetworkAccess(_builtins.str, Enum):
+    """
+    Whether the data can be exported or uploaded over the public network.
+    """
+    ENABLED = "Enabled"
+    """
+    The data can be exported (through a SAS) from the public network, within the limits of `networkAccessPolicy`.
+    """
+    DISABLED = "Disabled"
+    """
+    No export or upload over the public network; only through a private endpoint (`networkAccessPolicy: AllowPrivate`).
     """
 
 

@@ -16,9 +16,65 @@ from . import _utilities
 from ._enums import *
 
 __all__ = [
+    'EncryptionArgs',
+    'EncryptionArgsDict',
     'RetentionPolicyArgs',
     'RetentionPolicyArgsDict',
 ]
+
+class EncryptionArgsDict(TypedDict):
+    """
+    Encryption at rest, as azure-native's `Encryption`: a customer-managed key needs `diskEncryptionSetId`, and `diskEncryptionSetId` needs a customer-managed `type`.
+    """
+    disk_encryption_set_id: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    The ARM id of the disk encryption set that holds the customer-managed key (`/subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.Compute/diskEncryptionSets/<name>`); required with a customer-managed `type`.
+    """
+    type: NotRequired[pulumi.Input[Optional[Union[_builtins.str, 'EncryptionType']]]]
+    """
+    The kind of key: EncryptionAtRestWithPlatformKey (Azure's default), EncryptionAtRestWithCustomerKey or EncryptionAtRestWithPlatformAndCustomerKeys.
+    """
+
+@pulumi.input_type
+class EncryptionArgs:
+    def __init__(__self__, *,
+                 disk_encryption_set_id: pulumi.Input[Optional[_builtins.str]] = None,
+                 type: pulumi.Input[Optional[Union[_builtins.str, 'EncryptionType']]] = None):
+        """
+        Encryption at rest, as azure-native's `Encryption`: a customer-managed key needs `diskEncryptionSetId`, and `diskEncryptionSetId` needs a customer-managed `type`.
+
+        :param pulumi.Input[_builtins.str] disk_encryption_set_id: The ARM id of the disk encryption set that holds the customer-managed key (`/subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.Compute/diskEncryptionSets/<name>`); required with a customer-managed `type`.
+        :param pulumi.Input[Union[_builtins.str, 'EncryptionType']] type: The kind of key: EncryptionAtRestWithPlatformKey (Azure's default), EncryptionAtRestWithCustomerKey or EncryptionAtRestWithPlatformAndCustomerKeys.
+        """
+        if disk_encryption_set_id is not None:
+            pulumi.set(__self__, "disk_encryption_set_id", disk_encryption_set_id)
+        if type is not None:
+            pulumi.set(__self__, "type", type)
+
+    @_builtins.property
+    @pulumi.getter(name="diskEncryptionSetId")
+    def disk_encryption_set_id(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        The ARM id of the disk encryption set that holds the customer-managed key (`/subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.Compute/diskEncryptionSets/<name>`); required with a customer-managed `type`.
+        """
+        return pulumi.get(self, "disk_encryption_set_id")
+
+    @disk_encryption_set_id.setter
+    def disk_encryption_set_id(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "disk_encryption_set_id", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def type(self) -> pulumi.Input[Optional[Union[_builtins.str, 'EncryptionType']]]:
+        """
+        The kind of key: EncryptionAtRestWithPlatformKey (Azure's default), EncryptionAtRestWithCustomerKey or EncryptionAtRestWithPlatformAndCustomerKeys.
+        """
+        return pulumi.get(self, "type")
+
+    @type.setter
+    def type(self, value: pulumi.Input[Optional[Union[_builtins.str, 'EncryptionType']]]):
+        pulumi.set(self, "type", value)
+
 
 class RetentionPolicyArgsDict(TypedDict):
     """

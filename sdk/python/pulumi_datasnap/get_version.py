@@ -23,7 +23,10 @@ __all__ = [
 
 @pulumi.output_type
 class GetVersionResult:
-    def __init__(__self__, completion_percent=None, dataset=None, disk_size_bytes=None, disk_size_gb=None, incremental=None, incremental_snapshot_family_id=None, keep=None, location=None, metadata=None, provisioning_state=None, resource_group_name=None, retained=None, snapshot_id=None, snapshot_name=None, source_resource_id=None, tags=None, time_created=None, version=None):
+    def __init__(__self__, aliases=None, completion_percent=None, dataset=None, disk_size_bytes=None, disk_size_gb=None, incremental=None, incremental_snapshot_family_id=None, keep=None, location=None, metadata=None, provisioning_state=None, resource_group_name=None, retained=None, snapshot_id=None, snapshot_name=None, source_resource_id=None, tags=None, time_created=None, version=None):
+        if aliases and not isinstance(aliases, list):
+            raise TypeError("Expected argument 'aliases' to be a list")
+        pulumi.set(__self__, "aliases", aliases)
         if completion_percent and not isinstance(completion_percent, float):
             raise TypeError("Expected argument 'completion_percent' to be a float")
         pulumi.set(__self__, "completion_percent", completion_percent)
@@ -78,6 +81,14 @@ class GetVersionResult:
         if version and not isinstance(version, str):
             raise TypeError("Expected argument 'version' to be a str")
         pulumi.set(__self__, "version", version)
+
+    @_builtins.property
+    @pulumi.getter
+    def aliases(self) -> Sequence[_builtins.str]:
+        """
+        The aliases that point at this version.
+        """
+        return pulumi.get(self, "aliases")
 
     @_builtins.property
     @pulumi.getter(name="completionPercent")
@@ -230,6 +241,7 @@ class AwaitableGetVersionResult(GetVersionResult):
         if False:
             yield self
         return GetVersionResult(
+            aliases=self.aliases,
             completion_percent=self.completion_percent,
             dataset=self.dataset,
             disk_size_bytes=self.disk_size_bytes,
@@ -250,18 +262,21 @@ class AwaitableGetVersionResult(GetVersionResult):
             version=self.version)
 
 
-def get_version(dataset: Optional[_builtins.str] = None,
+def get_version(alias: Optional[_builtins.str] = None,
+                dataset: Optional[_builtins.str] = None,
                 resource_group_name: Optional[_builtins.str] = None,
                 version: Optional[_builtins.str] = None,
                 opts: Optional[pulumi.InvokeOptions] = None) -> AwaitableGetVersionResult:
     """
-    Looks up one version of a dataset: by its version string, or `latest` for the newest. Fails with the list of existing versions when it does not exist.
+    Looks up one version of a dataset: by its version string, `latest` for the newest, or by an alias (`production`). Fails with the list of existing versions (or aliases) when it does not exist.
 
+    :param _builtins.str alias: An alias of the dataset (set by a `VersionAlias`): the version it points at. Set this or `version`.
     :param _builtins.str dataset: The dataset.
     :param _builtins.str resource_group_name: The resource group that holds the dataset's snapshots.
-    :param _builtins.str version: The version, or `latest`.
+    :param _builtins.str version: The version, or `latest`. Set this or `alias`.
     """
     __args__ = dict()
+    __args__['alias'] = alias
     __args__['dataset'] = dataset
     __args__['resourceGroupName'] = resource_group_name
     __args__['version'] = version
@@ -269,6 +284,7 @@ def get_version(dataset: Optional[_builtins.str] = None,
     __ret__ = pulumi.runtime.invoke('datasnap:index:getVersion', __args__, opts=opts, typ=GetVersionResult).value
 
     return AwaitableGetVersionResult(
+        aliases=pulumi.get(__ret__, 'aliases'),
         completion_percent=pulumi.get(__ret__, 'completion_percent'),
         dataset=pulumi.get(__ret__, 'dataset'),
         disk_size_bytes=pulumi.get(__ret__, 'disk_size_bytes'),
@@ -287,24 +303,28 @@ def get_version(dataset: Optional[_builtins.str] = None,
         tags=pulumi.get(__ret__, 'tags'),
         time_created=pulumi.get(__ret__, 'time_created'),
         version=pulumi.get(__ret__, 'version'))
-def get_version_output(dataset: pulumi.Input[Optional[_builtins.str]] = None,
+def get_version_output(alias: pulumi.Input[Optional[Optional[_builtins.str]]] = None,
+                       dataset: pulumi.Input[Optional[_builtins.str]] = None,
                        resource_group_name: pulumi.Input[Optional[_builtins.str]] = None,
-                       version: pulumi.Input[Optional[_builtins.str]] = None,
+                       version: pulumi.Input[Optional[Optional[_builtins.str]]] = None,
                        opts: Optional[Union[pulumi.InvokeOptions, pulumi.InvokeOutputOptions]] = None) -> pulumi.Output[GetVersionResult]:
     """
-    Looks up one version of a dataset: by its version string, or `latest` for the newest. Fails with the list of existing versions when it does not exist.
+    Looks up one version of a dataset: by its version string, `latest` for the newest, or by an alias (`production`). Fails with the list of existing versions (or aliases) when it does not exist.
 
+    :param _builtins.str alias: An alias of the dataset (set by a `VersionAlias`): the version it points at. Set this or `version`.
     :param _builtins.str dataset: The dataset.
     :param _builtins.str resource_group_name: The resource group that holds the dataset's snapshots.
-    :param _builtins.str version: The version, or `latest`.
+    :param _builtins.str version: The version, or `latest`. Set this or `alias`.
     """
     __args__ = dict()
+    __args__['alias'] = alias
     __args__['dataset'] = dataset
     __args__['resourceGroupName'] = resource_group_name
     __args__['version'] = version
     opts = pulumi.InvokeOutputOptions.merge(_utilities.get_invoke_opts_defaults(), opts)
     __ret__ = pulumi.runtime.invoke_output('datasnap:index:getVersion', __args__, opts=opts, typ=GetVersionResult)
     return __ret__.apply(lambda __response__: GetVersionResult(
+        aliases=pulumi.get(__response__, 'aliases'),
         completion_percent=pulumi.get(__response__, 'completion_percent'),
         dataset=pulumi.get(__response__, 'dataset'),
         disk_size_bytes=pulumi.get(__response__, 'disk_size_bytes'),

@@ -17,6 +17,7 @@ from ._enums import *
 
 __all__ = [
     'DatasetVersion',
+    'Encryption',
     'RetentionPolicy',
 ]
 
@@ -26,6 +27,7 @@ class DatasetVersion(dict):
     One version of a dataset, as Azure's tags describe it.
     """
     def __init__(__self__, *,
+                 aliases: Sequence[_builtins.str],
                  dataset: _builtins.str,
                  disk_size_bytes: _builtins.float,
                  disk_size_gb: _builtins.int,
@@ -47,6 +49,7 @@ class DatasetVersion(dict):
         """
         One version of a dataset, as Azure's tags describe it.
 
+        :param Sequence[_builtins.str] aliases: The aliases (`VersionAlias`) that point at this version.
         :param _builtins.str dataset: The dataset.
         :param _builtins.float disk_size_bytes: The size in bytes.
         :param _builtins.int disk_size_gb: The size in GiB.
@@ -66,6 +69,7 @@ class DatasetVersion(dict):
         :param _builtins.str incremental_snapshot_family_id: The family id shared by the incremental snapshots of one disk.
         :param _builtins.str source_resource_id: The ARM id of the disk or snapshot the version was taken from.
         """
+        pulumi.set(__self__, "aliases", aliases)
         pulumi.set(__self__, "dataset", dataset)
         pulumi.set(__self__, "disk_size_bytes", disk_size_bytes)
         pulumi.set(__self__, "disk_size_gb", disk_size_gb)
@@ -87,6 +91,14 @@ class DatasetVersion(dict):
             pulumi.set(__self__, "incremental_snapshot_family_id", incremental_snapshot_family_id)
         if source_resource_id is not None:
             pulumi.set(__self__, "source_resource_id", source_resource_id)
+
+    @_builtins.property
+    @pulumi.getter
+    def aliases(self) -> Sequence[_builtins.str]:
+        """
+        The aliases (`VersionAlias`) that point at this version.
+        """
+        return pulumi.get(self, "aliases")
 
     @_builtins.property
     @pulumi.getter
@@ -231,6 +243,59 @@ class DatasetVersion(dict):
         The ARM id of the disk or snapshot the version was taken from.
         """
         return pulumi.get(self, "source_resource_id")
+
+
+@pulumi.output_type
+class Encryption(dict):
+    """
+    Encryption at rest, as azure-native's `Encryption`: a customer-managed key needs `diskEncryptionSetId`, and `diskEncryptionSetId` needs a customer-managed `type`.
+    """
+    @staticmethod
+    def __key_warning(key: str):
+        suggest = None
+        if key == "diskEncryptionSetId":
+            suggest = "disk_encryption_set_id"
+
+        if suggest:
+            pulumi.log.warn(f"Key '{key}' not found in Encryption. Access the value via the '{suggest}' property getter instead.")
+
+    def __getitem__(self, key: str) -> Any:
+        Encryption.__key_warning(key)
+        return super().__getitem__(key)
+
+    def get(self, key: str, default = None) -> Any:
+        Encryption.__key_warning(key)
+        return super().get(key, default)
+
+    def __init__(__self__, *,
+                 disk_encryption_set_id: Optional[_builtins.str] = None,
+                 type: Optional[_builtins.str] = None):
+        """
+        Encryption at rest, as azure-native's `Encryption`: a customer-managed key needs `diskEncryptionSetId`, and `diskEncryptionSetId` needs a customer-managed `type`.
+
+        :param _builtins.str disk_encryption_set_id: The ARM id of the disk encryption set that holds the customer-managed key (`/subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.Compute/diskEncryptionSets/<name>`); required with a customer-managed `type`.
+        :param Union[_builtins.str, 'EncryptionType'] type: The kind of key: EncryptionAtRestWithPlatformKey (Azure's default), EncryptionAtRestWithCustomerKey or EncryptionAtRestWithPlatformAndCustomerKeys.
+        """
+        if disk_encryption_set_id is not None:
+            pulumi.set(__self__, "disk_encryption_set_id", disk_encryption_set_id)
+        if type is not None:
+            pulumi.set(__self__, "type", type)
+
+    @_builtins.property
+    @pulumi.getter(name="diskEncryptionSetId")
+    def disk_encryption_set_id(self) -> Optional[_builtins.str]:
+        """
+        The ARM id of the disk encryption set that holds the customer-managed key (`/subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.Compute/diskEncryptionSets/<name>`); required with a customer-managed `type`.
+        """
+        return pulumi.get(self, "disk_encryption_set_id")
+
+    @_builtins.property
+    @pulumi.getter
+    def type(self) -> Optional[_builtins.str]:
+        """
+        The kind of key: EncryptionAtRestWithPlatformKey (Azure's default), EncryptionAtRestWithCustomerKey or EncryptionAtRestWithPlatformAndCustomerKeys.
+        """
+        return pulumi.get(self, "type")
 
 
 @pulumi.output_type

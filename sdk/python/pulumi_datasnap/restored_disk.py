@@ -13,7 +13,9 @@ if sys.version_info >= (3, 11):
 else:
     from typing_extensions import NotRequired, TypedDict, TypeAlias
 from . import _utilities
+from . import outputs
 from ._enums import *
+from ._inputs import *
 
 __all__ = ['RestoredDiskArgs', 'RestoredDisk']
 
@@ -21,10 +23,16 @@ __all__ = ['RestoredDiskArgs', 'RestoredDisk']
 class RestoredDiskArgs:
     def __init__(__self__, *,
                  resource_group_name: pulumi.Input[_builtins.str],
+                 alias: pulumi.Input[Optional[_builtins.str]] = None,
+                 data_access_auth_mode: pulumi.Input[Optional[Union[_builtins.str, 'DataAccessAuthMode']]] = None,
                  dataset: pulumi.Input[Optional[_builtins.str]] = None,
+                 disk_access_id: pulumi.Input[Optional[_builtins.str]] = None,
                  disk_name: pulumi.Input[Optional[_builtins.str]] = None,
                  disk_size_gb: pulumi.Input[Optional[_builtins.int]] = None,
+                 encryption: pulumi.Input[Optional['EncryptionArgs']] = None,
                  location: pulumi.Input[Optional[_builtins.str]] = None,
+                 network_access_policy: pulumi.Input[Optional[Union[_builtins.str, 'NetworkAccessPolicy']]] = None,
+                 public_network_access: pulumi.Input[Optional[Union[_builtins.str, 'PublicNetworkAccess']]] = None,
                  sku: pulumi.Input[Optional[Union[_builtins.str, 'DiskSku']]] = None,
                  source_resource_group_name: pulumi.Input[Optional[_builtins.str]] = None,
                  source_snapshot_id: pulumi.Input[Optional[_builtins.str]] = None,
@@ -34,10 +42,16 @@ class RestoredDiskArgs:
         The set of arguments for constructing a RestoredDisk resource.
 
         :param pulumi.Input[_builtins.str] resource_group_name: The resource group of the new disk. Changing it replaces the disk.
+        :param pulumi.Input[_builtins.str] alias: An alias of the dataset (set by a `VersionAlias`, such as `production`) to restore instead of `version`: the version it points at when the disk is created, recorded in `restoredVersion`. Changing it replaces the disk.
+        :param pulumi.Input[Union[_builtins.str, 'DataAccessAuthMode']] data_access_auth_mode: `AzureActiveDirectory` to require a Microsoft Entra ID token, besides the SAS, to export the disk; `None` for the SAS alone. Updated in place; removing it restores Azure's default. Defaults to the restored version's setting.
         :param pulumi.Input[_builtins.str] dataset: The dataset whose version to restore (with `version` and `sourceResourceGroupName`). Changing it replaces the disk.
+        :param pulumi.Input[_builtins.str] disk_access_id: The ARM id of the disk access (`/subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.Compute/diskAccesses/<name>`) whose private endpoint may export the disk: required with `networkAccessPolicy: AllowPrivate`, refused with any other policy. Updated in place. Defaults to the restored version's disk access when `networkAccessPolicy` is inherited too.
         :param pulumi.Input[_builtins.str] disk_name: The Azure name of the disk. Defaults to `<snapshot name>-disk`; a default name once recorded stays while the source does. Changing it replaces the disk.
         :param pulumi.Input[_builtins.int] disk_size_gb: The size in GiB: at least the snapshot's size, at most 32767 (65536 for `UltraSSD_LRS` and `PremiumV2_LRS`, and when `sku` is unset), and it can only grow. Defaults to the snapshot's size. Updated in place.
+        :param pulumi.Input['EncryptionArgs'] encryption: How the disk is encrypted at rest: a platform key (Azure's default) or a customer-managed key in a disk encryption set. Updated in place; removing it restores Azure's default. Defaults to the restored version's setting.
         :param pulumi.Input[_builtins.str] location: The Azure region of the disk: a public Azure region's name, for example `westus2` or `West US 2`; defaults to the snapshot's. Changing it replaces the disk.
+        :param pulumi.Input[Union[_builtins.str, 'NetworkAccessPolicy']] network_access_policy: Who may export the disk: AllowAll, AllowPrivate (through the disk access `diskAccessId`) or DenyAll. Updated in place; removing it restores Azure's default. Defaults to the restored version's setting.
+        :param pulumi.Input[Union[_builtins.str, 'PublicNetworkAccess']] public_network_access: Whether the disk can be exported over the public network (`Enabled` or `Disabled`; Azure Policy often requires `Disabled`). Updated in place; removing it restores Azure's default. Defaults to the restored version's setting.
         :param pulumi.Input[Union[_builtins.str, 'DiskSku']] sku: The disk's storage SKU. Defaults to Azure's. Updated in place.
         :param pulumi.Input[_builtins.str] source_resource_group_name: The resource group holding the dataset's snapshots; defaults to `resourceGroupName`. Changing it replaces the disk.
         :param pulumi.Input[_builtins.str] source_snapshot_id: The ARM id of the snapshot to restore. Set this, or `dataset` and `version`. Changing it replaces the disk.
@@ -45,14 +59,26 @@ class RestoredDiskArgs:
         :param pulumi.Input[_builtins.str] version: The version to restore, or `latest` (resolved when the disk is created and recorded in `restoredVersion`). Changing it replaces the disk.
         """
         pulumi.set(__self__, "resource_group_name", resource_group_name)
+        if alias is not None:
+            pulumi.set(__self__, "alias", alias)
+        if data_access_auth_mode is not None:
+            pulumi.set(__self__, "data_access_auth_mode", data_access_auth_mode)
         if dataset is not None:
             pulumi.set(__self__, "dataset", dataset)
+        if disk_access_id is not None:
+            pulumi.set(__self__, "disk_access_id", disk_access_id)
         if disk_name is not None:
             pulumi.set(__self__, "disk_name", disk_name)
         if disk_size_gb is not None:
             pulumi.set(__self__, "disk_size_gb", disk_size_gb)
+        if encryption is not None:
+            pulumi.set(__self__, "encryption", encryption)
         if location is not None:
             pulumi.set(__self__, "location", location)
+        if network_access_policy is not None:
+            pulumi.set(__self__, "network_access_policy", network_access_policy)
+        if public_network_access is not None:
+            pulumi.set(__self__, "public_network_access", public_network_access)
         if sku is not None:
             pulumi.set(__self__, "sku", sku)
         if source_resource_group_name is not None:
@@ -78,6 +104,30 @@ class RestoredDiskArgs:
 
     @_builtins.property
     @pulumi.getter
+    def alias(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        An alias of the dataset (set by a `VersionAlias`, such as `production`) to restore instead of `version`: the version it points at when the disk is created, recorded in `restoredVersion`. Changing it replaces the disk.
+        """
+        return pulumi.get(self, "alias")
+
+    @alias.setter
+    def alias(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "alias", value)
+
+    @_builtins.property
+    @pulumi.getter(name="dataAccessAuthMode")
+    def data_access_auth_mode(self) -> pulumi.Input[Optional[Union[_builtins.str, 'DataAccessAuthMode']]]:
+        """
+        `AzureActiveDirectory` to require a Microsoft Entra ID token, besides the SAS, to export the disk; `None` for the SAS alone. Updated in place; removing it restores Azure's default. Defaults to the restored version's setting.
+        """
+        return pulumi.get(self, "data_access_auth_mode")
+
+    @data_access_auth_mode.setter
+    def data_access_auth_mode(self, value: pulumi.Input[Optional[Union[_builtins.str, 'DataAccessAuthMode']]]):
+        pulumi.set(self, "data_access_auth_mode", value)
+
+    @_builtins.property
+    @pulumi.getter
     def dataset(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         The dataset whose version to restore (with `version` and `sourceResourceGroupName`). Changing it replaces the disk.
@@ -87,6 +137,18 @@ class RestoredDiskArgs:
     @dataset.setter
     def dataset(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "dataset", value)
+
+    @_builtins.property
+    @pulumi.getter(name="diskAccessId")
+    def disk_access_id(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        The ARM id of the disk access (`/subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.Compute/diskAccesses/<name>`) whose private endpoint may export the disk: required with `networkAccessPolicy: AllowPrivate`, refused with any other policy. Updated in place. Defaults to the restored version's disk access when `networkAccessPolicy` is inherited too.
+        """
+        return pulumi.get(self, "disk_access_id")
+
+    @disk_access_id.setter
+    def disk_access_id(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "disk_access_id", value)
 
     @_builtins.property
     @pulumi.getter(name="diskName")
@@ -114,6 +176,18 @@ class RestoredDiskArgs:
 
     @_builtins.property
     @pulumi.getter
+    def encryption(self) -> pulumi.Input[Optional['EncryptionArgs']]:
+        """
+        How the disk is encrypted at rest: a platform key (Azure's default) or a customer-managed key in a disk encryption set. Updated in place; removing it restores Azure's default. Defaults to the restored version's setting.
+        """
+        return pulumi.get(self, "encryption")
+
+    @encryption.setter
+    def encryption(self, value: pulumi.Input[Optional['EncryptionArgs']]):
+        pulumi.set(self, "encryption", value)
+
+    @_builtins.property
+    @pulumi.getter
     def location(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         The Azure region of the disk: a public Azure region's name, for example `westus2` or `West US 2`; defaults to the snapshot's. Changing it replaces the disk.
@@ -123,6 +197,30 @@ class RestoredDiskArgs:
     @location.setter
     def location(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "location", value)
+
+    @_builtins.property
+    @pulumi.getter(name="networkAccessPolicy")
+    def network_access_policy(self) -> pulumi.Input[Optional[Union[_builtins.str, 'NetworkAccessPolicy']]]:
+        """
+        Who may export the disk: AllowAll, AllowPrivate (through the disk access `diskAccessId`) or DenyAll. Updated in place; removing it restores Azure's default. Defaults to the restored version's setting.
+        """
+        return pulumi.get(self, "network_access_policy")
+
+    @network_access_policy.setter
+    def network_access_policy(self, value: pulumi.Input[Optional[Union[_builtins.str, 'NetworkAccessPolicy']]]):
+        pulumi.set(self, "network_access_policy", value)
+
+    @_builtins.property
+    @pulumi.getter(name="publicNetworkAccess")
+    def public_network_access(self) -> pulumi.Input[Optional[Union[_builtins.str, 'PublicNetworkAccess']]]:
+        """
+        Whether the disk can be exported over the public network (`Enabled` or `Disabled`; Azure Policy often requires `Disabled`). Updated in place; removing it restores Azure's default. Defaults to the restored version's setting.
+        """
+        return pulumi.get(self, "public_network_access")
+
+    @public_network_access.setter
+    def public_network_access(self, value: pulumi.Input[Optional[Union[_builtins.str, 'PublicNetworkAccess']]]):
+        pulumi.set(self, "public_network_access", value)
 
     @_builtins.property
     @pulumi.getter
@@ -191,10 +289,16 @@ class RestoredDisk(pulumi.CustomResource):
     def __init__(__self__,
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
+                 alias: pulumi.Input[Optional[_builtins.str]] = None,
+                 data_access_auth_mode: pulumi.Input[Optional[Union[_builtins.str, 'DataAccessAuthMode']]] = None,
                  dataset: pulumi.Input[Optional[_builtins.str]] = None,
+                 disk_access_id: pulumi.Input[Optional[_builtins.str]] = None,
                  disk_name: pulumi.Input[Optional[_builtins.str]] = None,
                  disk_size_gb: pulumi.Input[Optional[_builtins.int]] = None,
+                 encryption: pulumi.Input[Optional[Union['EncryptionArgs', 'EncryptionArgsDict', 'outputs.Encryption']]] = None,
                  location: pulumi.Input[Optional[_builtins.str]] = None,
+                 network_access_policy: pulumi.Input[Optional[Union[_builtins.str, 'NetworkAccessPolicy']]] = None,
+                 public_network_access: pulumi.Input[Optional[Union[_builtins.str, 'PublicNetworkAccess']]] = None,
                  resource_group_name: pulumi.Input[Optional[_builtins.str]] = None,
                  sku: pulumi.Input[Optional[Union[_builtins.str, 'DiskSku']]] = None,
                  source_resource_group_name: pulumi.Input[Optional[_builtins.str]] = None,
@@ -215,10 +319,16 @@ class RestoredDisk(pulumi.CustomResource):
 
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
+        :param pulumi.Input[_builtins.str] alias: An alias of the dataset (set by a `VersionAlias`, such as `production`) to restore instead of `version`: the version it points at when the disk is created, recorded in `restoredVersion`. Changing it replaces the disk.
+        :param pulumi.Input[Union[_builtins.str, 'DataAccessAuthMode']] data_access_auth_mode: `AzureActiveDirectory` to require a Microsoft Entra ID token, besides the SAS, to export the disk; `None` for the SAS alone. Updated in place; removing it restores Azure's default. Defaults to the restored version's setting.
         :param pulumi.Input[_builtins.str] dataset: The dataset whose version to restore (with `version` and `sourceResourceGroupName`). Changing it replaces the disk.
+        :param pulumi.Input[_builtins.str] disk_access_id: The ARM id of the disk access (`/subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.Compute/diskAccesses/<name>`) whose private endpoint may export the disk: required with `networkAccessPolicy: AllowPrivate`, refused with any other policy. Updated in place. Defaults to the restored version's disk access when `networkAccessPolicy` is inherited too.
         :param pulumi.Input[_builtins.str] disk_name: The Azure name of the disk. Defaults to `<snapshot name>-disk`; a default name once recorded stays while the source does. Changing it replaces the disk.
         :param pulumi.Input[_builtins.int] disk_size_gb: The size in GiB: at least the snapshot's size, at most 32767 (65536 for `UltraSSD_LRS` and `PremiumV2_LRS`, and when `sku` is unset), and it can only grow. Defaults to the snapshot's size. Updated in place.
+        :param pulumi.Input[Union['EncryptionArgs', 'EncryptionArgsDict', 'outputs.Encryption']] encryption: How the disk is encrypted at rest: a platform key (Azure's default) or a customer-managed key in a disk encryption set. Updated in place; removing it restores Azure's default. Defaults to the restored version's setting.
         :param pulumi.Input[_builtins.str] location: The Azure region of the disk: a public Azure region's name, for example `westus2` or `West US 2`; defaults to the snapshot's. Changing it replaces the disk.
+        :param pulumi.Input[Union[_builtins.str, 'NetworkAccessPolicy']] network_access_policy: Who may export the disk: AllowAll, AllowPrivate (through the disk access `diskAccessId`) or DenyAll. Updated in place; removing it restores Azure's default. Defaults to the restored version's setting.
+        :param pulumi.Input[Union[_builtins.str, 'PublicNetworkAccess']] public_network_access: Whether the disk can be exported over the public network (`Enabled` or `Disabled`; Azure Policy often requires `Disabled`). Updated in place; removing it restores Azure's default. Defaults to the restored version's setting.
         :param pulumi.Input[_builtins.str] resource_group_name: The resource group of the new disk. Changing it replaces the disk.
         :param pulumi.Input[Union[_builtins.str, 'DiskSku']] sku: The disk's storage SKU. Defaults to Azure's. Updated in place.
         :param pulumi.Input[_builtins.str] source_resource_group_name: The resource group holding the dataset's snapshots; defaults to `resourceGroupName`. Changing it replaces the disk.
@@ -258,10 +368,16 @@ class RestoredDisk(pulumi.CustomResource):
     def _internal_init(__self__,
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
+                 alias: pulumi.Input[Optional[_builtins.str]] = None,
+                 data_access_auth_mode: pulumi.Input[Optional[Union[_builtins.str, 'DataAccessAuthMode']]] = None,
                  dataset: pulumi.Input[Optional[_builtins.str]] = None,
+                 disk_access_id: pulumi.Input[Optional[_builtins.str]] = None,
                  disk_name: pulumi.Input[Optional[_builtins.str]] = None,
                  disk_size_gb: pulumi.Input[Optional[_builtins.int]] = None,
+                 encryption: pulumi.Input[Optional[Union['EncryptionArgs', 'EncryptionArgsDict', 'outputs.Encryption']]] = None,
                  location: pulumi.Input[Optional[_builtins.str]] = None,
+                 network_access_policy: pulumi.Input[Optional[Union[_builtins.str, 'NetworkAccessPolicy']]] = None,
+                 public_network_access: pulumi.Input[Optional[Union[_builtins.str, 'PublicNetworkAccess']]] = None,
                  resource_group_name: pulumi.Input[Optional[_builtins.str]] = None,
                  sku: pulumi.Input[Optional[Union[_builtins.str, 'DiskSku']]] = None,
                  source_resource_group_name: pulumi.Input[Optional[_builtins.str]] = None,
@@ -277,10 +393,16 @@ class RestoredDisk(pulumi.CustomResource):
                 raise TypeError('__props__ is only valid when passed in combination with a valid opts.id to get an existing resource')
             __props__ = RestoredDiskArgs.__new__(RestoredDiskArgs)
 
+            __props__.__dict__["alias"] = alias
+            __props__.__dict__["data_access_auth_mode"] = data_access_auth_mode
             __props__.__dict__["dataset"] = dataset
+            __props__.__dict__["disk_access_id"] = disk_access_id
             __props__.__dict__["disk_name"] = disk_name
             __props__.__dict__["disk_size_gb"] = disk_size_gb
+            __props__.__dict__["encryption"] = encryption
             __props__.__dict__["location"] = location
+            __props__.__dict__["network_access_policy"] = network_access_policy
+            __props__.__dict__["public_network_access"] = public_network_access
             if resource_group_name is None and not opts.urn:
                 raise TypeError("Missing required property 'resource_group_name'")
             __props__.__dict__["resource_group_name"] = resource_group_name
@@ -320,14 +442,20 @@ class RestoredDisk(pulumi.CustomResource):
 
         __props__ = RestoredDiskArgs.__new__(RestoredDiskArgs)
 
+        __props__.__dict__["alias"] = None
+        __props__.__dict__["data_access_auth_mode"] = None
         __props__.__dict__["dataset"] = None
+        __props__.__dict__["disk_access_id"] = None
         __props__.__dict__["disk_id"] = None
         __props__.__dict__["disk_name"] = None
         __props__.__dict__["disk_size_bytes"] = None
         __props__.__dict__["disk_size_gb"] = None
         __props__.__dict__["disk_state"] = None
+        __props__.__dict__["encryption"] = None
         __props__.__dict__["location"] = None
+        __props__.__dict__["network_access_policy"] = None
         __props__.__dict__["provisioning_state"] = None
+        __props__.__dict__["public_network_access"] = None
         __props__.__dict__["resource_group_name"] = None
         __props__.__dict__["restored_dataset"] = None
         __props__.__dict__["restored_snapshot_id"] = None
@@ -349,11 +477,35 @@ class RestoredDisk(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter
+    def alias(self) -> pulumi.Output[Optional[_builtins.str]]:
+        """
+        An alias of the dataset (set by a `VersionAlias`, such as `production`) to restore instead of `version`: the version it points at when the disk is created, recorded in `restoredVersion`. Changing it replaces the disk.
+        """
+        return pulumi.get(self, "alias")
+
+    @_builtins.property
+    @pulumi.getter(name="dataAccessAuthMode")
+    def data_access_auth_mode(self) -> pulumi.Output[Optional['DataAccessAuthMode']]:
+        """
+        `AzureActiveDirectory` to require a Microsoft Entra ID token, besides the SAS, to export the disk; `None` for the SAS alone. Updated in place; removing it restores Azure's default. Defaults to the restored version's setting.
+        """
+        return pulumi.get(self, "data_access_auth_mode")
+
+    @_builtins.property
+    @pulumi.getter
     def dataset(self) -> pulumi.Output[Optional[_builtins.str]]:
         """
         The dataset whose version to restore (with `version` and `sourceResourceGroupName`). Changing it replaces the disk.
         """
         return pulumi.get(self, "dataset")
+
+    @_builtins.property
+    @pulumi.getter(name="diskAccessId")
+    def disk_access_id(self) -> pulumi.Output[Optional[_builtins.str]]:
+        """
+        The ARM id of the disk access (`/subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.Compute/diskAccesses/<name>`) whose private endpoint may export the disk: required with `networkAccessPolicy: AllowPrivate`, refused with any other policy. Updated in place. Defaults to the restored version's disk access when `networkAccessPolicy` is inherited too.
+        """
+        return pulumi.get(self, "disk_access_id")
 
     @_builtins.property
     @pulumi.getter(name="diskId")
@@ -397,11 +549,27 @@ class RestoredDisk(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter
+    def encryption(self) -> pulumi.Output[Optional['outputs.Encryption']]:
+        """
+        How the disk is encrypted at rest: a platform key (Azure's default) or a customer-managed key in a disk encryption set. Updated in place; removing it restores Azure's default. Defaults to the restored version's setting.
+        """
+        return pulumi.get(self, "encryption")
+
+    @_builtins.property
+    @pulumi.getter
     def location(self) -> pulumi.Output[_builtins.str]:
         """
         The Azure region of the disk: a public Azure region's name, for example `westus2` or `West US 2`; defaults to the snapshot's. Changing it replaces the disk.
         """
         return pulumi.get(self, "location")
+
+    @_builtins.property
+    @pulumi.getter(name="networkAccessPolicy")
+    def network_access_policy(self) -> pulumi.Output[Optional['NetworkAccessPolicy']]:
+        """
+        Who may export the disk: AllowAll, AllowPrivate (through the disk access `diskAccessId`) or DenyAll. Updated in place; removing it restores Azure's default. Defaults to the restored version's setting.
+        """
+        return pulumi.get(self, "network_access_policy")
 
     @_builtins.property
     @pulumi.getter(name="provisioningState")
@@ -410,6 +578,14 @@ class RestoredDisk(pulumi.CustomResource):
         Azure's provisioning state of the disk.
         """
         return pulumi.get(self, "provisioning_state")
+
+    @_builtins.property
+    @pulumi.getter(name="publicNetworkAccess")
+    def public_network_access(self) -> pulumi.Output[Optional['PublicNetworkAccess']]:
+        """
+        Whether the disk can be exported over the public network (`Enabled` or `Disabled`; Azure Policy often requires `Disabled`). Updated in place; removing it restores Azure's default. Defaults to the restored version's setting.
+        """
+        return pulumi.get(self, "public_network_access")
 
     @_builtins.property
     @pulumi.getter(name="resourceGroupName")

@@ -25,10 +25,16 @@ class VersionedSnapshotArgs:
                  dataset: pulumi.Input[_builtins.str],
                  resource_group_name: pulumi.Input[_builtins.str],
                  version: pulumi.Input[_builtins.str],
+                 data_access_auth_mode: pulumi.Input[Optional[Union[_builtins.str, 'DataAccessAuthMode']]] = None,
                  deletion_policy: pulumi.Input[Optional[Union[_builtins.str, 'DeletionPolicy']]] = None,
+                 disk_access_id: pulumi.Input[Optional[_builtins.str]] = None,
+                 encryption: pulumi.Input[Optional['EncryptionArgs']] = None,
                  incremental: pulumi.Input[Optional[_builtins.bool]] = None,
                  location: pulumi.Input[Optional[_builtins.str]] = None,
+                 lock: pulumi.Input[Optional[_builtins.bool]] = None,
                  metadata: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
+                 network_access_policy: pulumi.Input[Optional[Union[_builtins.str, 'NetworkAccessPolicy']]] = None,
+                 public_network_access: pulumi.Input[Optional[Union[_builtins.str, 'PublicNetworkAccess']]] = None,
                  retention: pulumi.Input[Optional['RetentionPolicyArgs']] = None,
                  sku: pulumi.Input[Optional[Union[_builtins.str, 'SnapshotSku']]] = None,
                  snapshot_name: pulumi.Input[Optional[_builtins.str]] = None,
@@ -41,10 +47,16 @@ class VersionedSnapshotArgs:
         :param pulumi.Input[_builtins.str] dataset: The dataset this snapshot is a version of, for example `imagenet-train`. 1-64 characters: letters, digits, `.`, `_` and `-`, starting with a letter or digit. Stored in the `datasnap.dataset` tag; changing it is a replacement.
         :param pulumi.Input[_builtins.str] resource_group_name: The resource group that holds the snapshot. Changing it creates a new snapshot (a replacement).
         :param pulumi.Input[_builtins.str] version: The version of the dataset this snapshot holds, for example `1`, `2024-06-01` or `1.4.0`. A version is immutable: bump it to take a new snapshot. 1-64 characters: letters, digits, `.`, `_`, `+` and `-`, starting with a letter or digit; `latest` is reserved. Changing it creates the new snapshot before anything happens to the old one.
+        :param pulumi.Input[Union[_builtins.str, 'DataAccessAuthMode']] data_access_auth_mode: `AzureActiveDirectory` to require a Microsoft Entra ID token, besides the SAS, to export the snapshot; `None` for the SAS alone. Updated in place; removing it restores Azure's default. Defaults to Azure's.
         :param pulumi.Input[Union[_builtins.str, 'DeletionPolicy']] deletion_policy: What happens to the snapshot in Azure when Pulumi deletes this resource (on `destroy`, or after a replacement by a new version). `Retain` (the default) keeps it in Azure as a retained version of its dataset; `Delete` deletes it. Updated in place.
+        :param pulumi.Input[_builtins.str] disk_access_id: The ARM id of the disk access (`/subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.Compute/diskAccesses/<name>`) whose private endpoint may export the snapshot: required with `networkAccessPolicy: AllowPrivate`, refused with any other policy. Updated in place.
+        :param pulumi.Input['EncryptionArgs'] encryption: How the snapshot is encrypted at rest: a platform key (Azure's default) or a customer-managed key in a disk encryption set. Updated in place; removing it restores Azure's default. Defaults to Azure's.
         :param pulumi.Input[_builtins.bool] incremental: Whether the snapshot is incremental (billed on changed data only; required for Premium SSD v2 and Ultra disks). Defaults to `true`. Changing it is a replacement and needs a new `version` or `snapshotName`.
         :param pulumi.Input[_builtins.str] location: The Azure region of the snapshot: a public Azure region's name, for example `westus2` or `West US 2`. Defaults to the source's region. With `sourceDiskId` it must be the disk's region (Azure snapshots a disk only there); to reach another region, copy that snapshot with `sourceSnapshotId`. Changing it requires a new `version`.
+        :param pulumi.Input[_builtins.bool] lock: Place datasnap's `CanNotDelete` management lock (`datasnap-version`) on the snapshot, so Azure itself refuses to delete it: from the portal, another IaC program, or the deletion of its resource group. datasnap lifts exactly that lock before its own delete (`deletionPolicy: Delete`) or a prune by `retention`; a released version keeps it. Needs `Microsoft.Authorization/locks/write` (Owner or User Access Administrator). Updated in place; `false` lifts it.
         :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] metadata: Lineage metadata for this version, for example `gitCommit`, `pipelineRunId`, `datasetHash` or `parentVersion`. Stored as `datasnap.meta.<key>` Azure tags, so keys are 1-64 letters, digits, `_`, `-` or `.` (two keys that differ only in case are refused: Azure tag names ignore case), and values up to 256 characters. Updated in place.
+        :param pulumi.Input[Union[_builtins.str, 'NetworkAccessPolicy']] network_access_policy: Who may export the snapshot: AllowAll, AllowPrivate (through the disk access `diskAccessId`) or DenyAll. Updated in place; removing it restores Azure's default. Defaults to Azure's.
+        :param pulumi.Input[Union[_builtins.str, 'PublicNetworkAccess']] public_network_access: Whether the snapshot can be exported over the public network (`Enabled` or `Disabled`; Azure Policy often requires `Disabled`). Updated in place; removing it restores Azure's default. Defaults to Azure's.
         :param pulumi.Input['RetentionPolicyArgs'] retention: A rule for pruning this dataset's old, retained versions after each successful create. Without it nothing is ever pruned. Updated in place.
         :param pulumi.Input[Union[_builtins.str, 'SnapshotSku']] sku: The storage SKU of the snapshot. Defaults to Azure's choice (Standard HDD for incremental snapshots). Updated in place.
         :param pulumi.Input[_builtins.str] snapshot_name: The Azure name of the snapshot. Defaults to `<dataset>-v<version>-<suffix>`, where the suffix is six hex digits of this resource's own claim (its URN and the stack's salt): two stacks, or two resources, that take the same version write two snapshots, never one snapshot twice, and the first one made holds the version (the other create deletes what it made and fails naming the holder). When `<dataset>-v<version>` is not already a valid, lower-case Azure name (a `.` or `+`, capitals, too long), it is lower-cased, other characters become `-`, and a short hash of the exact dataset and version is appended before the suffix; that hash is also added when the dataset or version contains `-v` or the name would end like a hash, so two versions never share a snapshot. A name once recorded stays while the dataset and version do. An explicit name shared by two stacks is one Azure object (Azure has no create-only PUT): the last writer's claim is on it and the other stack reports it taken over and never modifies or deletes it. Changing it is a replacement.
@@ -55,18 +67,30 @@ class VersionedSnapshotArgs:
         pulumi.set(__self__, "dataset", dataset)
         pulumi.set(__self__, "resource_group_name", resource_group_name)
         pulumi.set(__self__, "version", version)
+        if data_access_auth_mode is not None:
+            pulumi.set(__self__, "data_access_auth_mode", data_access_auth_mode)
         if deletion_policy is None:
             deletion_policy = 'Retain'
         if deletion_policy is not None:
             pulumi.set(__self__, "deletion_policy", deletion_policy)
+        if disk_access_id is not None:
+            pulumi.set(__self__, "disk_access_id", disk_access_id)
+        if encryption is not None:
+            pulumi.set(__self__, "encryption", encryption)
         if incremental is None:
             incremental = True
         if incremental is not None:
             pulumi.set(__self__, "incremental", incremental)
         if location is not None:
             pulumi.set(__self__, "location", location)
+        if lock is not None:
+            pulumi.set(__self__, "lock", lock)
         if metadata is not None:
             pulumi.set(__self__, "metadata", metadata)
+        if network_access_policy is not None:
+            pulumi.set(__self__, "network_access_policy", network_access_policy)
+        if public_network_access is not None:
+            pulumi.set(__self__, "public_network_access", public_network_access)
         if retention is not None:
             pulumi.set(__self__, "retention", retention)
         if sku is not None:
@@ -117,6 +141,18 @@ class VersionedSnapshotArgs:
         pulumi.set(self, "version", value)
 
     @_builtins.property
+    @pulumi.getter(name="dataAccessAuthMode")
+    def data_access_auth_mode(self) -> pulumi.Input[Optional[Union[_builtins.str, 'DataAccessAuthMode']]]:
+        """
+        `AzureActiveDirectory` to require a Microsoft Entra ID token, besides the SAS, to export the snapshot; `None` for the SAS alone. Updated in place; removing it restores Azure's default. Defaults to Azure's.
+        """
+        return pulumi.get(self, "data_access_auth_mode")
+
+    @data_access_auth_mode.setter
+    def data_access_auth_mode(self, value: pulumi.Input[Optional[Union[_builtins.str, 'DataAccessAuthMode']]]):
+        pulumi.set(self, "data_access_auth_mode", value)
+
+    @_builtins.property
     @pulumi.getter(name="deletionPolicy")
     def deletion_policy(self) -> pulumi.Input[Optional[Union[_builtins.str, 'DeletionPolicy']]]:
         """
@@ -127,6 +163,30 @@ class VersionedSnapshotArgs:
     @deletion_policy.setter
     def deletion_policy(self, value: pulumi.Input[Optional[Union[_builtins.str, 'DeletionPolicy']]]):
         pulumi.set(self, "deletion_policy", value)
+
+    @_builtins.property
+    @pulumi.getter(name="diskAccessId")
+    def disk_access_id(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        The ARM id of the disk access (`/subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.Compute/diskAccesses/<name>`) whose private endpoint may export the snapshot: required with `networkAccessPolicy: AllowPrivate`, refused with any other policy. Updated in place.
+        """
+        return pulumi.get(self, "disk_access_id")
+
+    @disk_access_id.setter
+    def disk_access_id(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "disk_access_id", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def encryption(self) -> pulumi.Input[Optional['EncryptionArgs']]:
+        """
+        How the snapshot is encrypted at rest: a platform key (Azure's default) or a customer-managed key in a disk encryption set. Updated in place; removing it restores Azure's default. Defaults to Azure's.
+        """
+        return pulumi.get(self, "encryption")
+
+    @encryption.setter
+    def encryption(self, value: pulumi.Input[Optional['EncryptionArgs']]):
+        pulumi.set(self, "encryption", value)
 
     @_builtins.property
     @pulumi.getter
@@ -154,6 +214,18 @@ class VersionedSnapshotArgs:
 
     @_builtins.property
     @pulumi.getter
+    def lock(self) -> pulumi.Input[Optional[_builtins.bool]]:
+        """
+        Place datasnap's `CanNotDelete` management lock (`datasnap-version`) on the snapshot, so Azure itself refuses to delete it: from the portal, another IaC program, or the deletion of its resource group. datasnap lifts exactly that lock before its own delete (`deletionPolicy: Delete`) or a prune by `retention`; a released version keeps it. Needs `Microsoft.Authorization/locks/write` (Owner or User Access Administrator). Updated in place; `false` lifts it.
+        """
+        return pulumi.get(self, "lock")
+
+    @lock.setter
+    def lock(self, value: pulumi.Input[Optional[_builtins.bool]]):
+        pulumi.set(self, "lock", value)
+
+    @_builtins.property
+    @pulumi.getter
     def metadata(self) -> pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]]:
         """
         Lineage metadata for this version, for example `gitCommit`, `pipelineRunId`, `datasetHash` or `parentVersion`. Stored as `datasnap.meta.<key>` Azure tags, so keys are 1-64 letters, digits, `_`, `-` or `.` (two keys that differ only in case are refused: Azure tag names ignore case), and values up to 256 characters. Updated in place.
@@ -163,6 +235,30 @@ class VersionedSnapshotArgs:
     @metadata.setter
     def metadata(self, value: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]]):
         pulumi.set(self, "metadata", value)
+
+    @_builtins.property
+    @pulumi.getter(name="networkAccessPolicy")
+    def network_access_policy(self) -> pulumi.Input[Optional[Union[_builtins.str, 'NetworkAccessPolicy']]]:
+        """
+        Who may export the snapshot: AllowAll, AllowPrivate (through the disk access `diskAccessId`) or DenyAll. Updated in place; removing it restores Azure's default. Defaults to Azure's.
+        """
+        return pulumi.get(self, "network_access_policy")
+
+    @network_access_policy.setter
+    def network_access_policy(self, value: pulumi.Input[Optional[Union[_builtins.str, 'NetworkAccessPolicy']]]):
+        pulumi.set(self, "network_access_policy", value)
+
+    @_builtins.property
+    @pulumi.getter(name="publicNetworkAccess")
+    def public_network_access(self) -> pulumi.Input[Optional[Union[_builtins.str, 'PublicNetworkAccess']]]:
+        """
+        Whether the snapshot can be exported over the public network (`Enabled` or `Disabled`; Azure Policy often requires `Disabled`). Updated in place; removing it restores Azure's default. Defaults to Azure's.
+        """
+        return pulumi.get(self, "public_network_access")
+
+    @public_network_access.setter
+    def public_network_access(self, value: pulumi.Input[Optional[Union[_builtins.str, 'PublicNetworkAccess']]]):
+        pulumi.set(self, "public_network_access", value)
 
     @_builtins.property
     @pulumi.getter
@@ -243,11 +339,17 @@ class VersionedSnapshot(pulumi.CustomResource):
     def __init__(__self__,
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
+                 data_access_auth_mode: pulumi.Input[Optional[Union[_builtins.str, 'DataAccessAuthMode']]] = None,
                  dataset: pulumi.Input[Optional[_builtins.str]] = None,
                  deletion_policy: pulumi.Input[Optional[Union[_builtins.str, 'DeletionPolicy']]] = None,
+                 disk_access_id: pulumi.Input[Optional[_builtins.str]] = None,
+                 encryption: pulumi.Input[Optional[Union['EncryptionArgs', 'EncryptionArgsDict', 'outputs.Encryption']]] = None,
                  incremental: pulumi.Input[Optional[_builtins.bool]] = None,
                  location: pulumi.Input[Optional[_builtins.str]] = None,
+                 lock: pulumi.Input[Optional[_builtins.bool]] = None,
                  metadata: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
+                 network_access_policy: pulumi.Input[Optional[Union[_builtins.str, 'NetworkAccessPolicy']]] = None,
+                 public_network_access: pulumi.Input[Optional[Union[_builtins.str, 'PublicNetworkAccess']]] = None,
                  resource_group_name: pulumi.Input[Optional[_builtins.str]] = None,
                  retention: pulumi.Input[Optional[Union['RetentionPolicyArgs', 'RetentionPolicyArgsDict', 'outputs.RetentionPolicy']]] = None,
                  sku: pulumi.Input[Optional[Union[_builtins.str, 'SnapshotSku']]] = None,
@@ -270,11 +372,17 @@ class VersionedSnapshot(pulumi.CustomResource):
 
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
+        :param pulumi.Input[Union[_builtins.str, 'DataAccessAuthMode']] data_access_auth_mode: `AzureActiveDirectory` to require a Microsoft Entra ID token, besides the SAS, to export the snapshot; `None` for the SAS alone. Updated in place; removing it restores Azure's default. Defaults to Azure's.
         :param pulumi.Input[_builtins.str] dataset: The dataset this snapshot is a version of, for example `imagenet-train`. 1-64 characters: letters, digits, `.`, `_` and `-`, starting with a letter or digit. Stored in the `datasnap.dataset` tag; changing it is a replacement.
         :param pulumi.Input[Union[_builtins.str, 'DeletionPolicy']] deletion_policy: What happens to the snapshot in Azure when Pulumi deletes this resource (on `destroy`, or after a replacement by a new version). `Retain` (the default) keeps it in Azure as a retained version of its dataset; `Delete` deletes it. Updated in place.
+        :param pulumi.Input[_builtins.str] disk_access_id: The ARM id of the disk access (`/subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.Compute/diskAccesses/<name>`) whose private endpoint may export the snapshot: required with `networkAccessPolicy: AllowPrivate`, refused with any other policy. Updated in place.
+        :param pulumi.Input[Union['EncryptionArgs', 'EncryptionArgsDict', 'outputs.Encryption']] encryption: How the snapshot is encrypted at rest: a platform key (Azure's default) or a customer-managed key in a disk encryption set. Updated in place; removing it restores Azure's default. Defaults to Azure's.
         :param pulumi.Input[_builtins.bool] incremental: Whether the snapshot is incremental (billed on changed data only; required for Premium SSD v2 and Ultra disks). Defaults to `true`. Changing it is a replacement and needs a new `version` or `snapshotName`.
         :param pulumi.Input[_builtins.str] location: The Azure region of the snapshot: a public Azure region's name, for example `westus2` or `West US 2`. Defaults to the source's region. With `sourceDiskId` it must be the disk's region (Azure snapshots a disk only there); to reach another region, copy that snapshot with `sourceSnapshotId`. Changing it requires a new `version`.
+        :param pulumi.Input[_builtins.bool] lock: Place datasnap's `CanNotDelete` management lock (`datasnap-version`) on the snapshot, so Azure itself refuses to delete it: from the portal, another IaC program, or the deletion of its resource group. datasnap lifts exactly that lock before its own delete (`deletionPolicy: Delete`) or a prune by `retention`; a released version keeps it. Needs `Microsoft.Authorization/locks/write` (Owner or User Access Administrator). Updated in place; `false` lifts it.
         :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] metadata: Lineage metadata for this version, for example `gitCommit`, `pipelineRunId`, `datasetHash` or `parentVersion`. Stored as `datasnap.meta.<key>` Azure tags, so keys are 1-64 letters, digits, `_`, `-` or `.` (two keys that differ only in case are refused: Azure tag names ignore case), and values up to 256 characters. Updated in place.
+        :param pulumi.Input[Union[_builtins.str, 'NetworkAccessPolicy']] network_access_policy: Who may export the snapshot: AllowAll, AllowPrivate (through the disk access `diskAccessId`) or DenyAll. Updated in place; removing it restores Azure's default. Defaults to Azure's.
+        :param pulumi.Input[Union[_builtins.str, 'PublicNetworkAccess']] public_network_access: Whether the snapshot can be exported over the public network (`Enabled` or `Disabled`; Azure Policy often requires `Disabled`). Updated in place; removing it restores Azure's default. Defaults to Azure's.
         :param pulumi.Input[_builtins.str] resource_group_name: The resource group that holds the snapshot. Changing it creates a new snapshot (a replacement).
         :param pulumi.Input[Union['RetentionPolicyArgs', 'RetentionPolicyArgsDict', 'outputs.RetentionPolicy']] retention: A rule for pruning this dataset's old, retained versions after each successful create. Without it nothing is ever pruned. Updated in place.
         :param pulumi.Input[Union[_builtins.str, 'SnapshotSku']] sku: The storage SKU of the snapshot. Defaults to Azure's choice (Standard HDD for incremental snapshots). Updated in place.
@@ -316,11 +424,17 @@ class VersionedSnapshot(pulumi.CustomResource):
     def _internal_init(__self__,
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
+                 data_access_auth_mode: pulumi.Input[Optional[Union[_builtins.str, 'DataAccessAuthMode']]] = None,
                  dataset: pulumi.Input[Optional[_builtins.str]] = None,
                  deletion_policy: pulumi.Input[Optional[Union[_builtins.str, 'DeletionPolicy']]] = None,
+                 disk_access_id: pulumi.Input[Optional[_builtins.str]] = None,
+                 encryption: pulumi.Input[Optional[Union['EncryptionArgs', 'EncryptionArgsDict', 'outputs.Encryption']]] = None,
                  incremental: pulumi.Input[Optional[_builtins.bool]] = None,
                  location: pulumi.Input[Optional[_builtins.str]] = None,
+                 lock: pulumi.Input[Optional[_builtins.bool]] = None,
                  metadata: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
+                 network_access_policy: pulumi.Input[Optional[Union[_builtins.str, 'NetworkAccessPolicy']]] = None,
+                 public_network_access: pulumi.Input[Optional[Union[_builtins.str, 'PublicNetworkAccess']]] = None,
                  resource_group_name: pulumi.Input[Optional[_builtins.str]] = None,
                  retention: pulumi.Input[Optional[Union['RetentionPolicyArgs', 'RetentionPolicyArgsDict', 'outputs.RetentionPolicy']]] = None,
                  sku: pulumi.Input[Optional[Union[_builtins.str, 'SnapshotSku']]] = None,
@@ -338,17 +452,23 @@ class VersionedSnapshot(pulumi.CustomResource):
                 raise TypeError('__props__ is only valid when passed in combination with a valid opts.id to get an existing resource')
             __props__ = VersionedSnapshotArgs.__new__(VersionedSnapshotArgs)
 
+            __props__.__dict__["data_access_auth_mode"] = data_access_auth_mode
             if dataset is None and not opts.urn:
                 raise TypeError("Missing required property 'dataset'")
             __props__.__dict__["dataset"] = dataset
             if deletion_policy is None:
                 deletion_policy = 'Retain'
             __props__.__dict__["deletion_policy"] = deletion_policy
+            __props__.__dict__["disk_access_id"] = disk_access_id
+            __props__.__dict__["encryption"] = encryption
             if incremental is None:
                 incremental = True
             __props__.__dict__["incremental"] = incremental
             __props__.__dict__["location"] = location
+            __props__.__dict__["lock"] = lock
             __props__.__dict__["metadata"] = metadata
+            __props__.__dict__["network_access_policy"] = network_access_policy
+            __props__.__dict__["public_network_access"] = public_network_access
             if resource_group_name is None and not opts.urn:
                 raise TypeError("Missing required property 'resource_group_name'")
             __props__.__dict__["resource_group_name"] = resource_group_name
@@ -394,15 +514,21 @@ class VersionedSnapshot(pulumi.CustomResource):
         __props__ = VersionedSnapshotArgs.__new__(VersionedSnapshotArgs)
 
         __props__.__dict__["completion_percent"] = None
+        __props__.__dict__["data_access_auth_mode"] = None
         __props__.__dict__["dataset"] = None
         __props__.__dict__["deletion_policy"] = None
+        __props__.__dict__["disk_access_id"] = None
         __props__.__dict__["disk_size_bytes"] = None
         __props__.__dict__["disk_size_gb"] = None
+        __props__.__dict__["encryption"] = None
         __props__.__dict__["incremental"] = None
         __props__.__dict__["incremental_snapshot_family_id"] = None
         __props__.__dict__["location"] = None
+        __props__.__dict__["lock"] = None
         __props__.__dict__["metadata"] = None
+        __props__.__dict__["network_access_policy"] = None
         __props__.__dict__["provisioning_state"] = None
+        __props__.__dict__["public_network_access"] = None
         __props__.__dict__["resource_group_name"] = None
         __props__.__dict__["retained"] = None
         __props__.__dict__["retention"] = None
@@ -433,6 +559,14 @@ class VersionedSnapshot(pulumi.CustomResource):
         return pulumi.get(self, "completion_percent")
 
     @_builtins.property
+    @pulumi.getter(name="dataAccessAuthMode")
+    def data_access_auth_mode(self) -> pulumi.Output[Optional['DataAccessAuthMode']]:
+        """
+        `AzureActiveDirectory` to require a Microsoft Entra ID token, besides the SAS, to export the snapshot; `None` for the SAS alone. Updated in place; removing it restores Azure's default. Defaults to Azure's.
+        """
+        return pulumi.get(self, "data_access_auth_mode")
+
+    @_builtins.property
     @pulumi.getter
     def dataset(self) -> pulumi.Output[_builtins.str]:
         """
@@ -449,6 +583,14 @@ class VersionedSnapshot(pulumi.CustomResource):
         return pulumi.get(self, "deletion_policy")
 
     @_builtins.property
+    @pulumi.getter(name="diskAccessId")
+    def disk_access_id(self) -> pulumi.Output[Optional[_builtins.str]]:
+        """
+        The ARM id of the disk access (`/subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.Compute/diskAccesses/<name>`) whose private endpoint may export the snapshot: required with `networkAccessPolicy: AllowPrivate`, refused with any other policy. Updated in place.
+        """
+        return pulumi.get(self, "disk_access_id")
+
+    @_builtins.property
     @pulumi.getter(name="diskSizeBytes")
     def disk_size_bytes(self) -> pulumi.Output[_builtins.float]:
         """
@@ -463,6 +605,14 @@ class VersionedSnapshot(pulumi.CustomResource):
         The size of the snapshot's source in GiB.
         """
         return pulumi.get(self, "disk_size_gb")
+
+    @_builtins.property
+    @pulumi.getter
+    def encryption(self) -> pulumi.Output[Optional['outputs.Encryption']]:
+        """
+        How the snapshot is encrypted at rest: a platform key (Azure's default) or a customer-managed key in a disk encryption set. Updated in place; removing it restores Azure's default. Defaults to Azure's.
+        """
+        return pulumi.get(self, "encryption")
 
     @_builtins.property
     @pulumi.getter
@@ -490,11 +640,27 @@ class VersionedSnapshot(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter
+    def lock(self) -> pulumi.Output[Optional[_builtins.bool]]:
+        """
+        Place datasnap's `CanNotDelete` management lock (`datasnap-version`) on the snapshot, so Azure itself refuses to delete it: from the portal, another IaC program, or the deletion of its resource group. datasnap lifts exactly that lock before its own delete (`deletionPolicy: Delete`) or a prune by `retention`; a released version keeps it. Needs `Microsoft.Authorization/locks/write` (Owner or User Access Administrator). Updated in place; `false` lifts it.
+        """
+        return pulumi.get(self, "lock")
+
+    @_builtins.property
+    @pulumi.getter
     def metadata(self) -> pulumi.Output[Mapping[str, _builtins.str]]:
         """
         Lineage metadata for this version, for example `gitCommit`, `pipelineRunId`, `datasetHash` or `parentVersion`. Stored as `datasnap.meta.<key>` Azure tags, so keys are 1-64 letters, digits, `_`, `-` or `.` (two keys that differ only in case are refused: Azure tag names ignore case), and values up to 256 characters. Updated in place.
         """
         return pulumi.get(self, "metadata")
+
+    @_builtins.property
+    @pulumi.getter(name="networkAccessPolicy")
+    def network_access_policy(self) -> pulumi.Output[Optional['NetworkAccessPolicy']]:
+        """
+        Who may export the snapshot: AllowAll, AllowPrivate (through the disk access `diskAccessId`) or DenyAll. Updated in place; removing it restores Azure's default. Defaults to Azure's.
+        """
+        return pulumi.get(self, "network_access_policy")
 
     @_builtins.property
     @pulumi.getter(name="provisioningState")
@@ -503,6 +669,14 @@ class VersionedSnapshot(pulumi.CustomResource):
         Azure's provisioning state of the snapshot, `Succeeded` once it is usable.
         """
         return pulumi.get(self, "provisioning_state")
+
+    @_builtins.property
+    @pulumi.getter(name="publicNetworkAccess")
+    def public_network_access(self) -> pulumi.Output[Optional['PublicNetworkAccess']]:
+        """
+        Whether the snapshot can be exported over the public network (`Enabled` or `Disabled`; Azure Policy often requires `Disabled`). Updated in place; removing it restores Azure's default. Defaults to Azure's.
+        """
+        return pulumi.get(self, "public_network_access")
 
     @_builtins.property
     @pulumi.getter(name="resourceGroupName")

@@ -9,8 +9,12 @@ use crate::resource::{Change, ChangeKind, DiffResult, Failure, ResourceError, Se
 use crate::resources::naming::{check_alias, check_dataset, check_resource_group, check_version};
 
 /// A grant this close to its end is renewed by the next `up` (a download started now would
-/// be cut short).
+/// be cut short): a tenth of its duration, at most a minute.
 pub const RENEW_WITHIN_SECONDS: i64 = 60;
+
+fn renew_within(seconds: i64) -> i64 {
+    (seconds / 10).min(RENEW_WITHIN_SECONDS)
+}
 
 pub fn now() -> OffsetDateTime {
     OffsetDateTime::now_utc()
@@ -66,7 +70,7 @@ pub fn check(news: Inputs, unknowns: &Unknowns) -> (Inputs, Vec<Failure>) {
 }
 
 /// The generic diff, plus an update of `expiresAt` when the grant has ended (or ends within
-/// [`RENEW_WITHIN_SECONDS`] of `now`): the drift an expired grant is.
+/// [`renew_within`] of `now`): the drift an expired grant is.
 pub fn diff(
     olds: &Outputs,
     _news: &Inputs,
@@ -76,7 +80,7 @@ pub fn diff(
 ) -> Result<DiffResult, ResourceError> {
     let replaces = changes.iter().any(|c| c.replace);
     let ended = match parse_rfc3339(&olds.expires_at) {
-        Ok(t) => (t - now).whole_seconds() <= RENEW_WITHIN_SECONDS,
+        Ok(t) => (t - now).whole_seconds() <= renew_within(olds.inputs.seconds()),
         Err(_) => true,
     };
     let mut note = None;
@@ -91,7 +95,7 @@ pub fn diff(
             if olds.expires_at.is_empty() {
                 format!("the export of version {:?} has no open access in Azure (it ended or was revoked): `pulumi up` grants it again", olds.exported_version)
             } else {
-                format!("the export of version {:?} expired at {} (or expires within {RENEW_WITHIN_SECONDS} s): `pulumi up` renews it", olds.exported_version, olds.expires_at)
+                format!("the export of version {:?} expired at {} (or expires within {} s): `pulumi up` renews it", olds.exported_version, olds.expires_at, renew_within(olds.inputs.seconds()))
             },
         ));
     }

@@ -4,8 +4,11 @@
    disk `dataset-disk`; every Azure operation takes 500 ms so progress is visible).
 2. examples/python: `pulumi up` takes version 1 of the dataset; bumping the version and
    running `up` again takes version 2, and both versions exist in Azure.
-3. examples/python-versioning: v1 -> v2 with lineage metadata, lists the versions, restores
-   v1 to a new disk (the rollback), then takes v3 with `keepLast: 2`, which prunes v1.
+3. examples/python-versioning: v1 -> v2 with lineage metadata, lists the versions, promotes
+   v2 to the protected alias `production` (Azure then refuses a direct DELETE of its
+   snapshot: 409 ScopeLocked), restores v1 to a new disk (the rollback) and `production` to
+   another, exports `production` as a read-only SAS link (a secret output), then takes v3
+   with `keepLast: 2`, which prunes v1 and keeps v2 (aliased and exported).
 4. Stops the emulator, also on Ctrl-C or an error, and removes its temporary folder.
 
 Everything runs in a temporary folder (state, PULUMI_HOME, projects); nothing is written
@@ -120,6 +123,16 @@ class Emulator:
         req = urllib.request.Request(self.info["armEndpoint"] + path)
         if token:
             req.add_header("authorization", "Bearer " + self.token())
+        try:
+            with urllib.request.urlopen(req, context=self.ssl, timeout=30) as r:
+                return r.status, json.loads(r.read() or b"null")
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read() or b"null")
+
+    def delete_arm(self, arm_id: str):
+        """A DELETE sent straight to the emulator's ARM endpoint, as the portal would send it."""
+        req = urllib.request.Request(f"{self.info['armEndpoint']}{arm_id}?api-version=2025-01-02", method="DELETE")
+        req.add_header("authorization", "Bearer " + self.token())
         try:
             with urllib.request.urlopen(req, context=self.ssl, timeout=30) as r:
                 return r.status, json.loads(r.read() or b"null")
@@ -285,7 +298,10 @@ def print_versions(outputs: dict) -> list[str]:
     versions = outputs.get("versions") or []
     for v in versions:
         meta = ", ".join(f"{k}={val}" for k, val in sorted(v.get("metadata", {}).items()))
-        mark = "<- this stack" if v["version"] == outputs.get("version") else ""
+        marks = [f"alias {a}" for a in v.get("aliases") or []]
+        if v["version"] == outputs.get("version"):
+            marks.append("<- this stack")
+        mark = "  ".join(marks)
         say(f"version {v['version']:<3} {v['snapshot_id'].rsplit('/', 1)[-1]:<11} "
             f"created {v['time_created'][:19]}  {meta}  {mark}")
     say(f"latest = {outputs.get('latest_version')}")
@@ -311,7 +327,28 @@ def part_two(workdir: Path, emu: Emulator) -> None:
     p.up()
 
     heading("List the versions (getVersions, exported as `versions`)")
-    check(print_versions(p.outputs()) == ["1", "2"], "getVersions lists versions 1 and 2, oldest first")
+    out = p.outputs()
+    check(print_versions(out) == ["1", "2"], "getVersions lists versions 1 and 2, oldest first")
+    v2_id = out["snapshot_id"]
+
+    heading("Promote version 2 to production (protected: Azure locks it)")
+    p.config(productionVersion="2")
+    p.up()
+    out = p.outputs()
+    print_versions(out)
+    aliases = {v["version"]: v.get("aliases") for v in out.get("versions") or []}
+    check(aliases == {"1": [], "2": ["production"]}, "getVersions lists the alias production on version 2")
+    snap = emu.get_arm(v2_id) or {}
+    alias_tag = "datasnap.alias.production"
+    say(f"version 2's snapshot tag {alias_tag} = {(snap.get('tags') or {}).get(alias_tag)!r}")
+    check(alias_tag in (snap.get("tags") or {}), f"the emulator shows the tag {alias_tag} on version 2's snapshot")
+    say(f"DELETE {v2_id} sent straight to Azure (the emulator's ARM endpoint), as the portal would:")
+    status, body = emu.delete_arm(v2_id)
+    code = ((body or {}).get("error") or {}).get("code")
+    say(f"  -> {status} {code}: {((body or {}).get('error') or {}).get('message', '')[:110]}...")
+    check(status == 409 and code == "ScopeLocked",
+          "Azure refused to delete version 2: 409 ScopeLocked (the alias's CanNotDelete lock datasnap-alias-production)")
+    check(emu.get_arm(v2_id) is not None, "version 2's snapshot is still there")
 
     heading("Roll back: restore version 1 to a new managed disk (RestoredDisk)")
     p.config(restoreVersion="1")
@@ -326,6 +363,34 @@ def part_two(workdir: Path, emu: Emulator) -> None:
     source = disk["properties"]["creationData"].get("sourceResourceId")
     say(f"disk creationData    = {disk['properties']['creationData'].get('createOption')} from {source}")
     check(source is not None and source.lower() == v1_id.lower(), "the disk was created from version 1's snapshot")
+
+    heading("Restore production: a disk from the version the alias points at (RestoredDisk alias=)")
+    p.config(restoreAlias="production")
+    p.up()
+    out = p.outputs()
+    prod_disk_id = out["restored_alias_disk_id"]
+    say(f"restored_alias_disk_id  = {prod_disk_id}")
+    say(f"restored_alias_version  = {out.get('restored_alias_version')}")
+    disk = emu.get_arm(prod_disk_id)
+    if disk is None:
+        raise DemoError(f"the restored disk {prod_disk_id} is not in Azure")
+    source = disk["properties"]["creationData"].get("sourceResourceId")
+    say(f"disk creationData       = {disk['properties']['creationData'].get('createOption')} from {source}")
+    check(source is not None and source.lower() == v2_id.lower(), "the disk was created from version 2's snapshot, production's")
+
+    heading("Export production: a read-only SAS link to version 2 (VersionExport, 3600 s)")
+    p.config(exportAlias="production")
+    p.up()
+    out = p.outputs()
+    say(f"exported_version  = {out.get('exported_version')}")
+    say(f"export_expires_at = {out.get('export_expires_at')}")
+    shown = p.run("stack", "output", "export_url")[1].strip()
+    check(shown == "[secret]", "`pulumi stack output export_url` prints [secret]: the link is a secret output")
+    url = p.run("stack", "output", "export_url", "--show-secrets", quiet=True)[1].strip()
+    say(f"$ pulumi stack output export_url --show-secrets  ->  {url.split('?', 1)[0]}?<SAS token>")
+    check(url.startswith("https://") and "?" in url, "`--show-secrets` gives the SAS URL")
+    check(((emu.get_arm(v2_id) or {}).get("properties") or {}).get("diskState") == "ActiveSAS",
+          "Azure shows version 2's snapshot with an active SAS (diskState ActiveSAS)")
 
     heading("Version 3 with keepLast 2: preview warns, up prunes the oldest retained version")
     p.config(datasetVersion="3", gitCommit="c7d8e9f", parentVersion="2")
@@ -342,6 +407,7 @@ def part_two(workdir: Path, emu: Emulator) -> None:
     in_azure = [v for v, _, _ in emu.versions(dataset)]
     say(f"in Azure: {dataset} versions {', '.join(in_azure)}")
     check(remaining == ["2", "3"] and in_azure == ["2", "3"], "exactly versions 2 and 3 remain")
+    check("production" in (p.outputs()["versions"][0].get("aliases") or []), "production still points at version 2")
     check([v for v, _, _ in emu.versions("training-data")] == ["1", "2"], "dataset training-data was not touched")
     check(emu.get_arm(disk_id) is not None, "the disk restored from version 1 still exists after v1 was pruned")
 

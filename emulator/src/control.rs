@@ -5,7 +5,7 @@
 //! | --- | --- |
 //! | `GET /_emulator/health` | `{"status":"ok"}` |
 //! | `POST /_emulator/reset` | empties the world, the faults and the denied actions; re-seeds if started with a seed (`{"seed": false}` to skip) |
-//! | `GET /_emulator/state` | resource groups, disks, snapshots, locks, operations, faults, denied actions |
+//! | `GET /_emulator/state` | resource groups, disks, snapshots, locks, open SAS access (`access`), operations, faults, denied actions |
 //! | `POST /_emulator/seed` | applies a seed spec (body optional: the defaults) |
 //! | `GET /_emulator/faults` | the rules in force and how often each fired |
 //! | `POST /_emulator/faults` | sets rules (fields present replace current ones) |
@@ -15,12 +15,13 @@
 //! | `GET /_emulator/denied-actions` | `{"actions": [...]}`: the RBAC actions the principal is denied |
 //! | `POST /_emulator/denied-actions` | `{"actions": ["Microsoft.Authorization/locks/write", ...]}` replaces them (a trailing `*` matches a prefix); a request needing one answers 403 `AuthorizationFailed` |
 //! | `DELETE /_emulator/denied-actions` | grants everything again |
+//! | `GET`/`HEAD /_emulator/blobs/{disks\|snapshots}/{uniqueId}/abcd?…` | the blob a beginGetAccess URL names: 200 while the URL's grant is open, else 403 `AuthenticationFailed` (see [`crate::arm::compute::access`]) |
 
 use crate::config::AppState;
 use crate::error::ArmError;
 use crate::faults::FaultSpec;
 use crate::seed::SeedSpec;
-use crate::time::now_ms;
+use crate::time::{now_ms, rfc3339};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
@@ -34,6 +35,10 @@ pub fn router() -> Router<AppState> {
         .route("/health", get(|| async { Json(json!({"status": "ok"})) }))
         .route("/reset", post(reset))
         .route("/state", get(state_dump))
+        .route(
+            "/blobs/{kind}/{unique_id}/abcd",
+            get(crate::arm::compute::access::blob),
+        )
         .route("/seed", post(seed))
         .route(
             "/requests",
@@ -151,7 +156,7 @@ async fn reset(State(state): State<AppState>, body: Bytes) -> Response {
 
 async fn state_dump(State(state): State<AppState>) -> Response {
     let now = now_ms();
-    let (groups, disks, snapshots, locks, operations) = {
+    let (groups, disks, snapshots, locks, access, operations) = {
         let world = state.world();
         let sub = &state.config.subscription_id;
         let groups: Vec<Value> = world
@@ -170,8 +175,29 @@ async fn state_dump(State(state): State<AppState>) -> Response {
         let disks = pick(crate::world::Kind::Disk);
         let snapshots = pick(crate::world::Kind::Snapshot);
         let locks: Vec<Value> = world.locks.values().map(|l| l.to_json()).collect();
+        let access: Vec<Value> = world
+            .resources
+            .values()
+            .filter_map(|r| Some((r, r.access_at(now)?)))
+            .map(|(r, a)| {
+                let grants: Vec<Value> = a
+                    .grants
+                    .iter()
+                    .filter(|g| now < g.expires_ms)
+                    .map(|g| json!({"si": g.id, "access": g.access, "expiresAt": rfc3339(g.expires_ms)}))
+                    .collect();
+                json!({
+                    "id": r.body.id,
+                    "uniqueId": r.props().unique_id,
+                    "diskState": r.disk_state(now),
+                    "expiresAt": rfc3339(a.expires_ms),
+                    "expiresMs": a.expires_ms,
+                    "grants": grants,
+                })
+            })
+            .collect();
         let operations = serde_json::to_value(&world.operations).unwrap_or_default();
-        (groups, disks, snapshots, locks, operations)
+        (groups, disks, snapshots, locks, access, operations)
     };
     let faults = state.faults().to_json();
     Json(json!({
@@ -180,6 +206,7 @@ async fn state_dump(State(state): State<AppState>) -> Response {
         "disks": disks,
         "snapshots": snapshots,
         "locks": locks,
+        "access": access,
         "operations": operations,
         "faults": faults["faults"],
         "injected": faults["injected"],

@@ -2,7 +2,9 @@
 //! emulator reasons about (id, location, SKU, tags, size, creation data, states,
 //! incremental family), and `extra` maps that carry every other property exactly as
 //! the client wrote it, so a resource round-trips what DiskRP would return. The JSON
-//! shape is ARM's, so the `--state FILE` format is the ARM body itself.
+//! shape is ARM's, so the `--state FILE` format is the ARM body itself. What ARM does
+//! not show (a SAS export's grants and expiry, a CopyStart copy's timing) lives beside
+//! the body in [`Resource`] and is folded in when the body is rendered as of a time.
 
 use crate::arm::id::ResourceId;
 use crate::rules::{canonical_sku, sku_tier, DISK_SKUS, SNAPSHOT_SKUS};
@@ -257,6 +259,28 @@ impl CopyProgress {
     }
 }
 
+/// One beginGetAccess grant: one SAS URL (`si` = `id`, `sig` = `signature`, `se` = `expires_ms`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SasGrant {
+    pub id: String,
+    pub signature: String,
+    /// `Read` or `Write`, as Azure spells them.
+    pub access: String,
+    pub expires_ms: u64,
+}
+
+/// A resource's open SAS export (diskState `ActiveSAS`). Every grant on the resource
+/// shares it: a grant while it is open adds its URL and extends `expires_ms` to the
+/// later of the two; endGetAccess ends it with all its URLs; at `expires_ms` it ends by
+/// itself. ARM never shows it: a render only turns it into `diskState`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SasAccess {
+    pub expires_ms: u64,
+    pub grants: Vec<SasGrant>,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Resource {
@@ -268,6 +292,10 @@ pub struct Resource {
     pub family_id: Option<String>,
     pub copy: Option<CopyProgress>,
     pub created_ms: u64,
+    /// The SAS export, possibly expired: read it through [`Resource::access_at`].
+    /// `properties.diskState` keeps the state it falls back to when access ends.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access: Option<SasAccess>,
 }
 
 impl Resource {
@@ -278,6 +306,7 @@ impl Resource {
             family_id: None,
             copy: None,
             created_ms,
+            access: None,
         }
     }
     pub fn props(&self) -> &Properties {
@@ -301,17 +330,65 @@ impl Resource {
     pub fn is_incremental(&self) -> bool {
         self.props().incremental.unwrap_or(false)
     }
-    pub fn has_active_sas(&self) -> bool {
-        self.props().disk_state == "ActiveSAS"
+    /// The SAS export open at `now`, if any (one whose expiry has passed is over).
+    pub fn access_at(&self, now: u64) -> Option<&SasAccess> {
+        self.access.as_ref().filter(|a| now < a.expires_ms)
+    }
+    pub fn has_active_sas(&self, now: u64) -> bool {
+        self.access_at(now).is_some()
+    }
+    /// `diskState` as of `now`: `ActiveSAS` while access is open, else the stored state.
+    pub fn disk_state(&self, now: u64) -> &str {
+        if self.has_active_sas(now) {
+            "ActiveSAS"
+        } else {
+            &self.props().disk_state
+        }
+    }
+    /// Add a grant: it joins the open access (whose expiry becomes the later of the
+    /// two), or opens a new one if none is open at `now`.
+    pub fn grant_access(&mut self, grant: SasGrant, now: u64) {
+        match self.access.as_mut().filter(|a| now < a.expires_ms) {
+            Some(access) => {
+                access.expires_ms = access.expires_ms.max(grant.expires_ms);
+                access.grants.push(grant);
+            }
+            None => {
+                self.access = Some(SasAccess {
+                    expires_ms: grant.expires_ms,
+                    grants: vec![grant],
+                })
+            }
+        }
+    }
+    /// endGetAccess: the access ends, and every URL granted on it stops working.
+    pub fn revoke_access(&mut self) {
+        self.access = None;
+    }
+    /// State files from before access had an expiry stored `diskState: ActiveSAS`
+    /// itself: such a resource gets an access open for the longest duration Azure grants
+    /// from `now`, without URLs (the old ones never named a grant).
+    pub fn upgrade_legacy_sas(&mut self, now: u64) {
+        if self.props().disk_state == "ActiveSAS" {
+            self.props_mut().disk_state = "Unattached".into();
+            if self.access.is_none() {
+                self.access = Some(SasAccess {
+                    expires_ms: now + crate::arm::compute::access::MAX_SAS_SECONDS * 1000,
+                    grants: Vec::new(),
+                });
+            }
+        }
     }
     pub fn set_state(&mut self, state: &str) {
         self.props_mut().provisioning_state = state.into();
     }
 
-    /// The representation as of `now`: CopyStart progress is computed, not stored.
+    /// The representation as of `now`: CopyStart progress and `diskState` (`ActiveSAS`
+    /// until access ends or expires) are computed, not stored.
     pub fn render(&self, now: u64) -> Value {
         // Serialising plain data with string keys into a Value cannot fail.
         let mut body = serde_json::to_value(&self.body).unwrap_or_default();
+        body["properties"]["diskState"] = json!(self.disk_state(now));
         if let Some(copy) = &self.copy {
             let percent = copy
                 .stopped_percent
@@ -380,5 +457,56 @@ mod tests {
         assert_eq!(json["name"], "snap");
         let back: ComputeBody = serde_json::from_value(json.clone()).unwrap();
         assert_eq!(serde_json::to_value(&back).unwrap(), json);
+    }
+
+    fn snapshot() -> Resource {
+        let id = ResourceId::new("s", "rg", Kind::Snapshot, "snap");
+        let props = Properties::new(CreationData::default(), 8, 0, Map::new());
+        Resource::new(
+            ComputeBody::new(id, "westus", Sku::named("Standard_LRS"), props),
+            0,
+        )
+    }
+
+    fn grant(id: &str, expires_ms: u64) -> SasGrant {
+        SasGrant {
+            id: id.into(),
+            signature: "sig".into(),
+            access: "Read".into(),
+            expires_ms,
+        }
+    }
+
+    #[test]
+    fn access_is_shared_extended_and_ends_at_its_expiry() {
+        let mut r = snapshot();
+        assert_eq!(r.render(0)["properties"]["diskState"], "Unattached");
+        r.grant_access(grant("a", 2000), 1000);
+        assert_eq!(r.render(1999)["properties"]["diskState"], "ActiveSAS");
+        assert!(r.has_active_sas(1999) && !r.has_active_sas(2000));
+        assert_eq!(r.render(2000)["properties"]["diskState"], "Unattached");
+        // A grant while open joins it; the later expiry wins, whichever comes first.
+        r.grant_access(grant("b", 1500), 1200);
+        assert_eq!(r.access_at(1999).map(|a| a.grants.len()), Some(2));
+        assert_eq!(r.access_at(1999).map(|a| a.expires_ms), Some(2000));
+        r.grant_access(grant("c", 5000), 1300);
+        assert!(r.has_active_sas(4999));
+        // A grant after expiry starts afresh: earlier URLs are gone.
+        r.grant_access(grant("d", 9000), 6000);
+        assert_eq!(r.access_at(6000).map(|a| a.grants.len()), Some(1));
+        r.revoke_access();
+        assert!(!r.has_active_sas(6000));
+        assert_eq!(r.props().disk_state, "Unattached");
+    }
+
+    #[test]
+    fn legacy_active_sas_state_becomes_an_expiring_access() {
+        let mut r = snapshot();
+        r.props_mut().disk_state = "ActiveSAS".into();
+        r.upgrade_legacy_sas(1000);
+        assert_eq!(r.props().disk_state, "Unattached");
+        assert!(r.has_active_sas(1000 + 5_184_000_000 - 1));
+        assert!(!r.has_active_sas(1000 + 5_184_000_000));
+        assert_eq!(r.render(1000)["properties"]["diskState"], "ActiveSAS");
     }
 }

@@ -5,7 +5,7 @@
 
 use crate::arm::id::LockScope;
 use crate::config::Config;
-use crate::resource::{copy_percent, Resource};
+use crate::resource::{copy_percent, Resource, SasGrant};
 use crate::rules::normalize_location;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -182,8 +182,10 @@ pub struct Operation {
     pub output: Option<Value>,
     /// provisioningState to restore when a DELETE fails or is canceled.
     pub prior_state: Option<String>,
-    /// diskState a grant/revoke moves to when it succeeds.
-    pub next_disk_state: Option<String>,
+    /// The grant a beginGetAccess adds when it succeeds; a GrantAccess without one
+    /// (access `None`) revokes, as RevokeAccess does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grant: Option<SasGrant>,
 }
 
 /// Finished operations stay pollable this long, then are forgotten.
@@ -258,6 +260,10 @@ impl World {
                 format!("state file {}: {e}", path.display()),
             )
         })?;
+        let now = crate::time::now_ms();
+        for r in world.resources.values_mut() {
+            r.upgrade_legacy_sas(now);
+        }
         world.recompute_due();
         Ok(world)
     }
@@ -349,11 +355,11 @@ impl World {
                 let prior = op.prior_state.as_deref().unwrap_or("Succeeded");
                 resource.set_state(prior);
             }
-            (OpKind::GrantAccess | OpKind::RevokeAccess, true) => {
-                if let Some(state) = &op.next_disk_state {
-                    resource.props_mut().disk_state = state.clone();
-                }
-            }
+            (OpKind::GrantAccess | OpKind::RevokeAccess, true) => match op.grant {
+                // The grant joins whatever access was open when the operation ended.
+                Some(grant) => resource.grant_access(grant, op.end_ms),
+                None => resource.revoke_access(),
+            },
             (OpKind::GrantAccess | OpKind::RevokeAccess, false) => {}
             (_, _) => {
                 resource.set_state(op.outcome.status());

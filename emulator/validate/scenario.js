@@ -189,6 +189,65 @@ async function run(ctx, start) {
   r = await arm("GET", url("scenario-rg", "disks", "images-restored"));
   expect(r.body.properties.diskSizeGB === 64 && r.body.properties.provisioningState === "Succeeded", "restored disk has the snapshot's size", r.body);
 
+  // Security properties (issue 12): a full snapshot with a customer-managed key, private
+  // export only, Entra ID data access; a refused combination; an in-place PATCH.
+  const access = `/subscriptions/${sub}/resourceGroups/scenario-rg/providers/Microsoft.Compute/diskAccesses/private-export`;
+  const des = `/subscriptions/${sub}/resourceGroups/scenario-rg/providers/Microsoft.Compute/diskEncryptionSets/cmk`;
+  const secure = {
+    location: "westus",
+    tags: { "datasnap.dataset": "images", "datasnap.version": "secure" },
+    properties: {
+      creationData: { createOption: "Copy", sourceResourceId: id("datasets-rg", "disks", "dataset-disk") },
+      incremental: false,
+      publicNetworkAccess: "Disabled",
+      networkAccessPolicy: "AllowPrivate",
+      diskAccessId: access,
+      dataAccessAuthMode: "AzureActiveDirectory",
+      encryption: { type: "EncryptionAtRestWithCustomerKey", diskEncryptionSetId: des },
+    },
+  };
+  r = await arm("PUT", url("scenario-rg", "snapshots", "images-secure"), secure);
+  expect(r.status === 202, "PUT a snapshot with security properties", r.status);
+  await sleep(350);
+  r = await arm("GET", url("scenario-rg", "snapshots", "images-secure"));
+  expect(
+    r.status === 200 &&
+      r.body.properties.networkAccessPolicy === "AllowPrivate" &&
+      r.body.properties.encryption.diskEncryptionSetId === des &&
+      r.body.properties.publicNetworkAccess === "Disabled",
+    "security properties stored and returned",
+    r.body.properties,
+  );
+  r = await arm("PUT", url("scenario-rg", "snapshots", "images-refused"), {
+    ...secure,
+    properties: { ...secure.properties, diskAccessId: undefined },
+  });
+  expect(r.status === 400 && r.body.error.code === "ConflictingUserInput", "AllowPrivate without a disk access -> 400", r.body);
+  r = await arm("PATCH", url("scenario-rg", "snapshots", "images-secure"), {
+    properties: { dataAccessAuthMode: "None", publicNetworkAccess: "Enabled" },
+  });
+  expect(r.status === 202, "PATCH security properties in place", r.status);
+  await sleep(350);
+  r = await arm("GET", url("scenario-rg", "snapshots", "images-secure"));
+  expect(r.body.properties.dataAccessAuthMode === "None" && r.body.properties.publicNetworkAccess === "Enabled", "updated in place", r.body.properties);
+  r = await arm("PUT", url("scenario-rg", "disks", "images-secure-disk"), {
+    location: "westus",
+    properties: { creationData: { createOption: "Copy", sourceResourceId: id("scenario-rg", "snapshots", "images-secure") }, networkAccessPolicy: "DenyAll" },
+  });
+  expect(r.status === 202, "restore a disk from the secure snapshot", r.status);
+  await sleep(350);
+  r = await arm("GET", url("scenario-rg", "disks", "images-secure-disk"));
+  expect(
+    r.body.properties.encryption.type === "EncryptionAtRestWithCustomerKey" && r.body.properties.networkAccessPolicy === "DenyAll",
+    "the disk inherits the snapshot's encryption",
+    r.body.properties,
+  );
+  r = await arm("DELETE", url("scenario-rg", "disks", "images-secure-disk"));
+  expect(r.status === 202, "DELETE the secure disk", r.status);
+  r = await arm("DELETE", url("scenario-rg", "snapshots", "images-secure"));
+  expect(r.status === 202, "DELETE the secure snapshot", r.status);
+  await sleep(350);
+
   r = await arm("GET", `/subscriptions/${sub}/providers/Microsoft.Compute/disks?api-version=${API}`);
   expect(r.status === 200 && r.body.value.length === 1 && r.body.nextLink, "list disks, first page", r.body);
   r = await arm("GET", r.body.nextLink);

@@ -47,7 +47,7 @@ pub fn plan(ctx: &Ctx, kind: OpKind, target: Option<Key>, location: &str) -> Opt
         done: false,
         output: None,
         prior_state: None,
-        next_disk_state: None,
+        grant: None,
     })
 }
 

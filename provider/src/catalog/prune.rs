@@ -340,7 +340,9 @@ mod tests {
             vec![snapshot(OLD, "1", true), snapshot(CURRENT, "2", false)],
             vec![
                 HttpResponse::new(200).with_json(&snapshot(OLD, "1", true)),
-                HttpResponse::new(200).with_json(&json!({"name": "datasnap-version", "properties": {"level": "CanNotDelete"}})),
+                HttpResponse::new(200).with_json(
+                    &json!({"name": "datasnap-version", "properties": {"level": "CanNotDelete"}}),
+                ),
                 HttpResponse::new(200),
                 HttpResponse::new(200),
             ],

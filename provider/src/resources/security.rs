@@ -6,7 +6,11 @@
 //! customer key needs a disk encryption set, `diskAccessId` goes with `AllowPrivate` and
 //! only with it, ids have the right shape); DiskRP's `SnapshotUpdate` and `DiskUpdate` carry
 //! every one of them, so each updates in place. A setting left unset is Azure's choice and is
-//! not managed; removing one from the program restores Azure's default ([`DEFAULTS`]).
+//! not managed: removing one from the program leaves Azure's value as it is (as an unset SKU
+//! does), except the disk access, which goes when the policy leaves `AllowPrivate` (Azure
+//! refuses a disk access with any other policy). So an import, which records what differs
+//! from Azure's defaults ([`DEFAULTS`]), never makes a program that leaves them out change
+//! Azure.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
@@ -27,7 +31,7 @@ pub const PROPERTIES: [&str; 5] = [
     "encryption",
 ];
 
-/// Azure's value for each setting when none is given: what removing a setting restores.
+/// Azure's value for each setting when none is given (an import leaves these out).
 pub const DEFAULTS: [(&str, &str); 4] = [
     ("publicNetworkAccess", "Enabled"),
     ("networkAccessPolicy", "AllowAll"),
@@ -201,16 +205,43 @@ impl Security {
         f
     }
 
-    /// Whether `property` is unchanged between `old` and `new`: ids compare ignoring case.
+    /// Whether `property` is unchanged between `old` and `new`: ids compare ignoring case,
+    /// and a setting left unset is Azure's choice (no change), except a disk access that
+    /// must go because the new policy is not `AllowPrivate`.
     pub fn same(property: &str, old: &Security, new: &Security) -> Option<bool> {
+        let unset_or = |o: &Option<String>, n: &Option<String>| n.is_none() || o == n;
         Some(match property {
-            "diskAccessId" => same_id(&old.disk_access_id, &new.disk_access_id),
+            "publicNetworkAccess" => {
+                unset_or(&old.public_network_access, &new.public_network_access)
+            }
+            "networkAccessPolicy" => {
+                unset_or(&old.network_access_policy, &new.network_access_policy)
+            }
+            "dataAccessAuthMode" => {
+                unset_or(&old.data_access_auth_mode, &new.data_access_auth_mode)
+            }
+            "diskAccessId" => match &new.disk_access_id {
+                None => !new.drops_disk_access(old),
+                Some(_) => same_id(&old.disk_access_id, &new.disk_access_id),
+            },
             "encryption" => match (&old.encryption, &new.encryption) {
+                (_, None) => true,
                 (Some(a), Some(b)) => a.same(b),
-                (a, b) => a == b,
+                (None, Some(_)) => false,
             },
             _ => return None,
         })
+    }
+
+    /// True when `self` (the new settings) must remove `old`'s disk access: the policy is
+    /// set to something other than `AllowPrivate`.
+    fn drops_disk_access(&self, old: &Security) -> bool {
+        old.disk_access_id.is_some()
+            && self.disk_access_id.is_none()
+            && self
+                .network_access_policy
+                .as_deref()
+                .is_some_and(|p| p != ALLOW_PRIVATE)
     }
 
     /// The settings to record after a read. On refresh (`old` given) a setting the program
@@ -304,60 +335,48 @@ impl Security {
         }
     }
 
-    /// The PATCH of the settings that change from `old` to `new`; `false` when none does.
-    /// A setting removed from the program goes back to Azure's default; a disk access
-    /// removed is sent as `null` so Azure drops it.
+    /// The PATCH of the settings that change from `old` to `new` (only those set: an unset
+    /// one is Azure's choice); `false` when none does. A disk access that must go (the
+    /// policy leaves `AllowPrivate`) is sent as `null`, so Azure drops it.
     pub fn patch(old: &Security, new: &Security, f: Fields<'_>) -> bool {
         let mut changed = false;
-        let mut string =
-            |name: &str, o: &Option<String>, n: &Option<String>, field: &mut Option<String>| {
-                if o == n {
-                    return;
-                }
+        let mut string = |o: &Option<String>, n: &Option<String>, field: &mut Option<String>| {
+            if n.is_some() && o != n {
                 changed = true;
-                *field = n.clone().or_else(|| {
-                    DEFAULTS
-                        .iter()
-                        .find(|(k, _)| *k == name)
-                        .map(|(_, d)| d.to_string())
-                });
-            };
+                *field = n.clone();
+            }
+        };
         string(
-            "publicNetworkAccess",
             &old.public_network_access,
             &new.public_network_access,
             f.public_network_access,
         );
         string(
-            "networkAccessPolicy",
             &old.network_access_policy,
             &new.network_access_policy,
             f.network_access_policy,
         );
         string(
-            "dataAccessAuthMode",
             &old.data_access_auth_mode,
             &new.data_access_auth_mode,
             f.data_access_auth_mode,
         );
-        if !same_id(&old.disk_access_id, &new.disk_access_id) {
-            changed = true;
-            match &new.disk_access_id {
-                Some(id) => *f.disk_access_id = Some(id.clone()),
-                None => {
-                    f.extra.insert("diskAccessId".into(), Json::Null);
-                }
+        match &new.disk_access_id {
+            Some(id) if !same_id(&old.disk_access_id, &new.disk_access_id) => {
+                changed = true;
+                *f.disk_access_id = Some(id.clone());
             }
+            None if new.drops_disk_access(old) => {
+                changed = true;
+                f.extra.insert("diskAccessId".into(), Json::Null);
+            }
+            _ => {}
         }
-        if Security::same("encryption", old, new) == Some(false) {
-            changed = true;
-            *f.encryption = Some(match &new.encryption {
-                Some(e) => to_model(e),
-                None => models::Encryption {
-                    type_: Some(PLATFORM_KEY.into()),
-                    ..models::Encryption::default()
-                },
-            });
+        if let Some(e) = &new.encryption {
+            if Security::same("encryption", old, new) == Some(false) {
+                changed = true;
+                *f.encryption = Some(to_model(e));
+            }
         }
         changed
     }
@@ -548,7 +567,7 @@ mod tests {
     }
 
     #[test]
-    fn a_patch_sends_what_changes_and_restores_defaults_for_what_is_removed() {
+    fn a_patch_sends_what_changes_and_leaves_what_is_unset() {
         let old = Security {
             network_access_policy: Some(ALLOW_PRIVATE.into()),
             disk_access_id: Some(DA.into()),
@@ -563,6 +582,8 @@ mod tests {
         upper.disk_access_id = Some(DA.to_uppercase());
         assert!(!Security::patch(&old, &upper, (&mut p).into()));
 
+        // Encryption left out: Azure's stays. The policy leaves AllowPrivate: the disk
+        // access goes with it.
         let new = Security {
             network_access_policy: Some("DenyAll".into()),
             ..Security::default()
@@ -571,12 +592,25 @@ mod tests {
         let body = serde_json::to_value(&p).unwrap();
         assert_eq!(
             body,
-            serde_json::json!({
-                "networkAccessPolicy": "DenyAll",
-                "diskAccessId": null,
-                "encryption": {"type": PLATFORM_KEY},
-            })
+            serde_json::json!({"networkAccessPolicy": "DenyAll", "diskAccessId": null})
         );
+        for property in PROPERTIES {
+            let unset = Security::default();
+            let expected = property != "diskAccessId" || !unset.drops_disk_access(&old);
+            assert_eq!(
+                Security::same(property, &old, &unset),
+                Some(expected),
+                "{property}"
+            );
+        }
+        assert_eq!(Security::same("diskAccessId", &old, &new), Some(false));
+        // Nothing set: nothing sent.
+        let mut q = models::SnapshotUpdateProperties::default();
+        assert!(!Security::patch(
+            &old,
+            &Security::default(),
+            (&mut q).into()
+        ));
     }
 
     #[test]

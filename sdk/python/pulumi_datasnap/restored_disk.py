@@ -43,15 +43,15 @@ class RestoredDiskArgs:
 
         :param pulumi.Input[_builtins.str] resource_group_name: The resource group of the new disk. Changing it replaces the disk.
         :param pulumi.Input[_builtins.str] alias: An alias of the dataset (set by a `VersionAlias`, such as `production`) to restore instead of `version`: the version it points at when the disk is created, recorded in `restoredVersion`. Changing it replaces the disk.
-        :param pulumi.Input[Union[_builtins.str, 'DataAccessAuthMode']] data_access_auth_mode: `AzureActiveDirectory` to require a Microsoft Entra ID token, besides the SAS, to export the disk; `None` for the SAS alone. Updated in place; removing it restores Azure's default. Defaults to the restored version's setting.
+        :param pulumi.Input[Union[_builtins.str, 'DataAccessAuthMode']] data_access_auth_mode: `AzureActiveDirectory` to require a Microsoft Entra ID token, besides the SAS, to export the disk; `None` for the SAS alone. Updated in place; left unset (or removed from the program), Azure's setting stays as it is. Defaults to the restored version's setting.
         :param pulumi.Input[_builtins.str] dataset: The dataset whose version to restore (with `version` and `sourceResourceGroupName`). Changing it replaces the disk.
-        :param pulumi.Input[_builtins.str] disk_access_id: The ARM id of the disk access (`/subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.Compute/diskAccesses/<name>`) whose private endpoint may export the disk: required with `networkAccessPolicy: AllowPrivate`, refused with any other policy. Updated in place. Defaults to the restored version's disk access when `networkAccessPolicy` is inherited too.
+        :param pulumi.Input[_builtins.str] disk_access_id: The ARM id of the disk access (`/subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.Compute/diskAccesses/<name>`) whose private endpoint may export the disk: required with `networkAccessPolicy: AllowPrivate`, refused with any other policy, and removed when the policy leaves AllowPrivate. Updated in place. Defaults to the restored version's disk access when `networkAccessPolicy` is inherited too.
         :param pulumi.Input[_builtins.str] disk_name: The Azure name of the disk. Defaults to `<snapshot name>-disk`; a default name once recorded stays while the source does. Changing it replaces the disk.
         :param pulumi.Input[_builtins.int] disk_size_gb: The size in GiB: at least the snapshot's size, at most 32767 (65536 for `UltraSSD_LRS` and `PremiumV2_LRS`, and when `sku` is unset), and it can only grow. Defaults to the snapshot's size. Updated in place.
-        :param pulumi.Input['EncryptionArgs'] encryption: How the disk is encrypted at rest: a platform key (Azure's default) or a customer-managed key in a disk encryption set. Updated in place; removing it restores Azure's default. Defaults to the restored version's setting.
+        :param pulumi.Input['EncryptionArgs'] encryption: How the disk is encrypted at rest: a platform key (Azure's default) or a customer-managed key in a disk encryption set. Updated in place; left unset (or removed from the program), Azure's setting stays as it is. Defaults to the restored version's setting.
         :param pulumi.Input[_builtins.str] location: The Azure region of the disk: a public Azure region's name, for example `westus2` or `West US 2`; defaults to the snapshot's. Changing it replaces the disk.
-        :param pulumi.Input[Union[_builtins.str, 'NetworkAccessPolicy']] network_access_policy: Who may export the disk: AllowAll, AllowPrivate (through the disk access `diskAccessId`) or DenyAll. Updated in place; removing it restores Azure's default. Defaults to the restored version's setting.
-        :param pulumi.Input[Union[_builtins.str, 'PublicNetworkAccess']] public_network_access: Whether the disk can be exported over the public network (`Enabled` or `Disabled`; Azure Policy often requires `Disabled`). Updated in place; removing it restores Azure's default. Defaults to the restored version's setting.
+        :param pulumi.Input[Union[_builtins.str, 'NetworkAccessPolicy']] network_access_policy: Who may export the disk: AllowAll, AllowPrivate (through the disk access `diskAccessId`) or DenyAll. Updated in place; left unset (or removed from the program), Azure's setting stays as it is. Defaults to the restored version's setting.
+        :param pulumi.Input[Union[_builtins.str, 'PublicNetworkAccess']] public_network_access: Whether the disk can be exported over the public network (`Enabled` or `Disabled`; Azure Policy often requires `Disabled`). Updated in place; left unset (or removed from the program), Azure's setting stays as it is. Defaults to the restored version's setting.
         :param pulumi.Input[Union[_builtins.str, 'DiskSku']] sku: The disk's storage SKU. Defaults to Azure's. Updated in place.
         :param pulumi.Input[_builtins.str] source_resource_group_name: The resource group holding the dataset's snapshots; defaults to `resourceGroupName`. Changing it replaces the disk.
         :param pulumi.Input[_builtins.str] source_snapshot_id: The ARM id of the snapshot to restore. Set this, or `dataset` and `version`. Changing it replaces the disk.
@@ -118,7 +118,7 @@ class RestoredDiskArgs:
     @pulumi.getter(name="dataAccessAuthMode")
     def data_access_auth_mode(self) -> pulumi.Input[Optional[Union[_builtins.str, 'DataAccessAuthMode']]]:
         """
-        `AzureActiveDirectory` to require a Microsoft Entra ID token, besides the SAS, to export the disk; `None` for the SAS alone. Updated in place; removing it restores Azure's default. Defaults to the restored version's setting.
+        `AzureActiveDirectory` to require a Microsoft Entra ID token, besides the SAS, to export the disk; `None` for the SAS alone. Updated in place; left unset (or removed from the program), Azure's setting stays as it is. Defaults to the restored version's setting.
         """
         return pulumi.get(self, "data_access_auth_mode")
 
@@ -142,7 +142,7 @@ class RestoredDiskArgs:
     @pulumi.getter(name="diskAccessId")
     def disk_access_id(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        The ARM id of the disk access (`/subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.Compute/diskAccesses/<name>`) whose private endpoint may export the disk: required with `networkAccessPolicy: AllowPrivate`, refused with any other policy. Updated in place. Defaults to the restored version's disk access when `networkAccessPolicy` is inherited too.
+        The ARM id of the disk access (`/subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.Compute/diskAccesses/<name>`) whose private endpoint may export the disk: required with `networkAccessPolicy: AllowPrivate`, refused with any other policy, and removed when the policy leaves AllowPrivate. Updated in place. Defaults to the restored version's disk access when `networkAccessPolicy` is inherited too.
         """
         return pulumi.get(self, "disk_access_id")
 
@@ -178,7 +178,7 @@ class RestoredDiskArgs:
     @pulumi.getter
     def encryption(self) -> pulumi.Input[Optional['EncryptionArgs']]:
         """
-        How the disk is encrypted at rest: a platform key (Azure's default) or a customer-managed key in a disk encryption set. Updated in place; removing it restores Azure's default. Defaults to the restored version's setting.
+        How the disk is encrypted at rest: a platform key (Azure's default) or a customer-managed key in a disk encryption set. Updated in place; left unset (or removed from the program), Azure's setting stays as it is. Defaults to the restored version's setting.
         """
         return pulumi.get(self, "encryption")
 
@@ -202,7 +202,7 @@ class RestoredDiskArgs:
     @pulumi.getter(name="networkAccessPolicy")
     def network_access_policy(self) -> pulumi.Input[Optional[Union[_builtins.str, 'NetworkAccessPolicy']]]:
         """
-        Who may export the disk: AllowAll, AllowPrivate (through the disk access `diskAccessId`) or DenyAll. Updated in place; removing it restores Azure's default. Defaults to the restored version's setting.
+        Who may export the disk: AllowAll, AllowPrivate (through the disk access `diskAccessId`) or DenyAll. Updated in place; left unset (or removed from the program), Azure's setting stays as it is. Defaults to the restored version's setting.
         """
         return pulumi.get(self, "network_access_policy")
 
@@ -214,7 +214,7 @@ class RestoredDiskArgs:
     @pulumi.getter(name="publicNetworkAccess")
     def public_network_access(self) -> pulumi.Input[Optional[Union[_builtins.str, 'PublicNetworkAccess']]]:
         """
-        Whether the disk can be exported over the public network (`Enabled` or `Disabled`; Azure Policy often requires `Disabled`). Updated in place; removing it restores Azure's default. Defaults to the restored version's setting.
+        Whether the disk can be exported over the public network (`Enabled` or `Disabled`; Azure Policy often requires `Disabled`). Updated in place; left unset (or removed from the program), Azure's setting stays as it is. Defaults to the restored version's setting.
         """
         return pulumi.get(self, "public_network_access")
 
@@ -320,15 +320,15 @@ class RestoredDisk(pulumi.CustomResource):
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
         :param pulumi.Input[_builtins.str] alias: An alias of the dataset (set by a `VersionAlias`, such as `production`) to restore instead of `version`: the version it points at when the disk is created, recorded in `restoredVersion`. Changing it replaces the disk.
-        :param pulumi.Input[Union[_builtins.str, 'DataAccessAuthMode']] data_access_auth_mode: `AzureActiveDirectory` to require a Microsoft Entra ID token, besides the SAS, to export the disk; `None` for the SAS alone. Updated in place; removing it restores Azure's default. Defaults to the restored version's setting.
+        :param pulumi.Input[Union[_builtins.str, 'DataAccessAuthMode']] data_access_auth_mode: `AzureActiveDirectory` to require a Microsoft Entra ID token, besides the SAS, to export the disk; `None` for the SAS alone. Updated in place; left unset (or removed from the program), Azure's setting stays as it is. Defaults to the restored version's setting.
         :param pulumi.Input[_builtins.str] dataset: The dataset whose version to restore (with `version` and `sourceResourceGroupName`). Changing it replaces the disk.
-        :param pulumi.Input[_builtins.str] disk_access_id: The ARM id of the disk access (`/subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.Compute/diskAccesses/<name>`) whose private endpoint may export the disk: required with `networkAccessPolicy: AllowPrivate`, refused with any other policy. Updated in place. Defaults to the restored version's disk access when `networkAccessPolicy` is inherited too.
+        :param pulumi.Input[_builtins.str] disk_access_id: The ARM id of the disk access (`/subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.Compute/diskAccesses/<name>`) whose private endpoint may export the disk: required with `networkAccessPolicy: AllowPrivate`, refused with any other policy, and removed when the policy leaves AllowPrivate. Updated in place. Defaults to the restored version's disk access when `networkAccessPolicy` is inherited too.
         :param pulumi.Input[_builtins.str] disk_name: The Azure name of the disk. Defaults to `<snapshot name>-disk`; a default name once recorded stays while the source does. Changing it replaces the disk.
         :param pulumi.Input[_builtins.int] disk_size_gb: The size in GiB: at least the snapshot's size, at most 32767 (65536 for `UltraSSD_LRS` and `PremiumV2_LRS`, and when `sku` is unset), and it can only grow. Defaults to the snapshot's size. Updated in place.
-        :param pulumi.Input[Union['EncryptionArgs', 'EncryptionArgsDict', 'outputs.Encryption']] encryption: How the disk is encrypted at rest: a platform key (Azure's default) or a customer-managed key in a disk encryption set. Updated in place; removing it restores Azure's default. Defaults to the restored version's setting.
+        :param pulumi.Input[Union['EncryptionArgs', 'EncryptionArgsDict', 'outputs.Encryption']] encryption: How the disk is encrypted at rest: a platform key (Azure's default) or a customer-managed key in a disk encryption set. Updated in place; left unset (or removed from the program), Azure's setting stays as it is. Defaults to the restored version's setting.
         :param pulumi.Input[_builtins.str] location: The Azure region of the disk: a public Azure region's name, for example `westus2` or `West US 2`; defaults to the snapshot's. Changing it replaces the disk.
-        :param pulumi.Input[Union[_builtins.str, 'NetworkAccessPolicy']] network_access_policy: Who may export the disk: AllowAll, AllowPrivate (through the disk access `diskAccessId`) or DenyAll. Updated in place; removing it restores Azure's default. Defaults to the restored version's setting.
-        :param pulumi.Input[Union[_builtins.str, 'PublicNetworkAccess']] public_network_access: Whether the disk can be exported over the public network (`Enabled` or `Disabled`; Azure Policy often requires `Disabled`). Updated in place; removing it restores Azure's default. Defaults to the restored version's setting.
+        :param pulumi.Input[Union[_builtins.str, 'NetworkAccessPolicy']] network_access_policy: Who may export the disk: AllowAll, AllowPrivate (through the disk access `diskAccessId`) or DenyAll. Updated in place; left unset (or removed from the program), Azure's setting stays as it is. Defaults to the restored version's setting.
+        :param pulumi.Input[Union[_builtins.str, 'PublicNetworkAccess']] public_network_access: Whether the disk can be exported over the public network (`Enabled` or `Disabled`; Azure Policy often requires `Disabled`). Updated in place; left unset (or removed from the program), Azure's setting stays as it is. Defaults to the restored version's setting.
         :param pulumi.Input[_builtins.str] resource_group_name: The resource group of the new disk. Changing it replaces the disk.
         :param pulumi.Input[Union[_builtins.str, 'DiskSku']] sku: The disk's storage SKU. Defaults to Azure's. Updated in place.
         :param pulumi.Input[_builtins.str] source_resource_group_name: The resource group holding the dataset's snapshots; defaults to `resourceGroupName`. Changing it replaces the disk.
@@ -487,7 +487,7 @@ class RestoredDisk(pulumi.CustomResource):
     @pulumi.getter(name="dataAccessAuthMode")
     def data_access_auth_mode(self) -> pulumi.Output[Optional['DataAccessAuthMode']]:
         """
-        `AzureActiveDirectory` to require a Microsoft Entra ID token, besides the SAS, to export the disk; `None` for the SAS alone. Updated in place; removing it restores Azure's default. Defaults to the restored version's setting.
+        `AzureActiveDirectory` to require a Microsoft Entra ID token, besides the SAS, to export the disk; `None` for the SAS alone. Updated in place; left unset (or removed from the program), Azure's setting stays as it is. Defaults to the restored version's setting.
         """
         return pulumi.get(self, "data_access_auth_mode")
 
@@ -503,7 +503,7 @@ class RestoredDisk(pulumi.CustomResource):
     @pulumi.getter(name="diskAccessId")
     def disk_access_id(self) -> pulumi.Output[Optional[_builtins.str]]:
         """
-        The ARM id of the disk access (`/subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.Compute/diskAccesses/<name>`) whose private endpoint may export the disk: required with `networkAccessPolicy: AllowPrivate`, refused with any other policy. Updated in place. Defaults to the restored version's disk access when `networkAccessPolicy` is inherited too.
+        The ARM id of the disk access (`/subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.Compute/diskAccesses/<name>`) whose private endpoint may export the disk: required with `networkAccessPolicy: AllowPrivate`, refused with any other policy, and removed when the policy leaves AllowPrivate. Updated in place. Defaults to the restored version's disk access when `networkAccessPolicy` is inherited too.
         """
         return pulumi.get(self, "disk_access_id")
 
@@ -551,7 +551,7 @@ class RestoredDisk(pulumi.CustomResource):
     @pulumi.getter
     def encryption(self) -> pulumi.Output[Optional['outputs.Encryption']]:
         """
-        How the disk is encrypted at rest: a platform key (Azure's default) or a customer-managed key in a disk encryption set. Updated in place; removing it restores Azure's default. Defaults to the restored version's setting.
+        How the disk is encrypted at rest: a platform key (Azure's default) or a customer-managed key in a disk encryption set. Updated in place; left unset (or removed from the program), Azure's setting stays as it is. Defaults to the restored version's setting.
         """
         return pulumi.get(self, "encryption")
 
@@ -567,7 +567,7 @@ class RestoredDisk(pulumi.CustomResource):
     @pulumi.getter(name="networkAccessPolicy")
     def network_access_policy(self) -> pulumi.Output[Optional['NetworkAccessPolicy']]:
         """
-        Who may export the disk: AllowAll, AllowPrivate (through the disk access `diskAccessId`) or DenyAll. Updated in place; removing it restores Azure's default. Defaults to the restored version's setting.
+        Who may export the disk: AllowAll, AllowPrivate (through the disk access `diskAccessId`) or DenyAll. Updated in place; left unset (or removed from the program), Azure's setting stays as it is. Defaults to the restored version's setting.
         """
         return pulumi.get(self, "network_access_policy")
 
@@ -583,7 +583,7 @@ class RestoredDisk(pulumi.CustomResource):
     @pulumi.getter(name="publicNetworkAccess")
     def public_network_access(self) -> pulumi.Output[Optional['PublicNetworkAccess']]:
         """
-        Whether the disk can be exported over the public network (`Enabled` or `Disabled`; Azure Policy often requires `Disabled`). Updated in place; removing it restores Azure's default. Defaults to the restored version's setting.
+        Whether the disk can be exported over the public network (`Enabled` or `Disabled`; Azure Policy often requires `Disabled`). Updated in place; left unset (or removed from the program), Azure's setting stays as it is. Defaults to the restored version's setting.
         """
         return pulumi.get(self, "public_network_access")
 

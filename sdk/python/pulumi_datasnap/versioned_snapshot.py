@@ -47,16 +47,16 @@ class VersionedSnapshotArgs:
         :param pulumi.Input[_builtins.str] dataset: The dataset this snapshot is a version of, for example `imagenet-train`. 1-64 characters: letters, digits, `.`, `_` and `-`, starting with a letter or digit. Stored in the `datasnap.dataset` tag; changing it is a replacement.
         :param pulumi.Input[_builtins.str] resource_group_name: The resource group that holds the snapshot. Changing it creates a new snapshot (a replacement).
         :param pulumi.Input[_builtins.str] version: The version of the dataset this snapshot holds, for example `1`, `2024-06-01` or `1.4.0`. A version is immutable: bump it to take a new snapshot. 1-64 characters: letters, digits, `.`, `_`, `+` and `-`, starting with a letter or digit; `latest` is reserved. Changing it creates the new snapshot before anything happens to the old one.
-        :param pulumi.Input[Union[_builtins.str, 'DataAccessAuthMode']] data_access_auth_mode: `AzureActiveDirectory` to require a Microsoft Entra ID token, besides the SAS, to export the snapshot; `None` for the SAS alone. Updated in place; removing it restores Azure's default. Defaults to Azure's.
+        :param pulumi.Input[Union[_builtins.str, 'DataAccessAuthMode']] data_access_auth_mode: `AzureActiveDirectory` to require a Microsoft Entra ID token, besides the SAS, to export the snapshot; `None` for the SAS alone. Updated in place; left unset (or removed from the program), Azure's setting stays as it is. Defaults to Azure's.
         :param pulumi.Input[Union[_builtins.str, 'DeletionPolicy']] deletion_policy: What happens to the snapshot in Azure when Pulumi deletes this resource (on `destroy`, or after a replacement by a new version). `Retain` (the default) keeps it in Azure as a retained version of its dataset; `Delete` deletes it. Updated in place.
-        :param pulumi.Input[_builtins.str] disk_access_id: The ARM id of the disk access (`/subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.Compute/diskAccesses/<name>`) whose private endpoint may export the snapshot: required with `networkAccessPolicy: AllowPrivate`, refused with any other policy. Updated in place.
-        :param pulumi.Input['EncryptionArgs'] encryption: How the snapshot is encrypted at rest: a platform key (Azure's default) or a customer-managed key in a disk encryption set. Updated in place; removing it restores Azure's default. Defaults to Azure's.
+        :param pulumi.Input[_builtins.str] disk_access_id: The ARM id of the disk access (`/subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.Compute/diskAccesses/<name>`) whose private endpoint may export the snapshot: required with `networkAccessPolicy: AllowPrivate`, refused with any other policy, and removed when the policy leaves AllowPrivate. Updated in place.
+        :param pulumi.Input['EncryptionArgs'] encryption: How the snapshot is encrypted at rest: a platform key (Azure's default) or a customer-managed key in a disk encryption set. Updated in place; left unset (or removed from the program), Azure's setting stays as it is. Defaults to Azure's.
         :param pulumi.Input[_builtins.bool] incremental: Whether the snapshot is incremental (billed on changed data only; required for Premium SSD v2 and Ultra disks). Defaults to `true`. Changing it is a replacement and needs a new `version` or `snapshotName`.
         :param pulumi.Input[_builtins.str] location: The Azure region of the snapshot: a public Azure region's name, for example `westus2` or `West US 2`. Defaults to the source's region. With `sourceDiskId` it must be the disk's region (Azure snapshots a disk only there); to reach another region, copy that snapshot with `sourceSnapshotId`. Changing it requires a new `version`.
         :param pulumi.Input[_builtins.bool] lock: Place datasnap's `CanNotDelete` management lock (`datasnap-version`) on the snapshot, so Azure itself refuses to delete it: from the portal, another IaC program, or the deletion of its resource group. datasnap lifts exactly that lock before its own delete (`deletionPolicy: Delete`) or a prune by `retention`; a released version keeps it. Needs `Microsoft.Authorization/locks/write` (Owner or User Access Administrator). Updated in place; `false` lifts it.
         :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] metadata: Lineage metadata for this version, for example `gitCommit`, `pipelineRunId`, `datasetHash` or `parentVersion`. Stored as `datasnap.meta.<key>` Azure tags, so keys are 1-64 letters, digits, `_`, `-` or `.` (two keys that differ only in case are refused: Azure tag names ignore case), and values up to 256 characters. Updated in place.
-        :param pulumi.Input[Union[_builtins.str, 'NetworkAccessPolicy']] network_access_policy: Who may export the snapshot: AllowAll, AllowPrivate (through the disk access `diskAccessId`) or DenyAll. Updated in place; removing it restores Azure's default. Defaults to Azure's.
-        :param pulumi.Input[Union[_builtins.str, 'PublicNetworkAccess']] public_network_access: Whether the snapshot can be exported over the public network (`Enabled` or `Disabled`; Azure Policy often requires `Disabled`). Updated in place; removing it restores Azure's default. Defaults to Azure's.
+        :param pulumi.Input[Union[_builtins.str, 'NetworkAccessPolicy']] network_access_policy: Who may export the snapshot: AllowAll, AllowPrivate (through the disk access `diskAccessId`) or DenyAll. Updated in place; left unset (or removed from the program), Azure's setting stays as it is. Defaults to Azure's.
+        :param pulumi.Input[Union[_builtins.str, 'PublicNetworkAccess']] public_network_access: Whether the snapshot can be exported over the public network (`Enabled` or `Disabled`; Azure Policy often requires `Disabled`). Updated in place; left unset (or removed from the program), Azure's setting stays as it is. Defaults to Azure's.
         :param pulumi.Input['RetentionPolicyArgs'] retention: A rule for pruning this dataset's old, retained versions after each successful create. Without it nothing is ever pruned. Updated in place.
         :param pulumi.Input[Union[_builtins.str, 'SnapshotSku']] sku: The storage SKU of the snapshot. Defaults to Azure's choice (Standard HDD for incremental snapshots). Updated in place.
         :param pulumi.Input[_builtins.str] snapshot_name: The Azure name of the snapshot. Defaults to `<dataset>-v<version>-<suffix>`, where the suffix is six hex digits of this resource's own claim (its URN and the stack's salt): two stacks, or two resources, that take the same version write two snapshots, never one snapshot twice, and the first one made holds the version (the other create deletes what it made and fails naming the holder). When `<dataset>-v<version>` is not already a valid, lower-case Azure name (a `.` or `+`, capitals, too long), it is lower-cased, other characters become `-`, and a short hash of the exact dataset and version is appended before the suffix; that hash is also added when the dataset or version contains `-v` or the name would end like a hash, so two versions never share a snapshot. A name once recorded stays while the dataset and version do. An explicit name shared by two stacks is one Azure object (Azure has no create-only PUT): the last writer's claim is on it and the other stack reports it taken over and never modifies or deletes it. Changing it is a replacement.
@@ -144,7 +144,7 @@ class VersionedSnapshotArgs:
     @pulumi.getter(name="dataAccessAuthMode")
     def data_access_auth_mode(self) -> pulumi.Input[Optional[Union[_builtins.str, 'DataAccessAuthMode']]]:
         """
-        `AzureActiveDirectory` to require a Microsoft Entra ID token, besides the SAS, to export the snapshot; `None` for the SAS alone. Updated in place; removing it restores Azure's default. Defaults to Azure's.
+        `AzureActiveDirectory` to require a Microsoft Entra ID token, besides the SAS, to export the snapshot; `None` for the SAS alone. Updated in place; left unset (or removed from the program), Azure's setting stays as it is. Defaults to Azure's.
         """
         return pulumi.get(self, "data_access_auth_mode")
 
@@ -168,7 +168,7 @@ class VersionedSnapshotArgs:
     @pulumi.getter(name="diskAccessId")
     def disk_access_id(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        The ARM id of the disk access (`/subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.Compute/diskAccesses/<name>`) whose private endpoint may export the snapshot: required with `networkAccessPolicy: AllowPrivate`, refused with any other policy. Updated in place.
+        The ARM id of the disk access (`/subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.Compute/diskAccesses/<name>`) whose private endpoint may export the snapshot: required with `networkAccessPolicy: AllowPrivate`, refused with any other policy, and removed when the policy leaves AllowPrivate. Updated in place.
         """
         return pulumi.get(self, "disk_access_id")
 
@@ -180,7 +180,7 @@ class VersionedSnapshotArgs:
     @pulumi.getter
     def encryption(self) -> pulumi.Input[Optional['EncryptionArgs']]:
         """
-        How the snapshot is encrypted at rest: a platform key (Azure's default) or a customer-managed key in a disk encryption set. Updated in place; removing it restores Azure's default. Defaults to Azure's.
+        How the snapshot is encrypted at rest: a platform key (Azure's default) or a customer-managed key in a disk encryption set. Updated in place; left unset (or removed from the program), Azure's setting stays as it is. Defaults to Azure's.
         """
         return pulumi.get(self, "encryption")
 
@@ -240,7 +240,7 @@ class VersionedSnapshotArgs:
     @pulumi.getter(name="networkAccessPolicy")
     def network_access_policy(self) -> pulumi.Input[Optional[Union[_builtins.str, 'NetworkAccessPolicy']]]:
         """
-        Who may export the snapshot: AllowAll, AllowPrivate (through the disk access `diskAccessId`) or DenyAll. Updated in place; removing it restores Azure's default. Defaults to Azure's.
+        Who may export the snapshot: AllowAll, AllowPrivate (through the disk access `diskAccessId`) or DenyAll. Updated in place; left unset (or removed from the program), Azure's setting stays as it is. Defaults to Azure's.
         """
         return pulumi.get(self, "network_access_policy")
 
@@ -252,7 +252,7 @@ class VersionedSnapshotArgs:
     @pulumi.getter(name="publicNetworkAccess")
     def public_network_access(self) -> pulumi.Input[Optional[Union[_builtins.str, 'PublicNetworkAccess']]]:
         """
-        Whether the snapshot can be exported over the public network (`Enabled` or `Disabled`; Azure Policy often requires `Disabled`). Updated in place; removing it restores Azure's default. Defaults to Azure's.
+        Whether the snapshot can be exported over the public network (`Enabled` or `Disabled`; Azure Policy often requires `Disabled`). Updated in place; left unset (or removed from the program), Azure's setting stays as it is. Defaults to Azure's.
         """
         return pulumi.get(self, "public_network_access")
 
@@ -372,17 +372,17 @@ class VersionedSnapshot(pulumi.CustomResource):
 
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
-        :param pulumi.Input[Union[_builtins.str, 'DataAccessAuthMode']] data_access_auth_mode: `AzureActiveDirectory` to require a Microsoft Entra ID token, besides the SAS, to export the snapshot; `None` for the SAS alone. Updated in place; removing it restores Azure's default. Defaults to Azure's.
+        :param pulumi.Input[Union[_builtins.str, 'DataAccessAuthMode']] data_access_auth_mode: `AzureActiveDirectory` to require a Microsoft Entra ID token, besides the SAS, to export the snapshot; `None` for the SAS alone. Updated in place; left unset (or removed from the program), Azure's setting stays as it is. Defaults to Azure's.
         :param pulumi.Input[_builtins.str] dataset: The dataset this snapshot is a version of, for example `imagenet-train`. 1-64 characters: letters, digits, `.`, `_` and `-`, starting with a letter or digit. Stored in the `datasnap.dataset` tag; changing it is a replacement.
         :param pulumi.Input[Union[_builtins.str, 'DeletionPolicy']] deletion_policy: What happens to the snapshot in Azure when Pulumi deletes this resource (on `destroy`, or after a replacement by a new version). `Retain` (the default) keeps it in Azure as a retained version of its dataset; `Delete` deletes it. Updated in place.
-        :param pulumi.Input[_builtins.str] disk_access_id: The ARM id of the disk access (`/subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.Compute/diskAccesses/<name>`) whose private endpoint may export the snapshot: required with `networkAccessPolicy: AllowPrivate`, refused with any other policy. Updated in place.
-        :param pulumi.Input[Union['EncryptionArgs', 'EncryptionArgsDict', 'outputs.Encryption']] encryption: How the snapshot is encrypted at rest: a platform key (Azure's default) or a customer-managed key in a disk encryption set. Updated in place; removing it restores Azure's default. Defaults to Azure's.
+        :param pulumi.Input[_builtins.str] disk_access_id: The ARM id of the disk access (`/subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.Compute/diskAccesses/<name>`) whose private endpoint may export the snapshot: required with `networkAccessPolicy: AllowPrivate`, refused with any other policy, and removed when the policy leaves AllowPrivate. Updated in place.
+        :param pulumi.Input[Union['EncryptionArgs', 'EncryptionArgsDict', 'outputs.Encryption']] encryption: How the snapshot is encrypted at rest: a platform key (Azure's default) or a customer-managed key in a disk encryption set. Updated in place; left unset (or removed from the program), Azure's setting stays as it is. Defaults to Azure's.
         :param pulumi.Input[_builtins.bool] incremental: Whether the snapshot is incremental (billed on changed data only; required for Premium SSD v2 and Ultra disks). Defaults to `true`. Changing it is a replacement and needs a new `version` or `snapshotName`.
         :param pulumi.Input[_builtins.str] location: The Azure region of the snapshot: a public Azure region's name, for example `westus2` or `West US 2`. Defaults to the source's region. With `sourceDiskId` it must be the disk's region (Azure snapshots a disk only there); to reach another region, copy that snapshot with `sourceSnapshotId`. Changing it requires a new `version`.
         :param pulumi.Input[_builtins.bool] lock: Place datasnap's `CanNotDelete` management lock (`datasnap-version`) on the snapshot, so Azure itself refuses to delete it: from the portal, another IaC program, or the deletion of its resource group. datasnap lifts exactly that lock before its own delete (`deletionPolicy: Delete`) or a prune by `retention`; a released version keeps it. Needs `Microsoft.Authorization/locks/write` (Owner or User Access Administrator). Updated in place; `false` lifts it.
         :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] metadata: Lineage metadata for this version, for example `gitCommit`, `pipelineRunId`, `datasetHash` or `parentVersion`. Stored as `datasnap.meta.<key>` Azure tags, so keys are 1-64 letters, digits, `_`, `-` or `.` (two keys that differ only in case are refused: Azure tag names ignore case), and values up to 256 characters. Updated in place.
-        :param pulumi.Input[Union[_builtins.str, 'NetworkAccessPolicy']] network_access_policy: Who may export the snapshot: AllowAll, AllowPrivate (through the disk access `diskAccessId`) or DenyAll. Updated in place; removing it restores Azure's default. Defaults to Azure's.
-        :param pulumi.Input[Union[_builtins.str, 'PublicNetworkAccess']] public_network_access: Whether the snapshot can be exported over the public network (`Enabled` or `Disabled`; Azure Policy often requires `Disabled`). Updated in place; removing it restores Azure's default. Defaults to Azure's.
+        :param pulumi.Input[Union[_builtins.str, 'NetworkAccessPolicy']] network_access_policy: Who may export the snapshot: AllowAll, AllowPrivate (through the disk access `diskAccessId`) or DenyAll. Updated in place; left unset (or removed from the program), Azure's setting stays as it is. Defaults to Azure's.
+        :param pulumi.Input[Union[_builtins.str, 'PublicNetworkAccess']] public_network_access: Whether the snapshot can be exported over the public network (`Enabled` or `Disabled`; Azure Policy often requires `Disabled`). Updated in place; left unset (or removed from the program), Azure's setting stays as it is. Defaults to Azure's.
         :param pulumi.Input[_builtins.str] resource_group_name: The resource group that holds the snapshot. Changing it creates a new snapshot (a replacement).
         :param pulumi.Input[Union['RetentionPolicyArgs', 'RetentionPolicyArgsDict', 'outputs.RetentionPolicy']] retention: A rule for pruning this dataset's old, retained versions after each successful create. Without it nothing is ever pruned. Updated in place.
         :param pulumi.Input[Union[_builtins.str, 'SnapshotSku']] sku: The storage SKU of the snapshot. Defaults to Azure's choice (Standard HDD for incremental snapshots). Updated in place.
@@ -562,7 +562,7 @@ class VersionedSnapshot(pulumi.CustomResource):
     @pulumi.getter(name="dataAccessAuthMode")
     def data_access_auth_mode(self) -> pulumi.Output[Optional['DataAccessAuthMode']]:
         """
-        `AzureActiveDirectory` to require a Microsoft Entra ID token, besides the SAS, to export the snapshot; `None` for the SAS alone. Updated in place; removing it restores Azure's default. Defaults to Azure's.
+        `AzureActiveDirectory` to require a Microsoft Entra ID token, besides the SAS, to export the snapshot; `None` for the SAS alone. Updated in place; left unset (or removed from the program), Azure's setting stays as it is. Defaults to Azure's.
         """
         return pulumi.get(self, "data_access_auth_mode")
 
@@ -586,7 +586,7 @@ class VersionedSnapshot(pulumi.CustomResource):
     @pulumi.getter(name="diskAccessId")
     def disk_access_id(self) -> pulumi.Output[Optional[_builtins.str]]:
         """
-        The ARM id of the disk access (`/subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.Compute/diskAccesses/<name>`) whose private endpoint may export the snapshot: required with `networkAccessPolicy: AllowPrivate`, refused with any other policy. Updated in place.
+        The ARM id of the disk access (`/subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.Compute/diskAccesses/<name>`) whose private endpoint may export the snapshot: required with `networkAccessPolicy: AllowPrivate`, refused with any other policy, and removed when the policy leaves AllowPrivate. Updated in place.
         """
         return pulumi.get(self, "disk_access_id")
 
@@ -610,7 +610,7 @@ class VersionedSnapshot(pulumi.CustomResource):
     @pulumi.getter
     def encryption(self) -> pulumi.Output[Optional['outputs.Encryption']]:
         """
-        How the snapshot is encrypted at rest: a platform key (Azure's default) or a customer-managed key in a disk encryption set. Updated in place; removing it restores Azure's default. Defaults to Azure's.
+        How the snapshot is encrypted at rest: a platform key (Azure's default) or a customer-managed key in a disk encryption set. Updated in place; left unset (or removed from the program), Azure's setting stays as it is. Defaults to Azure's.
         """
         return pulumi.get(self, "encryption")
 
@@ -658,7 +658,7 @@ class VersionedSnapshot(pulumi.CustomResource):
     @pulumi.getter(name="networkAccessPolicy")
     def network_access_policy(self) -> pulumi.Output[Optional['NetworkAccessPolicy']]:
         """
-        Who may export the snapshot: AllowAll, AllowPrivate (through the disk access `diskAccessId`) or DenyAll. Updated in place; removing it restores Azure's default. Defaults to Azure's.
+        Who may export the snapshot: AllowAll, AllowPrivate (through the disk access `diskAccessId`) or DenyAll. Updated in place; left unset (or removed from the program), Azure's setting stays as it is. Defaults to Azure's.
         """
         return pulumi.get(self, "network_access_policy")
 
@@ -674,7 +674,7 @@ class VersionedSnapshot(pulumi.CustomResource):
     @pulumi.getter(name="publicNetworkAccess")
     def public_network_access(self) -> pulumi.Output[Optional['PublicNetworkAccess']]:
         """
-        Whether the snapshot can be exported over the public network (`Enabled` or `Disabled`; Azure Policy often requires `Disabled`). Updated in place; removing it restores Azure's default. Defaults to Azure's.
+        Whether the snapshot can be exported over the public network (`Enabled` or `Disabled`; Azure Policy often requires `Disabled`). Updated in place; left unset (or removed from the program), Azure's setting stays as it is. Defaults to Azure's.
         """
         return pulumi.get(self, "public_network_access")
 

@@ -1,10 +1,12 @@
 //! DELETE of a disk or snapshot: 204 if it is already gone, 409 while another
-//! operation owns it or it has an active SAS; else 200 now, or 202 while a
-//! long-running delete runs (a failed delete restores the prior provisioningState).
+//! operation owns it or it has an active SAS (until endGetAccess or the access
+//! expires); else 200 now, or 202 while a long-running delete runs (a failed delete
+//! restores the prior provisioningState).
 
 use super::{busy, require_group, start_operation};
 use crate::arm::{operations, Ctx};
 use crate::error::{ArmError, ArmResult};
+use crate::time::now_ms;
 use crate::world::{Key, Kind, OpKind};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -19,11 +21,11 @@ pub fn delete(ctx: &Ctx, kind: Kind, group: &str, name: &str) -> ArmResult<Respo
     if resource.pending_op.is_some() {
         return Err(busy(kind, name));
     }
-    if resource.has_active_sas() {
+    if resource.has_active_sas(now_ms()) {
         return Err(ArmError::conflict(
             "OperationNotAllowed",
             format!(
-                "The {} '{name}' cannot be deleted while it has an active SAS (diskState ActiveSAS). Call endGetAccess first.",
+                "The {} '{name}' cannot be deleted while it has an active SAS (diskState ActiveSAS). Call endGetAccess first, or retry after the SAS expires.",
                 kind.noun()
             ),
         ));

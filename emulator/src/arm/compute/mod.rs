@@ -11,7 +11,7 @@
 //! | [`source`] | creating from a disk or snapshot: incremental families, CopyStart |
 //! | [`update`] | PATCH and PUT on an existing resource |
 //! | [`delete`] | DELETE |
-//! | [`access`] | beginGetAccess / endGetAccess |
+//! | [`access`] | beginGetAccess / endGetAccess, and the blob their SAS URLs name |
 //! | [`mod@list`] | list by group and subscription |
 //! | [`tags`] | ARM's tags at a resource's scope (Merge, Delete, Replace) |
 

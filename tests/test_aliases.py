@@ -98,6 +98,9 @@ def test_an_alias_is_unique_per_dataset_across_stacks(make_stack, emulator):
     a.up()
     b = make_stack(SPEC, env=emulator.env())
     declare(b, alias("2", name="theirs", after=()))
+    # The preview already says what `up` would: the alias is taken.
+    p = b.run("preview", "--stack", b.name, check=False)
+    assert p.returncode != 0 and "preview check: " in text(p) and "is already held by" in text(p), text(p)
     p = b.up(check=False)
     assert p.returncode != 0
     out = text(p)
@@ -171,3 +174,24 @@ def test_retention_and_delete_policy_never_delete_an_aliased_version(make_stack,
     assert "data-v3" in emulator.snapshots(), text(up)
     assert "not deleted although deletionPolicy is Delete" in text(up)
     assert tags(emulator, "data-v3").get("datasnap.retained") == "true"
+
+
+def test_alias_tags_survive_refresh_and_import_of_the_version_and_the_alias(make_stack, emulator):
+    a = make_stack(SPEC, env=emulator.env())
+    declare(a, v(emulator, "1"), alias("1", after=("v1",)))
+    a.up()
+    before = tags(emulator, "data-v1")
+    b = make_stack(SPEC, env=emulator.env())
+    sub = emulator.info["subscriptionId"]
+    b.run("import", "datasnap:index:VersionedSnapshot", "imported-v1", emulator.snapshot_id("data-v1"), "--yes", "--protect=false", "--generate-code=false", "--stack", b.name)
+    alias_id = f"/subscriptions/{sub}/resourceGroups/datasets-rg/datasets/data/aliases/production"
+    b.run("import", "datasnap:index:VersionAlias", "imported-prod", alias_id, "--yes", "--protect=false", "--generate-code=false", "--stack", b.name)
+    assert tags(emulator, "data-v1") == before, "an import writes nothing"
+    found = {r["type"]: r for r in b.state()["deployment"]["resources"]}
+    assert found["datasnap:index:VersionAlias"]["outputs"]["version"] == "1"
+    assert found["datasnap:index:VersionAlias"]["outputs"]["alias"] == "production"
+    assert found["datasnap:index:VersionedSnapshot"]["outputs"]["version"] == "1"
+    b.run("refresh", "--yes", "--skip-preview", "--stack", b.name)
+    a.run("refresh", "--yes", "--skip-preview", "--stack", a.name)
+    a.run("preview", "--expect-no-changes", "--stack", a.name)
+    assert tags(emulator, "data-v1") == before

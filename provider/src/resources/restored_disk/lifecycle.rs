@@ -150,17 +150,23 @@ pub async fn plan_create(
             let from = news.source_group();
             let listed = pf.snapshots(arm, from, &ctx).await?;
             let versions = catalog::versions(d, from, &listed);
-            match find_source(news, d, from, &versions) {
-                Ok(found) => source = Some((found.location.clone(), found.snapshot_name.clone())),
-                Err(e) => preflight::missing(
-                    env,
-                    if news.alias.is_some() {
-                        "alias"
-                    } else {
-                        "version"
-                    },
-                    e.to_string(),
-                )?,
+            match (find_source(news, d, from, &versions), &news.alias) {
+                (Ok(found), _) => {
+                    source = Some((found.location.clone(), found.snapshot_name.clone()))
+                }
+                (Err(e), Some(_)) => preflight::missing(env, "alias", e.to_string())?,
+                (Err(_), None) => {
+                    let have: Vec<&str> = versions.iter().map(|x| x.version.as_str()).collect();
+                    preflight::missing(
+                        env,
+                        "version",
+                        format!(
+                            "version {:?} of dataset {d:?} does not exist in resource group {from:?} (its versions: {})",
+                            v.as_deref().unwrap_or_default(),
+                            if have.is_empty() { "none".to_string() } else { have.join(", ") }
+                        ),
+                    )?
+                }
             }
         }
         _ => {}

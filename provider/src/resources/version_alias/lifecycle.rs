@@ -14,7 +14,9 @@ use crate::catalog::aliases::{holders, others, winner, AliasHolder};
 use crate::catalog::locks;
 use crate::catalog::tags::{alias_key, claim_within, AliasTag};
 use crate::catalog::{self, DatasetVersion};
-use crate::resource::{During, Env, ResourceError};
+use crate::resource::{During, Env, ResourceError, Unknowns};
+use crate::resources::preflight::{self, PreviewChecks};
+use serde_json::{Map, Value as Json};
 
 /// The claim this resource writes in its alias tag.
 fn own_claim(env: &Env) -> String {
@@ -127,6 +129,51 @@ async fn settle(
             "{op} lost a race: another writer replaced it while this stack wrote it; run `pulumi up` again to see who holds it"
         ))),
     }
+}
+
+/// During preview (the checks of [`preflight`], on the preview's shared listing): the
+/// credentials; the resource group and the version, which warn when missing (or fail under
+/// `strict`); an alias another resource holds, which always fails, as `up` would.
+pub async fn plan_create(
+    env: &Env,
+    news: &Inputs,
+    unknowns: &Unknowns,
+) -> Result<Map<String, Json>, ResourceError> {
+    let Ok(arm) = env.arm() else {
+        return Ok(Map::new());
+    };
+    if env.preview_checks == PreviewChecks::Off {
+        return Ok(Map::new());
+    }
+    let known = |k: &str| !unknowns.contains(k);
+    let ctx = env.op();
+    let group = known("resourceGroupName").then_some(news.resource_group_name.as_str());
+    preflight::credentials_and_group(env, arm, group, &ctx).await?;
+    let Some(group) = group.filter(|_| known("dataset") && known("alias")) else {
+        return Ok(Map::new());
+    };
+    let listed = env.preflight.snapshots(arm, group, &ctx).await?;
+    let found = holders(&listed, &news.dataset, &news.alias);
+    if let Some(h) = others(&found, &own_claim(env)).first() {
+        return Err(ResourceError::Failed(format!(
+            "preview check: {}",
+            held_by_other(env, news, arm.subscription_id(), h)
+        )));
+    }
+    if known("version") {
+        let versions = catalog::versions(&news.dataset, group, &listed);
+        if catalog::find(&versions, &news.version).is_none() {
+            preflight::missing(
+                env,
+                "version",
+                format!(
+                    "version {:?} of dataset {:?} does not exist in resource group {group:?}",
+                    news.version, news.dataset
+                ),
+            )?;
+        }
+    }
+    Ok(Map::new())
 }
 
 pub async fn create(env: &Env, inputs: Inputs) -> Result<(String, Outputs), ResourceError> {

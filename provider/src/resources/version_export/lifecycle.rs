@@ -14,7 +14,9 @@ use crate::azure::models::Snapshot;
 use crate::azure::{ArmClient, OpContext};
 use crate::catalog::tags::{claim_for, export_key, VersionTags};
 use crate::catalog::{self, DatasetVersion};
-use crate::resource::{During, Env, ResourceError};
+use crate::resource::{During, Env, ResourceError, Unknowns};
+use crate::resources::preflight::{self, PreviewChecks};
+use serde_json::{Map, Value as Json};
 
 /// This export's tag on the version it reads.
 fn own_key(env: &Env) -> String {
@@ -40,6 +42,48 @@ async fn resolve(
             "an export without version or alias".into(),
         )),
     }
+}
+
+/// During preview: the credentials, the resource group, and the version or alias to export
+/// (missing: a warning, or an error under `strict`). Nothing is granted.
+pub async fn plan_create(
+    env: &Env,
+    news: &Inputs,
+    unknowns: &Unknowns,
+) -> Result<Map<String, Json>, ResourceError> {
+    let Ok(arm) = env.arm() else {
+        return Ok(Map::new());
+    };
+    if env.preview_checks == PreviewChecks::Off {
+        return Ok(Map::new());
+    }
+    let known = |k: &str| !unknowns.contains(k);
+    let ctx = env.op();
+    let group = known("resourceGroupName").then_some(news.resource_group_name.as_str());
+    preflight::credentials_and_group(env, arm, group, &ctx).await?;
+    let Some(group) = group.filter(|_| known("dataset") && known("version") && known("alias"))
+    else {
+        return Ok(Map::new());
+    };
+    let listed = env.preflight.snapshots(arm, group, &ctx).await?;
+    let versions = catalog::versions(&news.dataset, group, &listed);
+    let (found, property) = match (&news.alias, &news.version) {
+        (Some(a), _) => (catalog::find_alias(&versions, a).is_some(), "alias"),
+        (None, Some(v)) => (catalog::find(&versions, v).is_some(), "version"),
+        (None, None) => return Ok(Map::new()),
+    };
+    if !found {
+        let what = match (&news.alias, &news.version) {
+            (Some(a), _) => format!("no version of dataset {:?} has alias {a:?}", news.dataset),
+            (_, v) => format!(
+                "version {:?} of dataset {:?} does not exist",
+                v.as_deref().unwrap_or_default(),
+                news.dataset
+            ),
+        };
+        preflight::missing(env, property, format!("{what} in resource group {group:?}"))?;
+    }
+    Ok(Map::new())
 }
 
 fn snapshot_of(v: &DatasetVersion) -> Result<ResourceId, ResourceError> {

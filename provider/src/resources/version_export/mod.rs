@@ -68,6 +68,15 @@ impl Resource for VersionExport {
         json_map(news)
     }
 
+    async fn plan_create(
+        &self,
+        env: &Env,
+        news: &Inputs,
+        unknowns: &Unknowns,
+    ) -> Result<Map<String, Json>, ResourceError> {
+        lifecycle::plan_create(env, news, unknowns).await
+    }
+
     async fn create(&self, env: &Env, inputs: Inputs) -> Result<(String, Outputs), ResourceError> {
         lifecycle::create(env, inputs).await
     }

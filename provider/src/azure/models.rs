@@ -131,6 +131,17 @@ pub struct Encryption {
     pub extra: Extra,
 }
 
+impl Snapshot {
+    /// Someone can read the snapshot through a SAS now (`diskState: ActiveSAS`, set by
+    /// `beginGetAccess` until the grant expires or `endGetAccess`).
+    pub fn access_open(&self) -> bool {
+        self.properties
+            .disk_state
+            .as_deref()
+            .is_some_and(|s| s.eq_ignore_ascii_case("ActiveSAS"))
+    }
+}
+
 /// `creationData`: where the snapshot or disk came from. Every field is create-only.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

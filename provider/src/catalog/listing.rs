@@ -11,10 +11,7 @@ use crate::resource::{Env, ResourceError};
 pub fn version_of(s: &Snapshot, resource_group: &str) -> Option<DatasetVersion> {
     let t = VersionTags::decode(&s.tags)?;
     let p = &s.properties;
-    let access_open = t.export_open(azure_core::time::OffsetDateTime::now_utc())
-        || p.disk_state
-            .as_deref()
-            .is_some_and(|s| s.eq_ignore_ascii_case("ActiveSAS"));
+    let access_open = s.access_open() || t.export_open(azure_core::time::OffsetDateTime::now_utc());
     let aliases = t.aliases.keys().cloned().collect();
     Some(DatasetVersion {
         keep: t.keeps(),
@@ -114,6 +111,24 @@ pub fn not_found(
     } else {
         format!("dataset \"{dataset}\" has no version \"{version}\" in resource group \"{rg}\"; its versions are: {} (or use \"latest\")", known.join(", "))
     })
+}
+
+/// The version a lookup names: by `alias` when one is given, else by `version` (`latest`
+/// allowed); otherwise the error that lists what the dataset has.
+pub fn resolve<'a>(
+    versions: &'a [DatasetVersion],
+    dataset: &str,
+    rg: &str,
+    version: Option<&str>,
+    alias: Option<&str>,
+) -> Result<&'a DatasetVersion, ResourceError> {
+    match alias.filter(|a| !a.is_empty()) {
+        Some(a) => find_alias(versions, a).ok_or_else(|| alias_not_found(dataset, rg, a, versions)),
+        None => {
+            let v = version.unwrap_or_default();
+            find(versions, v).ok_or_else(|| not_found(dataset, rg, v, versions))
+        }
+    }
 }
 
 /// The error for an alias that no version of the dataset carries, with the aliases it has.

@@ -31,6 +31,6 @@ pub mod retention;
 pub mod tags;
 pub mod version;
 
-pub use listing::{alias_not_found, find, find_alias, latest, list, not_found, versions};
+pub use listing::{alias_not_found, find, find_alias, latest, list, not_found, resolve, versions};
 pub use retention::Retention;
 pub use version::DatasetVersion;

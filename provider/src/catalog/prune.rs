@@ -85,12 +85,7 @@ async fn still_prunable(
     let Some(snapshot) = arm.get::<Snapshot>(id, ctx).await? else {
         return Ok(false);
     };
-    let reading = snapshot
-        .properties
-        .disk_state
-        .as_deref()
-        .is_some_and(|s| s.eq_ignore_ascii_case("ActiveSAS"));
-    Ok(!reading
+    Ok(!snapshot.access_open()
         && tags::VersionTags::decode(&snapshot.tags).is_some_and(|t| {
             t.retained
                 && !t.keeps()

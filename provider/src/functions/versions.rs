@@ -110,15 +110,13 @@ impl Function for GetVersion {
 
     async fn invoke(&self, env: &Env, a: GetVersionArgs) -> Result<DatasetVersion, ResourceError> {
         let versions = catalog::list(env, env.arm()?, &a.resource_group_name, &a.dataset).await?;
-        let (rg, d) = (&a.resource_group_name, &a.dataset);
-        match (&a.version, &a.alias) {
-            (_, Some(alias)) if !alias.is_empty() => catalog::find_alias(&versions, alias)
-                .cloned()
-                .ok_or_else(|| catalog::alias_not_found(d, rg, alias, &versions)),
-            (Some(v), _) => catalog::find(&versions, v)
-                .cloned()
-                .ok_or_else(|| catalog::not_found(d, rg, v, &versions)),
-            _ => Err(catalog::not_found(d, rg, "", &versions)),
-        }
+        catalog::resolve(
+            &versions,
+            &a.dataset,
+            &a.resource_group_name,
+            a.version.as_deref(),
+            a.alias.as_deref(),
+        )
+        .cloned()
     }
 }

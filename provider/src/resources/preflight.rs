@@ -33,7 +33,7 @@ use tokio::sync::OnceCell;
 use crate::azure::id::{ResourceId, ResourceKind};
 use crate::azure::models::{Disk, Snapshot};
 use crate::azure::{ArmClient, OpContext};
-use crate::resource::{During, Env, ResourceError};
+use crate::resource::{During, Env, ResourceError, Unknowns};
 
 /// How hard the preview checks a create (`previewChecks` / `DATASNAP_PREVIEW_CHECKS`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -217,6 +217,27 @@ pub async fn credentials_and_group(
         )?;
     }
     Ok(())
+}
+
+/// The start of a create's checks: `None` when there is nothing to check (the provider is
+/// not configured yet, or `previewChecks` is `off`); else the credentials and, when its name
+/// is known, the resource group `group` are checked, and the client and the call's context
+/// are returned for the resource's own checks.
+pub async fn begin<'e>(
+    env: &'e Env,
+    group: &str,
+    unknowns: &Unknowns,
+) -> Result<Option<(&'e ArmClient, OpContext)>, ResourceError> {
+    let Ok(arm) = env.arm() else {
+        return Ok(None);
+    };
+    if env.preview_checks == PreviewChecks::Off {
+        return Ok(None);
+    }
+    let ctx = env.op();
+    let group = (!unknowns.contains("resourceGroupName")).then_some(group);
+    credentials_and_group(env, arm, group, &ctx).await?;
+    Ok(Some((arm, ctx)))
 }
 
 /// Something a create needs does not exist (yet): a warning under `warn`, an error naming

@@ -12,7 +12,7 @@ use crate::azure::models::{
 use crate::azure::{ArmClient, AzureError, OpContext};
 use crate::catalog::{self, tags};
 use crate::resource::{partial_message, During, Env, ResourceError, Unknowns};
-use crate::resources::preflight::{self, PreviewChecks};
+use crate::resources::preflight;
 use crate::resources::security::{Secured, Security};
 use serde_json::{Map, Value as Json};
 
@@ -64,7 +64,13 @@ async fn resolve_source(
                     "restore (listing dataset \"{d}\" in resource group \"{group}\") failed: {e}"
                 ))
             })?;
-            let found = find_source(inputs, d, &group, &list)?;
+            let found = catalog::resolve(
+                &list,
+                d,
+                &group,
+                inputs.version.as_deref(),
+                inputs.alias.as_deref(),
+            )?;
             let v = &found.version;
             let rid = ResourceId::parse(&found.snapshot_id, ResourceKind::Snapshot)
                 .map_err(|e| ResourceError::Bug(e.to_string()))?;
@@ -85,24 +91,6 @@ async fn resolve_source(
     }
 }
 
-/// The version a restore by dataset names: by `alias`, or by `version` (`latest` allowed).
-fn find_source<'a>(
-    inputs: &Inputs,
-    dataset: &str,
-    group: &str,
-    versions: &'a [catalog::DatasetVersion],
-) -> Result<&'a catalog::DatasetVersion, ResourceError> {
-    match (&inputs.alias, &inputs.version) {
-        (Some(a), _) => catalog::find_alias(versions, a)
-            .ok_or_else(|| catalog::alias_not_found(dataset, group, a, versions)),
-        (None, Some(v)) => catalog::find(versions, v)
-            .ok_or_else(|| catalog::not_found(dataset, group, v, versions)),
-        (None, None) => Err(ResourceError::Bug(
-            "restore by dataset without version or alias".into(),
-        )),
-    }
-}
-
 /// During preview: the checks of [`preflight`] for a restore. The credentials, and a disk
 /// name already taken, are errors; a missing resource group, source snapshot or dataset
 /// version warns (or fails under `strict`). A `location` left to default is learned from
@@ -113,18 +101,12 @@ pub async fn plan_create(
     unknowns: &Unknowns,
 ) -> Result<Map<String, Json>, ResourceError> {
     let mut learned = Map::new();
-    let Ok(arm) = env.arm() else {
+    let group = &news.resource_group_name;
+    let Some((arm, ctx)) = preflight::begin(env, group, unknowns).await? else {
         return Ok(learned);
     };
-    if env.preview_checks == PreviewChecks::Off {
-        return Ok(learned);
-    }
     let known = |k: &str| !unknowns.contains(k);
     let pf = &env.preflight;
-    let ctx = env.op();
-    let group = &news.resource_group_name;
-    let in_group = known("resourceGroupName").then_some(group.as_str());
-    preflight::credentials_and_group(env, arm, in_group, &ctx).await?;
     // The source: its region, and its name (a default disk name derives from it).
     let mut source: Option<(String, String)> = None;
     match (&news.source_snapshot_id, &news.dataset, &news.version) {
@@ -150,7 +132,8 @@ pub async fn plan_create(
             let from = news.source_group();
             let listed = pf.snapshots(arm, from, &ctx).await?;
             let versions = catalog::versions(d, from, &listed);
-            match (find_source(news, d, from, &versions), &news.alias) {
+            let (version, alias) = (news.version.as_deref(), news.alias.as_deref());
+            match (catalog::resolve(&versions, d, from, version, alias), alias) {
                 (Ok(found), _) => {
                     source = Some((found.location.clone(), found.snapshot_name.clone()))
                 }

@@ -15,7 +15,7 @@ use crate::catalog::locks;
 use crate::catalog::tags::{alias_key, claim_within, AliasTag};
 use crate::catalog::{self, DatasetVersion};
 use crate::resource::{During, Env, ResourceError, Unknowns};
-use crate::resources::preflight::{self, PreviewChecks};
+use crate::resources::preflight;
 use serde_json::{Map, Value as Json};
 
 /// The claim this resource writes in its alias tag.
@@ -139,19 +139,14 @@ pub async fn plan_create(
     news: &Inputs,
     unknowns: &Unknowns,
 ) -> Result<Map<String, Json>, ResourceError> {
-    let Ok(arm) = env.arm() else {
+    let group = &news.resource_group_name;
+    let Some((arm, ctx)) = preflight::begin(env, group, unknowns).await? else {
         return Ok(Map::new());
     };
-    if env.preview_checks == PreviewChecks::Off {
+    let known = |k: &str| !unknowns.contains(k);
+    if !(known("resourceGroupName") && known("dataset") && known("alias")) {
         return Ok(Map::new());
     }
-    let known = |k: &str| !unknowns.contains(k);
-    let ctx = env.op();
-    let group = known("resourceGroupName").then_some(news.resource_group_name.as_str());
-    preflight::credentials_and_group(env, arm, group, &ctx).await?;
-    let Some(group) = group.filter(|_| known("dataset") && known("alias")) else {
-        return Ok(Map::new());
-    };
     let listed = env.preflight.snapshots(arm, group, &ctx).await?;
     let found = holders(&listed, &news.dataset, &news.alias);
     if let Some(h) = others(&found, &own_claim(env)).first() {

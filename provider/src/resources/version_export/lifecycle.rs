@@ -15,7 +15,7 @@ use crate::azure::{ArmClient, OpContext};
 use crate::catalog::tags::{claim_for, export_key, VersionTags};
 use crate::catalog::{self, DatasetVersion};
 use crate::resource::{During, Env, ResourceError, Unknowns};
-use crate::resources::preflight::{self, PreviewChecks};
+use crate::resources::preflight;
 use serde_json::{Map, Value as Json};
 
 /// This export's tag on the version it reads.
@@ -31,17 +31,14 @@ async fn resolve(
 ) -> Result<DatasetVersion, ResourceError> {
     let (rg, d) = (&inputs.resource_group_name, &inputs.dataset);
     let versions = catalog::list(env, arm, rg, d).await?;
-    match (&inputs.alias, &inputs.version) {
-        (Some(a), _) => catalog::find_alias(&versions, a)
-            .cloned()
-            .ok_or_else(|| catalog::alias_not_found(d, rg, a, &versions)),
-        (None, Some(v)) => catalog::find(&versions, v)
-            .cloned()
-            .ok_or_else(|| catalog::not_found(d, rg, v, &versions)),
-        (None, None) => Err(ResourceError::Bug(
-            "an export without version or alias".into(),
-        )),
-    }
+    catalog::resolve(
+        &versions,
+        d,
+        rg,
+        inputs.version.as_deref(),
+        inputs.alias.as_deref(),
+    )
+    .cloned()
 }
 
 /// During preview: the credentials, the resource group, and the version or alias to export
@@ -51,37 +48,22 @@ pub async fn plan_create(
     news: &Inputs,
     unknowns: &Unknowns,
 ) -> Result<Map<String, Json>, ResourceError> {
-    let Ok(arm) = env.arm() else {
+    let group = &news.resource_group_name;
+    let Some((arm, ctx)) = preflight::begin(env, group, unknowns).await? else {
         return Ok(Map::new());
     };
-    if env.preview_checks == PreviewChecks::Off {
+    if ["resourceGroupName", "dataset", "version", "alias"]
+        .iter()
+        .any(|k| unknowns.contains(k))
+    {
         return Ok(Map::new());
     }
-    let known = |k: &str| !unknowns.contains(k);
-    let ctx = env.op();
-    let group = known("resourceGroupName").then_some(news.resource_group_name.as_str());
-    preflight::credentials_and_group(env, arm, group, &ctx).await?;
-    let Some(group) = group.filter(|_| known("dataset") && known("version") && known("alias"))
-    else {
-        return Ok(Map::new());
-    };
     let listed = env.preflight.snapshots(arm, group, &ctx).await?;
     let versions = catalog::versions(&news.dataset, group, &listed);
-    let (found, property) = match (&news.alias, &news.version) {
-        (Some(a), _) => (catalog::find_alias(&versions, a).is_some(), "alias"),
-        (None, Some(v)) => (catalog::find(&versions, v).is_some(), "version"),
-        (None, None) => return Ok(Map::new()),
-    };
-    if !found {
-        let what = match (&news.alias, &news.version) {
-            (Some(a), _) => format!("no version of dataset {:?} has alias {a:?}", news.dataset),
-            (_, v) => format!(
-                "version {:?} of dataset {:?} does not exist",
-                v.as_deref().unwrap_or_default(),
-                news.dataset
-            ),
-        };
-        preflight::missing(env, property, format!("{what} in resource group {group:?}"))?;
+    let (version, alias) = (news.version.as_deref(), news.alias.as_deref());
+    if let Err(e) = catalog::resolve(&versions, &news.dataset, group, version, alias) {
+        let property = if alias.is_some() { "alias" } else { "version" };
+        preflight::missing(env, property, e.to_string())?;
     }
     Ok(Map::new())
 }
@@ -147,14 +129,6 @@ fn recorded_snapshot(id: &str) -> Result<ResourceId, ResourceError> {
     })
 }
 
-/// Access is open on the snapshot now (Azure's `diskState`).
-fn access_open(snap: &Snapshot) -> bool {
-    snap.properties
-        .disk_state
-        .as_deref()
-        .is_some_and(|s| s.eq_ignore_ascii_case("ActiveSAS"))
-}
-
 pub async fn read(
     env: &Env,
     id: &str,
@@ -185,7 +159,7 @@ pub async fn read(
                 .any(|k| k.eq_ignore_ascii_case(&own_key(env)))
         })
         .unwrap_or(false);
-    if !access_open(&snap) || !ours {
+    if !snap.access_open() || !ours {
         // Ended (expired, or revoked outside this export): drift that `up` renews.
         outputs.expires_at = String::new();
     }
@@ -237,7 +211,7 @@ pub async fn delete(env: &Env, _id: &str, olds: Outputs) -> Result<(), ResourceE
             "the export of version {:?} ends, but another export still reads snapshot {}: Azure's access to it (one per snapshot) stays open until that export ends",
             olds.exported_version, id.name
         ));
-    } else if access_open(&snap) {
+    } else if snap.access_open() {
         arm.revoke_access(&id, &ctx).await.during(&op)?;
         env.info(&format!(
             "revoked read access to version {:?} (snapshot {})",
